@@ -1,0 +1,99 @@
+//! What the user typed: clap derive types only, no logic.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "t3s3", version, about = "Set up, verify and audit S3 storage for the T3 Chat backend")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Named profile from ~/.aws/config for the acting credentials (also AWS_PROFILE)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region, e.g. ap-south-1 (else AWS_REGION, else the profile's)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send every AWS request to this endpoint, e.g. a local emulator (also AWS_ENDPOINT_URL)
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// When to use colour (NO_COLOR is honoured by `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print one JSON object instead of text, for scripts and CI
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or converge the bucket, IAM policy, access key and .env (guide sections 3-6)
+    Init(InitArgs),
+    /// Run the guide's seven-step S3 self-test with the settings the backend uses (section 8)
+    Verify(VerifyArgs),
+    /// Print the least-privilege IAM policy for a bucket (section 5)
+    Policy(PolicyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The bucket the policy grants access to
+    #[arg(long, value_name = "NAME")]
+    pub bucket: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The .env file to read (default: ./.env, else ./backend/.env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Give up on a request that takes longer than this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 20)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Bucket name (default: t3-chat-documents-<random suffix>)
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// The IAM user the backend runs as (the guide reuses `t3_chat`)
+    #[arg(long, value_name = "NAME", default_value = "t3_chat")]
+    pub user: String,
+    /// Create the IAM user if it does not exist
+    #[arg(long)]
+    pub create_user: bool,
+    /// Name of the customer-managed IAM policy
+    #[arg(long, value_name = "NAME", default_value = "T3ChatS3Policy")]
+    pub policy_name: String,
+    /// The .env file to write (default: backend/.env when backend/ exists, else .env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Turn on bucket versioning (the guide keeps it off)
+    #[arg(long)]
+    pub versioning: bool,
+    /// Show what would change after read-only calls; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Never ask; fail instead of prompting
+    #[arg(long)]
+    pub yes: bool,
+    /// Do not run `verify` at the end
+    #[arg(long)]
+    pub no_verify: bool,
+}

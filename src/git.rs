@@ -1,0 +1,76 @@
+//! What git knows about a file: is it in a repository, tracked, ignored; and `.gitignore` upkeep.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::envfile::write_atomic;
+
+/// The patterns the guide asks `.gitignore` to hold.
+pub const IGNORE_PATTERNS: [&str; 2] = [".env", "*.env"];
+
+fn git(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
+    Command::new("git").arg("-C").arg(dir).args(args).output().ok()
+}
+
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// The top folder of the git work tree holding `path`, if any (and if git is installed).
+pub fn repo_root(path: &Path) -> Option<PathBuf> {
+    let output = git(&folder_of(path), &["rev-parse", "--show-toplevel"])?;
+    output
+        .status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+/// Whether git tracks `path` (so a secret written there would be committed).
+pub fn is_tracked(path: &Path) -> bool {
+    git(&folder_of(path), &["ls-files", "--error-unmatch", "--", &file_name(path)])
+        .is_some_and(|output| output.status.success())
+}
+
+/// Whether git ignores `path`, as `git check-ignore` decides.
+pub fn is_ignored(path: &Path) -> bool {
+    git(&folder_of(path), &["check-ignore", "-q", "--", &file_name(path)]).is_some_and(|output| output.status.success())
+}
+
+/// Appends to `gitignore` the patterns of [`IGNORE_PATTERNS`] it lacks, keeping every other
+/// line; returns the patterns added (none when it already had them all).
+pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
+    let existing = match std::fs::read_to_string(gitignore) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", gitignore.display())),
+    };
+    let present: Vec<&str> = existing.lines().map(str::trim).collect();
+    let missing: Vec<String> =
+        IGNORE_PATTERNS.iter().filter(|pattern| !present.contains(pattern)).map(|p| p.to_string()).collect();
+    if missing.is_empty() || dry_run {
+        return Ok(missing);
+    }
+    let mut text = existing.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if !text.is_empty() {
+        text.push_str("\n# Secrets (added by t3s3)\n");
+    }
+    for pattern in &missing {
+        text.push_str(pattern);
+        text.push('\n');
+    }
+    let mode = std::fs::metadata(gitignore).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777).unwrap_or(0o644);
+    write_atomic(gitignore, text.as_bytes(), mode).with_context(|| format!("cannot update {}", gitignore.display()))?;
+    Ok(missing)
+}

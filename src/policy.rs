@@ -1,0 +1,127 @@
+//! The least-privilege IAM policy for the backend's bucket: rendering and comparison. Pure, no network.
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::bucket_name;
+use crate::exit::Failure;
+
+/// The policy template, with `${BUCKET}` where the bucket name goes.
+pub const TEMPLATE: &str = include_str!("../policies/t3chat-s3.json");
+
+/// The policy's name in IAM, as in the guide.
+pub const DEFAULT_NAME: &str = "T3ChatS3Policy";
+
+/// The policy's description in IAM, as in the guide.
+pub const DESCRIPTION: &str = "Allows T3 Chat backend to upload, download, and delete files from S3";
+
+/// The five actions the backend needs, as the guide lists them.
+pub const ACTIONS: [&str; 5] = [
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:DeleteObject",
+    "s3:ListBucket",
+    "s3:GetBucketLocation",
+];
+
+/// Renders the policy for `bucket` as pretty JSON, after checking the bucket name.
+pub fn render(bucket: &str) -> Result<String> {
+    bucket_name::validate(bucket).map_err(|rule| {
+        Failure::bad_input(rule).hint("bucket names follow the S3 naming rules; pick another name")
+    })?;
+    let text = TEMPLATE.replace("${BUCKET}", bucket);
+    let document: Value = serde_json::from_str(&text).context("the built-in policy template is not valid JSON")?;
+    Ok(serde_json::to_string_pretty(&document)?)
+}
+
+/// Whether two policy documents grant the same thing, compared as JSON rather than text:
+/// key order, white space, a lone string versus a one-element list, and the order
+/// inside `Action` / `Resource` lists do not count as differences.
+pub fn same_document(a: &str, b: &str) -> bool {
+    match (serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)) {
+        (Ok(a), Ok(b)) => normalize(a) == normalize(b),
+        _ => false,
+    }
+}
+
+fn normalize(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| {
+                    let value = match key.as_str() {
+                        "Action" | "NotAction" | "Resource" | "NotResource" => sorted_list(value),
+                        _ => normalize(value),
+                    };
+                    (key, value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(normalize).collect()),
+        other => other,
+    }
+}
+
+fn sorted_list(value: Value) -> Value {
+    let mut items = match value {
+        Value::Array(items) => items,
+        single => vec![single],
+    };
+    items.sort_by_key(|item| item.to_string());
+    items.dedup();
+    Value::Array(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_guides_actions_on_the_right_resources() {
+        let document: Value = serde_json::from_str(&render("t3-chat-documents-john2024").unwrap()).unwrap();
+        assert_eq!(document["Version"], "2012-10-17");
+        let statements = document["Statement"].as_array().unwrap();
+        assert_eq!(statements[0]["Sid"], "T3ChatS3Access");
+        let mut granted = Vec::new();
+        for statement in statements {
+            assert_eq!(statement["Effect"], "Allow");
+            let resource = statement["Resource"].as_str().unwrap();
+            for action in statement["Action"].as_array().unwrap() {
+                let action = action.as_str().unwrap();
+                let on_objects = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"].contains(&action);
+                let expected = if on_objects {
+                    "arn:aws:s3:::t3-chat-documents-john2024/*"
+                } else {
+                    "arn:aws:s3:::t3-chat-documents-john2024"
+                };
+                assert_eq!(resource, expected, "{action}");
+                granted.push(action.to_string());
+            }
+        }
+        granted.sort();
+        let mut wanted: Vec<String> = ACTIONS.iter().map(|a| a.to_string()).collect();
+        wanted.sort();
+        assert_eq!(granted, wanted);
+    }
+
+    #[test]
+    fn refuses_a_bad_bucket_name() {
+        let error = render("Bad_Name").unwrap_err();
+        assert_eq!(crate::exit::status_of(&error), crate::exit::ExitStatus::BadInput);
+    }
+
+    #[test]
+    fn compares_as_json_not_text() {
+        let rendered = render("abc").unwrap();
+        let compact = serde_json::to_string(&serde_json::from_str::<Value>(&rendered).unwrap()).unwrap();
+        assert!(same_document(&rendered, &compact));
+        let reordered = rendered.replace(
+            "\"s3:PutObject\",\n        \"s3:GetObject\"",
+            "\"s3:GetObject\",\n        \"s3:PutObject\"",
+        );
+        assert_ne!(reordered, rendered);
+        assert!(same_document(&rendered, &reordered));
+        assert!(!same_document(&rendered, &render("abd").unwrap()));
+        assert!(!same_document(&rendered, &rendered.replace("s3:DeleteObject", "s3:*")));
+    }
+}

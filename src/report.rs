@@ -1,0 +1,169 @@
+//! Renders reports as text or JSON: the only module that prints, and the only user of colour.
+
+use std::io::IsTerminal;
+
+use colored::{ColoredString, Colorize};
+
+use crate::cli::ColorChoice;
+use crate::commands::verify::{Mark, Progress, Step, StepStatus, VerifyReport};
+use crate::exit::Failure;
+
+const RULE: &str = "==================================================";
+
+/// Colours and symbols named by what they mean.
+mod style {
+    use super::*;
+    pub fn ok(text: &str) -> ColoredString {
+        text.green()
+    }
+    pub fn fail(text: &str) -> ColoredString {
+        text.red().bold()
+    }
+    pub fn warn(text: &str) -> ColoredString {
+        text.yellow()
+    }
+    pub fn note(text: &str) -> ColoredString {
+        text.dimmed()
+    }
+    pub fn heading(text: &str) -> ColoredString {
+        text.bold()
+    }
+}
+
+/// Where output goes and how it looks.
+#[derive(Debug)]
+pub struct Printer {
+    json: bool,
+}
+
+impl Printer {
+    /// `--color auto` colours only a terminal, and never when NO_COLOR is set.
+    pub fn new(json: bool, color: ColorChoice) -> Self {
+        let enabled = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            }
+        };
+        colored::control::set_override(enabled && !json);
+        Printer { json }
+    }
+
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// An error that ended the command: message and next step on stderr (JSON on stdout with --json).
+    pub fn error(&self, error: &anyhow::Error) {
+        let failure = error.chain().find_map(|cause| cause.downcast_ref::<Failure>());
+        let message = match failure {
+            Some(failure) => {
+                let context: Vec<String> = error
+                    .chain()
+                    .take_while(|cause| cause.downcast_ref::<Failure>().is_none())
+                    .map(ToString::to_string)
+                    .collect();
+                if context.is_empty() { failure.message.clone() } else { format!("{}: {}", context.join(": "), failure.message) }
+            }
+            None => format!("{error:#}"),
+        };
+        let hint = failure.and_then(|f| f.hint.clone());
+        if self.json {
+            let value = serde_json::json!({ "ok": false, "error": message, "fix": hint });
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            return;
+        }
+        eprintln!("{} {message}", style::fail("error:"));
+        if let Some(hint) = hint {
+            eprintln!("{} {hint}", style::note("next:"));
+        }
+    }
+
+    /// A policy document: stdout holds the JSON and nothing else.
+    pub fn policy(&self, document: &str) {
+        println!("{document}");
+    }
+
+    pub fn verify_begin(&self) {
+        if self.json {
+            return;
+        }
+        println!("{RULE}");
+        println!("{}", style::heading("S3 Configuration Test"));
+        println!("{RULE}");
+    }
+
+    pub fn verify_end(&self, report: &VerifyReport) {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+            return;
+        }
+        if let Some(cleanup) = &report.cleanup {
+            println!("\n   {} {cleanup}", style::note("Cleanup:"));
+        }
+        println!("\n{RULE}");
+        match report.failed_step() {
+            None => println!("{}", style::ok("✓ ALL TESTS PASSED! S3 is configured correctly.")),
+            Some(step) => {
+                let skipped: Vec<String> = report
+                    .steps
+                    .iter()
+                    .filter(|s| s.status == StepStatus::Skipped)
+                    .map(|s| s.number.to_string())
+                    .collect();
+                println!("{}", style::fail(&format!("✗ TEST FAILED at step {} ({}).", step.number, step.name)));
+                if !skipped.is_empty() {
+                    println!("  Steps {} were skipped.", skipped.join(", "));
+                }
+            }
+        }
+        let total: u64 = report.steps.iter().map(|s| s.duration_ms).sum();
+        println!("{}", style::note(&format!("  Total time: {total} ms")));
+        println!("{RULE}");
+    }
+
+    fn print_step(&self, step: &Step) {
+        println!("\n{}. {}", step.number, step.title);
+        for (mark, line) in &step.lines {
+            if line.is_empty() {
+                println!();
+                continue;
+            }
+            let text = match mark {
+                Mark::Ok if !line.contains('✓') => style::ok(&format!("✓ {line}")),
+                Mark::Ok => style::ok(line),
+                Mark::Fail if !line.contains('✗') => style::fail(&format!("✗ {line}")),
+                Mark::Fail => style::fail(line),
+                Mark::Warn => style::warn(&format!("⚠ {line}")),
+                Mark::Info => line.normal(),
+            };
+            println!("   {text}");
+        }
+        if let Some(diagnosis) = &step.diagnosis {
+            println!("   {} {}", style::fail("Error:"), diagnosis.error_line());
+            println!("   {} {}", style::heading("Cause:"), diagnosis.cause);
+            println!("   {}", style::heading("Fix:"));
+            for (index, fix) in diagnosis.fix.iter().enumerate() {
+                println!("     {}. {fix}", index + 1);
+            }
+        }
+        println!("   {}", style::note(&format!("({} ms)", step.duration_ms)));
+    }
+}
+
+impl Progress for Printer {
+    fn step(&self, step: &Step) {
+        if !self.json {
+            self.print_step(step);
+        }
+    }
+
+    fn waiting(&self, message: &str) {
+        if self.json {
+            eprintln!("waiting: {message}");
+        } else {
+            println!("   {}", style::warn(&format!("… {message}")));
+        }
+    }
+}

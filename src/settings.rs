@@ -1,0 +1,205 @@
+//! The backend's S3 settings resolved as the backend resolves them: process environment
+//! first, then the `.env` file. Flags given to t3s3 come before both.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::aws::AppCredentials;
+use crate::envfile::{EnvFile, LintIssue, Severity};
+use crate::exit::Failure;
+
+/// The four settings the guide requires, in its order.
+pub const REQUIRED: [&str; 4] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "S3_BUCKET_NAME"];
+/// Optional: where the backend sends S3 requests (an emulator, or a custom endpoint).
+pub const ENDPOINT: &str = "AWS_ENDPOINT_URL";
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Source {
+    CommandLine,
+    Environment,
+    File { path: PathBuf, line: usize },
+    Missing,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::CommandLine => f.write_str("command line"),
+            Source::Environment => f.write_str("environment"),
+            Source::File { path, line } => write!(f, "{} line {line}", path.display()),
+            Source::Missing => f.write_str("not set"),
+        }
+    }
+}
+
+/// One setting: its value (if any) and where it came from.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub name: &'static str,
+    pub value: Option<String>,
+    pub source: Source,
+}
+
+/// Everything `verify` and `doctor` need to know about the backend's configuration.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// The four required settings, in [`REQUIRED`] order.
+    pub required: Vec<Setting>,
+    pub endpoint_url: Setting,
+    /// The .env file read, if one was found.
+    pub env_file: Option<PathBuf>,
+    /// Every .env path looked for, in order.
+    pub tried: Vec<PathBuf>,
+    /// Findings of the .env lint that matter for the values used.
+    pub lint: Vec<LintIssue>,
+}
+
+/// The `.env` files the backend would load, in the order t3s3 looks for them.
+pub fn default_env_candidates() -> Vec<PathBuf> {
+    vec![PathBuf::from(".env"), PathBuf::from("backend").join(".env")]
+}
+
+/// Overrides from t3s3's own flags.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+impl AppSettings {
+    /// Resolves the settings. An explicit `env_file` that does not exist is bad input.
+    pub fn resolve(env_file: Option<&Path>, overrides: &Overrides) -> Result<Self> {
+        let tried = match env_file {
+            Some(path) => vec![path.to_path_buf()],
+            None => default_env_candidates(),
+        };
+        let found = tried.iter().find(|path| path.is_file()).cloned();
+        if let (Some(path), None) = (env_file, &found) {
+            return Err(Failure::bad_input(format!("the env file {} does not exist", path.display()))
+                .hint("pass the path of the backend's .env with --env-file, or run `t3s3 init` to create it")
+                .into());
+        }
+        let file = match &found {
+            Some(path) => Some(EnvFile::read(path)?),
+            None => None,
+        };
+        let parsed = file.as_ref().map(EnvFile::values);
+        let mut lint = file.as_ref().map(EnvFile::lint).unwrap_or_default();
+        let values = match parsed {
+            Some(Ok(values)) => values,
+            Some(Err(_)) | None => Default::default(),
+        };
+
+        let setting = |name: &'static str, flag: Option<&String>| {
+            if let Some(value) = flag {
+                return Setting { name, value: Some(value.clone()), source: Source::CommandLine };
+            }
+            if let Some(value) = std::env::var(name).ok().filter(|v| !v.is_empty()) {
+                return Setting { name, value: Some(value), source: Source::Environment };
+            }
+            match (values.get(name), &found) {
+                (Some(found_value), Some(path)) if !found_value.value.is_empty() => Setting {
+                    name,
+                    value: Some(found_value.value.clone()),
+                    source: Source::File { path: path.clone(), line: found_value.line },
+                },
+                _ => Setting { name, value: None, source: Source::Missing },
+            }
+        };
+        let required = REQUIRED
+            .iter()
+            .map(|name| setting(name, if *name == "AWS_REGION" { overrides.region.as_ref() } else { None }))
+            .collect::<Vec<_>>();
+        let endpoint_url = setting(ENDPOINT, overrides.endpoint_url.as_ref());
+
+        // A finding about a key whose value came from elsewhere does not affect what is used.
+        let from_file = |key: &str| {
+            required.iter().chain([&endpoint_url]).find(|s| s.name == key).is_none_or(|s| matches!(s.source, Source::File { .. }))
+        };
+        lint.retain(|issue| issue.key.as_deref().is_none_or(from_file));
+
+        Ok(AppSettings { required, endpoint_url, env_file: found, tried, lint })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.required.iter().chain([&self.endpoint_url]).find(|s| s.name == name).and_then(|s| s.value.as_deref())
+    }
+
+    pub fn setting(&self, name: &str) -> Option<&Setting> {
+        self.required.iter().chain([&self.endpoint_url]).find(|s| s.name == name)
+    }
+
+    pub fn missing(&self) -> Vec<&'static str> {
+        self.required.iter().filter(|s| s.value.is_none()).map(|s| s.name).collect()
+    }
+
+    pub fn lint_errors(&self) -> Vec<&LintIssue> {
+        self.lint.iter().filter(|issue| issue.severity == Severity::Error).collect()
+    }
+
+    pub fn bucket(&self) -> &str {
+        self.get("S3_BUCKET_NAME").unwrap_or_default()
+    }
+
+    pub fn region(&self) -> &str {
+        self.get("AWS_REGION").unwrap_or_default()
+    }
+
+    /// Where a setting is (or should be) written, for messages: "backend/.env line 3".
+    pub fn where_set(&self, name: &str) -> String {
+        match self.setting(name).map(|s| &s.source) {
+            Some(Source::Missing) | None => match &self.env_file {
+                Some(path) => format!("{} (add a `{name}=` line)", path.display()),
+                None => "your .env".to_string(),
+            },
+            Some(source) => source.to_string(),
+        }
+    }
+
+    /// The .env path to name in messages.
+    pub fn env_display(&self) -> String {
+        match &self.env_file {
+            Some(path) => path.display().to_string(),
+            None => self.tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" or "),
+        }
+    }
+
+    /// The static credentials, region and endpoint, once all four are set.
+    pub fn app_credentials(&self) -> Option<AppCredentials> {
+        Some(AppCredentials {
+            access_key_id: self.get("AWS_ACCESS_KEY_ID")?.to_string(),
+            secret_access_key: self.get("AWS_SECRET_ACCESS_KEY")?.to_string(),
+            region: self.get("AWS_REGION")?.to_string(),
+            endpoint_url: self.get(ENDPOINT).map(str::to_string),
+        })
+    }
+}
+
+/// Whether `region` looks like an AWS region name (`ap-south-1`, `us-gov-west-1`, `cn-north-1`).
+pub fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_region_name;
+
+    #[test]
+    fn region_names() {
+        for ok in ["ap-south-1", "us-east-1", "us-west-2", "eu-west-1", "us-gov-west-1", "cn-north-1", "ap-southeast-5"] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in ["", "us-east", "US-EAST-1", "mumbai", "us_east_1", "us-east-1a", "eu--1", "ap-south-1 "] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
+}
