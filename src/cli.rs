@@ -53,7 +53,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
     /// The bucket the policy grants access to
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub bucket: String,
 }
 
@@ -70,7 +70,7 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Bucket name (default: t3-chat-documents-<random suffix>)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub bucket: Option<String>,
     /// The IAM user the backend runs as (the guide reuses `t3_chat`)
     #[arg(long, value_name = "NAME", default_value = "t3_chat")]

@@ -102,27 +102,36 @@ impl EnvFile {
     }
 
     /// The values, parsed the way dotenv libraries parse them; a later definition wins.
-    pub fn values(&self) -> Result<BTreeMap<String, EnvValue>, LintIssue> {
-        let contents = self.contents();
+    /// When the whole file does not parse, each line is parsed alone so that one bad line
+    /// does not hide the others; the lines that fail are returned as lint errors.
+    pub fn values(&self) -> (BTreeMap<String, EnvValue>, Vec<LintIssue>) {
         let mut values = BTreeMap::new();
-        for item in dotenvy::from_read_iter(contents.as_bytes()) {
-            let (key, value) = item.map_err(|error| self.parse_error(error))?;
+        let insert = |key: String, value: String, values: &mut BTreeMap<String, EnvValue>| {
             let line = self.definition_lines(&key).last().map_or(0, |index| index + 1);
             values.insert(key, EnvValue { value, line });
-        }
-        Ok(values)
-    }
-
-    fn parse_error(&self, error: dotenvy::Error) -> LintIssue {
-        let (line, message) = match &error {
-            dotenvy::Error::LineParse(text, _) => {
-                let first = text.lines().next().unwrap_or_default();
-                let line = self.lines.iter().position(|raw| raw.text == first).map_or(0, |index| index + 1);
-                (line, format!("cannot be parsed: `{first}` (an unclosed quote or a stray character?)"))
-            }
-            other => (0, format!("cannot be parsed: {other}")),
         };
-        LintIssue { line, key: None, severity: Severity::Error, message }
+        let whole: Result<Vec<(String, String)>, _> = dotenvy::from_read_iter(self.contents().as_bytes()).collect();
+        if let Ok(pairs) = whole {
+            for (key, value) in pairs {
+                insert(key, value, &mut values);
+            }
+            return (values, Vec::new());
+        }
+        let mut issues = Vec::new();
+        for (index, line) in self.lines.iter().enumerate() {
+            for item in dotenvy::from_read_iter(line.text.as_bytes()) {
+                match item {
+                    Ok((key, value)) => insert(key, value, &mut values),
+                    Err(_) => issues.push(LintIssue {
+                        line: index + 1,
+                        key: assignment(&line.text).map(|a| a.key.trim().to_string()),
+                        severity: Severity::Error,
+                        message: "cannot be parsed (an unclosed quote or a stray character?)".into(),
+                    }),
+                }
+            }
+        }
+        (values, issues)
     }
 
     /// Zero-based indexes of the lines that assign `key`.
@@ -174,7 +183,7 @@ impl EnvFile {
                 push(format!("the key `{key}` contains white space"));
             }
             if assignment.key.ends_with(char::is_whitespace) || assignment.value.starts_with(char::is_whitespace) {
-                push(format!("spaces around '=': write `{key}={}`", assignment.value.trim()));
+                push(format!("spaces around '=': write `{key}=value` with nothing between key, '=' and value"));
             }
             if let Some(problem) = quote_problem(assignment.value.trim()) {
                 push(problem);
@@ -195,7 +204,8 @@ impl EnvFile {
                 seen.insert(key.clone(), (number, assignment.value.trim().to_string()));
             }
         }
-        if let Ok(values) = self.values() {
+        let (values, parse_issues) = self.values();
+        {
             for (key, expected) in
                 [("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID_LEN), ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY_LEN)]
             {
@@ -213,8 +223,11 @@ impl EnvFile {
                     }
                 }
             }
-        } else if let Err(issue) = self.values() {
-            issues.push(issue);
+        }
+        for issue in parse_issues {
+            if !issues.iter().any(|known| known.line == issue.line && known.severity == Severity::Error) {
+                issues.push(issue);
+            }
         }
         issues.sort_by_key(|issue| issue.line);
         issues
@@ -427,7 +440,8 @@ mod tests {
 
     #[test]
     fn values_take_the_last_definition() {
-        let values = file("A=1\nB='two'\nA=3\n").values().unwrap();
+        let (values, issues) = file("A=1\nB='two'\nA=3\n").values();
+        assert!(issues.is_empty());
         assert_eq!(values["A"], EnvValue { value: "3".into(), line: 3 });
         assert_eq!(values["B"].value, "two");
     }

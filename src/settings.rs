@@ -87,12 +87,8 @@ impl AppSettings {
             Some(path) => Some(EnvFile::read(path)?),
             None => None,
         };
-        let parsed = file.as_ref().map(EnvFile::values);
+        let values = file.as_ref().map(|file| file.values().0).unwrap_or_default();
         let mut lint = file.as_ref().map(EnvFile::lint).unwrap_or_default();
-        let values = match parsed {
-            Some(Ok(values)) => values,
-            Some(Err(_)) | None => Default::default(),
-        };
 
         let setting = |name: &'static str, flag: Option<&String>| {
             if let Some(value) = flag {
@@ -118,7 +114,11 @@ impl AppSettings {
 
         // A finding about a key whose value came from elsewhere does not affect what is used.
         let from_file = |key: &str| {
-            required.iter().chain([&endpoint_url]).find(|s| s.name == key).is_none_or(|s| matches!(s.source, Source::File { .. }))
+            required
+                .iter()
+                .chain([&endpoint_url])
+                .find(|s| s.name == key)
+                .is_none_or(|s| matches!(s.source, Source::File { .. } | Source::Missing))
         };
         lint.retain(|issue| issue.key.as_deref().is_none_or(from_file));
 

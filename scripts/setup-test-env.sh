@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the tests and the local demo need, inside this checkout:
+#   .venv/         Python venv with a pinned moto[server] (S3, IAM and STS emulator) and boto3
+#   .tools/bin/    s3s-fs, an S3 server that verifies header and presigned SigV4 signatures
+# Safe to run again: it skips what is already installed at the pinned version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MOTO_VERSION=5.2.5
+BOTO3_VERSION=1.44.8
+S3S_FS_VERSION=0.14.1   # later versions need a newer rustc than the pinned toolchain
+
+if ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  echo "==> creating .venv with moto[server]==$MOTO_VERSION"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION"
+fi
+
+if ! .tools/bin/s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
+  echo "==> installing s3s-fs $S3S_FS_VERSION into .tools/"
+  cargo install --quiet --locked "s3s-fs@$S3S_FS_VERSION" --features binary --root .tools
+fi
+
+echo "==> test tools ready: moto $(.venv/bin/python -c "import moto; print(moto.__version__)"), $(.tools/bin/s3s-fs --version)"

@@ -1,0 +1,379 @@
+//! Test harness: real servers on loopback (moto, s3s-fs, small proxies) and the real binary.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+
+pub const APP_REGION: &str = "ap-south-1";
+/// moto accepts any credentials until IAM enforcement starts; these are the guide's examples.
+pub const ROOT_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tool(env_var: &str, default: &str) -> PathBuf {
+    let path = std::env::var_os(env_var).map(PathBuf::from).unwrap_or_else(|| repo().join(default));
+    assert!(path.exists(), "{} is missing: run scripts/setup-test-env.sh first", path.display());
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16, child: &mut Child, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{name} exited early with {status}");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{name} did not listen on 127.0.0.1:{port} within 30 s");
+}
+
+/// A server process on a free loopback port, stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    _root: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn root(&self) -> &Path {
+        self._root.as_ref().expect("server has a data folder").path()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// moto's standalone server (S3, IAM, STS). With `enforce_after`, it checks signatures
+/// and IAM policies after that many requests.
+pub fn moto(enforce_after: Option<u32>) -> Server {
+    let port = free_port();
+    let mut command = Command::new(tool("T3S3_MOTO_SERVER", ".venv/bin/moto_server"));
+    command
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(count) = enforce_after {
+        command.env("INITIAL_NO_AUTH_ACTION_COUNT", count.to_string());
+    }
+    let mut child = command.spawn().expect("start moto_server");
+    wait_for_port(port, &mut child, "moto_server");
+    Server { child, port, _root: None }
+}
+
+/// s3s-fs: an S3 server that verifies header and presigned SigV4 signatures.
+pub fn s3s_fs(key_id: &str, secret: &str) -> Server {
+    let port = free_port();
+    let root = tempfile::tempdir().unwrap();
+    let mut child = Command::new(tool("T3S3_S3S_FS", ".tools/bin/s3s-fs"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", key_id, "--secret-key", secret])
+        .arg(root.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start s3s-fs");
+    wait_for_port(port, &mut child, "s3s-fs");
+    Server { child, port, _root: Some(root) }
+}
+
+/// An SDK config for test setup against `endpoint` with the given key.
+pub fn sdk_config(endpoint: &str, key_id: &str, secret: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+            key_id, secret, None, None, "test",
+        )))
+        .endpoint_url(endpoint)
+        .build()
+}
+
+pub fn s3(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
+}
+
+pub fn iam(config: &aws_config::SdkConfig) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(config)
+}
+
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) {
+    let mut request = s3.create_bucket().bucket(bucket);
+    if region != "us-east-1" {
+        request = request.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    request.send().await.expect("create bucket");
+}
+
+/// A key pair of an IAM user.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub id: String,
+    pub secret: String,
+}
+
+pub async fn create_user_with_key(iam: &aws_sdk_iam::Client, user: &str) -> Key {
+    iam.create_user().user_name(user).send().await.expect("create user");
+    create_key(iam, user).await
+}
+
+pub async fn create_key(iam: &aws_sdk_iam::Client, user: &str) -> Key {
+    let key = iam.create_access_key().user_name(user).send().await.expect("create key");
+    let key = key.access_key().unwrap();
+    Key { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() }
+}
+
+/// moto with IAM enforcement and an administrator key: the first three requests (the
+/// allowance moto is started with) create the admin, everything after is checked.
+pub async fn enforcing_moto() -> (Server, Key) {
+    let server = moto(Some(3));
+    let bootstrap = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1");
+    let iam = iam(&bootstrap);
+    iam.create_user().user_name("admin").send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("admin")
+        .policy_name("everything")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let admin = create_key(&iam, "admin").await;
+    (server, admin)
+}
+
+/// A folder for a test's files, with a git-free, AWS-free environment for the binary.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Workspace { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path().join(name)).unwrap()
+    }
+
+    /// The real binary, run in this folder with every AWS setting of the developer cleared.
+    pub fn t3s3(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_t3s3"));
+        command
+            .current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("AWS_CONFIG_FILE", self.path().join("no-aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path().join("no-aws-credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// The backend's .env as the guide writes it.
+    pub fn write_env(&self, name: &str, key: &Key, region: &str, bucket: &str, endpoint: &str) -> PathBuf {
+        self.write(
+            name,
+            &format!(
+                "# AWS S3 Configuration\nAWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION={region}\nS3_BUCKET_NAME={bucket}\nAWS_ENDPOINT_URL={endpoint}\n",
+                key.id, key.secret
+            ),
+        )
+    }
+}
+
+/// A finished run of the binary, with what a user sees.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+pub fn run(command: &mut Command) -> Run {
+    let Output { status, stdout, stderr } = command.output().expect("run t3s3");
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked"), "t3s3 panicked:\n{}", run.stderr);
+    assert!(!run.all().contains("RUST_BACKTRACE"), "backtrace hint shown:\n{}", run.all());
+    run
+}
+
+/// A loopback HTTP server answering every request with one canned response, as S3 does
+/// for a bucket in another region. Returns its port; the thread lives with the test.
+pub fn canned_server(status_line: &'static str, headers: Vec<(&'static str, String)>, body: String) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let headers = headers.clone();
+            let body = body.clone();
+            thread::spawn(move || answer_all(stream, status_line, &headers, &body));
+        }
+    });
+    port
+}
+
+fn answer_all(mut stream: TcpStream, status_line: &str, headers: &[(&str, String)], body: &str) {
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    loop {
+        let Some(head) = read_head(&mut stream) else { return };
+        let is_head = head.starts_with("HEAD ");
+        let length = content_length(&head);
+        let mut rest = vec![0u8; length];
+        if stream.read_exact(&mut rest).is_err() {
+            return;
+        }
+        let mut response = format!("HTTP/1.1 {status_line}\r\n");
+        for (name, value) in headers {
+            response.push_str(&format!("{name}: {value}\r\n"));
+        }
+        response.push_str("content-type: application/xml\r\n");
+        response.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        if !is_head {
+            response.push_str(body);
+        }
+        if stream.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+fn content_length(head: &str) -> usize {
+    head.lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0)
+}
+
+/// A loopback server that accepts connections and never answers.
+pub fn silent_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// A TCP proxy to `upstream` that changes one character of the signature of any
+/// presigned request passing through (a URL "changed on its way"). Returns its port
+/// and a flag that is set once it has tampered with a request.
+pub fn tampering_proxy(upstream: u16) -> (u16, Arc<AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tampered = Arc::new(AtomicBool::new(false));
+    let flag = tampered.clone();
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let flag = flag.clone();
+            thread::spawn(move || {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
+                let mut client_reader = client.try_clone().unwrap();
+                let mut server_writer = server.try_clone().unwrap();
+                let mut first_line = Vec::new();
+                let mut byte = [0u8; 1];
+                while !first_line.ends_with(b"\r\n") {
+                    match client_reader.read(&mut byte) {
+                        Ok(1) => first_line.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let mut line = String::from_utf8_lossy(&first_line).into_owned();
+                if let Some(at) = line.find("X-Amz-Signature=") {
+                    let position = at + "X-Amz-Signature=".len();
+                    let old = line.as_bytes()[position];
+                    let new = if old == b'0' { "1" } else { "0" };
+                    line.replace_range(position..position + 1, new);
+                    flag.store(true, Ordering::SeqCst);
+                }
+                if server_writer.write_all(line.as_bytes()).is_err() {
+                    return;
+                }
+                let mut server_reader = server;
+                let mut client_writer = client;
+                let upstream = thread::spawn(move || {
+                    let _ = std::io::copy(&mut client_reader, &mut server_writer);
+                    let _ = server_writer.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut server_reader, &mut client_writer);
+                let _ = client_writer.shutdown(std::net::Shutdown::Write);
+                let _ = upstream.join();
+            });
+        }
+    });
+    (port, tampered)
+}

@@ -1,0 +1,59 @@
+//! `t3s3 policy`: the guide's least-privilege policy, and the bucket naming rules.
+
+mod common;
+
+use common::{Workspace, run};
+
+#[test]
+fn prints_only_valid_json_with_the_guides_five_actions() {
+    let ws = Workspace::new();
+    let out = run(ws.t3s3().args(["policy", "--bucket", "t3-chat-documents-john2024"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let document = out.json();
+    assert_eq!(document["Version"], "2012-10-17");
+    assert_eq!(document["Statement"][0]["Sid"], "T3ChatS3Access");
+    let mut pairs = Vec::new();
+    for statement in document["Statement"].as_array().unwrap() {
+        assert_eq!(statement["Effect"], "Allow");
+        for action in statement["Action"].as_array().unwrap() {
+            pairs.push((action.as_str().unwrap().to_string(), statement["Resource"].as_str().unwrap().to_string()));
+        }
+    }
+    pairs.sort();
+    let bucket = "arn:aws:s3:::t3-chat-documents-john2024";
+    let objects = "arn:aws:s3:::t3-chat-documents-john2024/*";
+    let expected = vec![
+        ("s3:DeleteObject".to_string(), objects.to_string()),
+        ("s3:GetBucketLocation".to_string(), bucket.to_string()),
+        ("s3:GetObject".to_string(), objects.to_string()),
+        ("s3:ListBucket".to_string(), bucket.to_string()),
+        ("s3:PutObject".to_string(), objects.to_string()),
+    ];
+    assert_eq!(pairs, expected);
+}
+
+#[test]
+fn bad_bucket_names_exit_2_naming_the_rule_with_nothing_on_stdout() {
+    let ws = Workspace::new();
+    for (name, rule) in [
+        ("ab", "3 to 63 characters"),
+        ("My_Bucket", "lowercase letters"),
+        ("-abc", "begin and end"),
+        ("a..b", "adjacent periods"),
+        ("192.168.5.4", "IP address"),
+        ("xn--abc", "xn--"),
+        ("sthree-abc", "sthree-"),
+        ("amzn-s3-demo-abc", "amzn-s3-demo-"),
+        ("abc-s3alias", "-s3alias"),
+        ("abc--ol-s3", "--ol-s3"),
+        ("abc.mrap", ".mrap"),
+        ("abc--x-s3", "--x-s3"),
+        ("abc--table-s3", "--table-s3"),
+    ] {
+        let out = run(ws.t3s3().args(["policy", "--bucket", name]));
+        assert_eq!(out.code, 2, "{name}: {}", out.all());
+        assert_eq!(out.stdout, "", "{name}");
+        assert!(out.stderr.contains(rule), "{name}: {}", out.stderr);
+        assert_eq!(out.stderr.matches("error:").count(), 1, "one message: {}", out.stderr);
+    }
+}
