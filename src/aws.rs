@@ -1,5 +1,6 @@
 //! The only place that builds AWS SDK configuration and clients.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -7,6 +8,12 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 
 /// Where the acting credentials come from and where requests go, as the user asked.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +26,49 @@ pub struct Target {
     pub endpoint_url: Option<String>,
 }
 
+/// Every request the acting clients sent (retries included), as `service:Operation`.
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog(Arc<Mutex<Vec<String>>>);
+
+impl RequestLog {
+    pub fn operations(&self) -> Vec<String> {
+        self.0.lock().map(|log| log.clone()).unwrap_or_default()
+    }
+
+    /// Requests that change something: Create*, Put*, Delete*, Attach*, ...
+    pub fn mutating(&self) -> Vec<String> {
+        const READ_ONLY: [&str; 4] = ["Get", "List", "Head", "Simulate"];
+        self.operations()
+            .into_iter()
+            .filter(|op| {
+                let name = op.split_once(':').map_or(op.as_str(), |(_, name)| name);
+                !READ_ONLY.iter().any(|prefix| name.starts_with(prefix))
+            })
+            .collect()
+    }
+}
+
+impl Intercept for RequestLog {
+    fn name(&self) -> &'static str {
+        "t3s3::RequestLog"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let name = config
+            .load::<Metadata>()
+            .map_or_else(|| "unknown".to_string(), |m| format!("{}:{}", m.service(), m.name()));
+        if let Ok(mut log) = self.0.lock() {
+            log.push(name);
+        }
+        Ok(())
+    }
+}
+
 /// Clients that act with the standard credential chain (profile, environment, SSO).
 #[derive(Debug, Clone)]
 pub struct ActingClients {
@@ -26,6 +76,7 @@ pub struct ActingClients {
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
+    pub log: RequestLog,
 }
 
 impl ActingClients {
@@ -42,7 +93,7 @@ impl ActingClients {
     /// An S3 client for another region (bucket calls must go to the bucket's region).
     pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
         let config = self.config.to_builder().region(Region::new(region.to_string())).build();
-        s3_client(&config)
+        s3_client(&config, Some(&self.log))
     }
 }
 
@@ -79,11 +130,13 @@ pub async fn acting_clients(target: &Target) -> ActingClients {
         loader = loader.endpoint_url(endpoint);
     }
     let config = loader.load().await;
+    let log = RequestLog::default();
     ActingClients {
-        s3: s3_client(&config),
-        iam: aws_sdk_iam::Client::new(&config),
-        sts: aws_sdk_sts::Client::new(&config),
+        s3: s3_client(&config, Some(&log)),
+        iam: aws_sdk_iam::Client::from_conf(aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone()).build()),
+        sts: aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(&config).interceptor(log.clone()).build()),
         config,
+        log,
     }
 }
 
@@ -106,7 +159,7 @@ pub fn app_config(app: &AppCredentials, timeout: Duration) -> SdkConfig {
 
 /// An S3 client for the backend's static key.
 pub fn app_s3_client(app: &AppCredentials, timeout: Duration) -> aws_sdk_s3::Client {
-    s3_client(&app_config(app, timeout))
+    s3_client(&app_config(app, timeout), None)
 }
 
 /// An STS client for the backend's static key.
@@ -116,7 +169,10 @@ pub fn app_sts_client(app: &AppCredentials, timeout: Duration) -> aws_sdk_sts::C
 
 /// With an endpoint override, S3 uses path-style addressing: the SDK would otherwise put
 /// the bucket in the host name, which no emulator on `127.0.0.1` or `localhost` answers.
-fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+fn s3_client(config: &SdkConfig, log: Option<&RequestLog>) -> aws_sdk_s3::Client {
+    let mut builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    if let Some(log) = log {
+        builder = builder.interceptor(log.clone());
+    }
     aws_sdk_s3::Client::from_conf(builder.build())
 }

@@ -289,3 +289,48 @@ mod tests {
         assert_eq!(real_region(&facts).as_deref(), Some("eu-west-1"));
     }
 }
+
+/// An error from a call made with the acting credentials (init, doctor, destroy), as one
+/// message naming the action, the resource and the next step; never a bare "service error".
+pub fn acting_error<E>(error: SdkError<E, HttpResponse>, action: &str, resource: &str) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    use crate::exit::Failure;
+    let facts = facts(&error);
+    let code = facts.code.clone().unwrap_or_else(|| facts.status.map_or("no answer".into(), |s| format!("HTTP {s}")));
+    let said = facts.message.clone().map(|m| format!(" ({m})")).unwrap_or_default();
+    match (&facts.transport, code.as_str()) {
+        (Some(Transport::Unreachable(detail)), _) => Failure::bad_input(format!("{action} on {resource}: cannot reach AWS: {detail}"))
+            .hint("check --endpoint-url / AWS_ENDPOINT_URL, the network and any proxy")
+            .into(),
+        (Some(Transport::TimedOut), _) => Failure::unexpected(format!("{action} on {resource}: no answer in time"))
+            .hint("check the network, then run the command again; it picks up where it stopped")
+            .into(),
+        (_, "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
+            Failure::bad_input(format!("{action} on {resource} was denied{said}"))
+                .hint(format!("the acting credentials need {action}; use an administrator profile (--profile NAME)"))
+                .into()
+        }
+        (_, "InvalidClientTokenId" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "UnrecognizedClientException") => {
+            Failure::bad_input(format!("{action} on {resource}: the acting credentials were rejected: {code}{said}"))
+                .hint("check the profile or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in your shell (`aws configure`, `aws sso login`)")
+                .into()
+        }
+        (Some(Transport::Other(detail)), _) if facts.code.is_none() && facts.status.is_some() => {
+            Failure::unexpected(format!("{action} on {resource}: the answer could not be read: {detail}")).into()
+        }
+        (Some(Transport::Other(detail)), _) if facts.status.is_none() => {
+            if detail.contains("credentials") || detail.contains("Credentials") {
+                Failure::bad_input(format!("{action} on {resource}: no AWS credentials were found"))
+                    .hint("run `aws configure` or `aws sso login`, pass --profile NAME, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+                    .into()
+            } else {
+                Failure::unexpected(format!("{action} on {resource} failed: {detail}")).into()
+            }
+        }
+        _ => Failure::unexpected(format!("{action} on {resource} failed: {code}{said}"))
+            .hint("run the command again; it converges from wherever it stopped")
+            .into(),
+    }
+}

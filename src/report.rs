@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use colored::{ColoredString, Colorize};
 
 use crate::cli::ColorChoice;
+use crate::commands::init::{InitReport, Status};
 use crate::commands::verify::{Mark, Progress, Step, StepStatus, VerifyReport};
 use crate::exit::Failure;
 
@@ -83,6 +84,53 @@ impl Printer {
     /// A policy document: stdout holds the JSON and nothing else.
     pub fn policy(&self, document: &str) {
         println!("{document}");
+    }
+
+    pub fn init_begin(&self, caller_arn: &str, account: &str, region: &str, dry_run: bool) {
+        if self.json {
+            return;
+        }
+        println!("Acting as {caller_arn} (account {account}) in {region}");
+        if dry_run {
+            println!("{}", style::warn("Dry run: read-only calls only; nothing will be changed."));
+        }
+    }
+
+    pub fn init_summary(&self, report: &InitReport) {
+        if self.json {
+            return;
+        }
+        println!();
+        for resource in &report.resources {
+            let status = match resource.status {
+                Status::Created | Status::Updated => style::ok(resource.status.label()),
+                Status::WouldCreate | Status::WouldUpdate => style::warn(resource.status.label()),
+                Status::Unchanged => style::note(resource.status.label()),
+            };
+            let label = resource.resource.replace('_', " ");
+            let detail = if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
+            println!("  {label:<20} {status:<13} {}{detail}", resource.name);
+        }
+        for warning in &report.warnings {
+            println!("  {} {warning}", style::warn("warning:"));
+        }
+        println!(
+            "{}",
+            style::note(&format!("  {} AWS requests, {} of them changes", report.requests.total, report.requests.mutating))
+        );
+        println!();
+    }
+
+    pub fn init_end(&self, report: &InitReport) {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+            return;
+        }
+        if report.dry_run {
+            println!("Dry run finished: run without --dry-run to apply.");
+        } else if report.verify.is_none() && report.ok {
+            println!("Done. Check it any time with `t3s3 verify`.");
+        }
     }
 
     pub fn verify_begin(&self) {

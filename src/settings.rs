@@ -71,8 +71,19 @@ pub struct Overrides {
 }
 
 impl AppSettings {
-    /// Resolves the settings. An explicit `env_file` that does not exist is bad input.
+    /// Resolves the settings as the backend does: process environment, then the file.
+    /// An explicit `env_file` that does not exist is bad input.
     pub fn resolve(env_file: Option<&Path>, overrides: &Overrides) -> Result<Self> {
+        Self::resolve_with(env_file, overrides, true)
+    }
+
+    /// Resolves the settings from the file alone, ignoring the process environment
+    /// (after `init` wrote them, they are what the backend will load).
+    pub fn from_file(env_file: &Path) -> Result<Self> {
+        Self::resolve_with(Some(env_file), &Overrides::default(), false)
+    }
+
+    fn resolve_with(env_file: Option<&Path>, overrides: &Overrides, use_process_env: bool) -> Result<Self> {
         let tried = match env_file {
             Some(path) => vec![path.to_path_buf()],
             None => default_env_candidates(),
@@ -94,7 +105,7 @@ impl AppSettings {
             if let Some(value) = flag {
                 return Setting { name, value: Some(value.clone()), source: Source::CommandLine };
             }
-            if let Some(value) = std::env::var(name).ok().filter(|v| !v.is_empty()) {
+            if let Some(value) = std::env::var(name).ok().filter(|v| use_process_env && !v.is_empty()) {
                 return Setting { name, value: Some(value), source: Source::Environment };
             }
             match (values.get(name), &found) {
