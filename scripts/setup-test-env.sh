@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 
 MOTO_VERSION=5.2.5
 BOTO3_VERSION=1.44.8
+DOTENV_VERSION=1.2.4
 S3S_FS_VERSION=0.14.1   # later versions need a newer rustc than the pinned toolchain
 
-if ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+if ! .venv/bin/python -c "import moto, dotenv, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
   echo "==> creating .venv with moto[server]==$MOTO_VERSION"
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION"
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" "python-dotenv==$DOTENV_VERSION"
 fi
 
 if ! .tools/bin/s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then

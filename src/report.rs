@@ -142,9 +142,19 @@ impl Printer {
         println!("{RULE}");
     }
 
+    /// Ends `t3s3 verify`: the banner, or the JSON report.
     pub fn verify_end(&self, report: &VerifyReport) {
         if self.json {
             println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+            return;
+        }
+        self.verify_footer(report);
+    }
+
+    /// The closing banner of a self-test in text mode (inside `init` too); JSON callers
+    /// embed the report in their own object instead.
+    pub fn verify_footer(&self, report: &VerifyReport) {
+        if self.json {
             return;
         }
         if let Some(cleanup) = &report.cleanup {

@@ -425,7 +425,8 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     row("env_file", env_path.display().to_string(), env_status, env_detail);
 
     let repo = git::repo_root(&env_path);
-    let gitignore = repo.clone().unwrap_or_else(|| PathBuf::from(".")).join(".gitignore");
+    let gitignore = repo.as_ref().map_or_else(|| PathBuf::from(".gitignore"), |root| root.join(".gitignore"));
+    let gitignore_existed = gitignore.exists();
     let added = git::ensure_ignored(&gitignore, dry_run)?;
     let ignored = repo.is_none() || dry_run || git::is_ignored(&env_path);
     if !ignored {
@@ -439,7 +440,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         (None, true) => "has .env and *.env (not a git repository)".into(),
         (None, false) => format!("added {} (not a git repository)", added.join(", ")),
     };
-    let ignore_status = if added.is_empty() { Status::Unchanged } else { Status::changed(dry_run, !gitignore.exists()) };
+    let ignore_status = if added.is_empty() { Status::Unchanged } else { Status::changed(dry_run, !gitignore_existed) };
     row("gitignore", gitignore.display().to_string(), ignore_status, ignore_detail);
 
     let requests = Requests {
@@ -470,7 +471,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         };
         printer.verify_begin();
         let result = verify::self_test(&settings, &options, printer).await;
-        printer.verify_end(&result);
+        printer.verify_footer(&result);
         report.ok = result.ok;
         report.verify = Some(result);
     }

@@ -1,0 +1,430 @@
+//! `t3s3 init` against moto: fresh setups, idempotent re-runs, dry runs, every reason to
+//! stop, the .env merge, and what the created key may and may not do under IAM enforcement.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::*;
+
+const BUCKET: &str = "t3-chat-documents-init";
+
+/// The binary acting with moto's "root" credentials from the environment, as a developer's shell would.
+fn init(ws: &Workspace, server: &Server, region: &str, extra: &[&str]) -> Run {
+    let mut command = ws.t3s3();
+    command
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", &server.url(), "--region", region, "init", "--json"])
+        .args(extra);
+    run(&mut command)
+}
+
+fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["resource"].as_str().unwrap().to_string(), r["status"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn root_config(server: &Server, region: &str) -> aws_config::SdkConfig {
+    sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, region)
+}
+
+/// What the account holds: buckets, users with their key IDs, policies with their versions.
+async fn snapshot(server: &Server) -> String {
+    let config = root_config(server, "us-east-1");
+    let (s3, iam) = (s3(&config), iam(&config));
+    let mut lines = Vec::new();
+    for bucket in s3.list_buckets().send().await.unwrap().buckets() {
+        lines.push(format!("bucket {}", bucket.name().unwrap()));
+    }
+    for user in iam.list_users().send().await.unwrap().users() {
+        let keys = iam.list_access_keys().user_name(user.user_name()).send().await.unwrap();
+        let ids: Vec<&str> = keys.access_key_metadata().iter().map(|k| k.access_key_id().unwrap()).collect();
+        let attached = iam.list_attached_user_policies().user_name(user.user_name()).send().await.unwrap();
+        let names: Vec<&str> = attached.attached_policies().iter().map(|p| p.policy_name().unwrap()).collect();
+        lines.push(format!("user {} keys {ids:?} policies {names:?}", user.user_name()));
+    }
+    let policies = iam.list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.unwrap();
+    for policy in policies.policies() {
+        let versions = iam.list_policy_versions().policy_arn(policy.arn().unwrap()).send().await.unwrap();
+        let ids: Vec<String> = versions
+            .versions()
+            .iter()
+            .map(|v| format!("{}{}", v.version_id().unwrap(), if v.is_default_version() { "*" } else { "" }))
+            .collect();
+        lines.push(format!("policy {} versions {ids:?}", policy.policy_name().unwrap()));
+    }
+    lines.sort();
+    lines.join("\n")
+}
+
+fn env_values(ws: &Workspace, name: &str) -> BTreeMap<String, String> {
+    dotenvy::from_path_iter(ws.path().join(name)).unwrap().map(Result::unwrap).collect()
+}
+
+#[tokio::test]
+async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path().join("backend")).unwrap();
+    let first = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let report = first.json();
+    assert_eq!(report["verify"]["ok"], true, "{report}");
+    let created = statuses(&report);
+    for resource in ["bucket", "object_ownership", "public_access_block", "encryption", "user", "policy", "attachment", "access_key", "env_file", "gitignore"] {
+        assert_eq!(created[resource], "created", "{resource}: {report}");
+    }
+    assert_eq!(created["versioning"], "unchanged");
+
+    // The bucket really is where and how the guide wants it.
+    let s3 = s3(&root_config(&server, APP_REGION));
+    let location = s3.get_bucket_location().bucket(BUCKET).send().await.unwrap();
+    assert_eq!(location.location_constraint().unwrap().as_str(), APP_REGION);
+    let settings = t3s3::bucket::read_settings(&s3, BUCKET).await.unwrap();
+    assert!(settings.acls_disabled() && settings.all_public_access_blocked(), "{settings:?}");
+    assert_eq!(settings.encryption.as_deref(), Some("AES256"));
+
+    // The .env holds the new key, and the secret was never printed.
+    let env = env_values(&ws, "backend/.env");
+    assert_eq!(env["S3_BUCKET_NAME"], BUCKET);
+    assert_eq!(env["AWS_REGION"], APP_REGION);
+    assert_eq!(env["AWS_ENDPOINT_URL"], server.url());
+    assert_eq!(env["AWS_ACCESS_KEY_ID"], report["resources"][8]["name"].as_str().unwrap());
+    assert!(!first.all().contains(&env["AWS_SECRET_ACCESS_KEY"]), "the secret was printed");
+    let mode = std::fs::metadata(ws.path().join("backend/.env")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(ws.read(".gitignore"), ".env\n*.env\n");
+
+    // verify on its own, as a developer would run it next.
+    let verify = run(ws.t3s3().arg("verify"));
+    assert_eq!(verify.code, 0, "{}", verify.all());
+
+    // Same arguments again: every resource unchanged, no change sent, same keys and versions.
+    let before = snapshot(&server).await;
+    let env_before = ws.read("backend/.env");
+    let second = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
+    assert_eq!(second.code, 0, "{}", second.all());
+    let report = second.json();
+    assert!(statuses(&report).values().all(|s| s == "unchanged"), "{report}");
+    assert_eq!(report["requests"]["mutating"], 0, "{report}");
+    assert_eq!(snapshot(&server).await, before);
+    assert_eq!(ws.read("backend/.env"), env_before);
+}
+
+#[tokio::test]
+async fn fresh_init_in_us_east_1_sends_no_location_constraint_and_verifies() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let out = init(&ws, &server, "us-east-1", &["--bucket", BUCKET, "--create-user"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["verify"]["ok"], true);
+    let s3 = s3(&root_config(&server, "us-east-1"));
+    let location = s3.get_bucket_location().bucket(BUCKET).send().await.unwrap();
+    assert!(location.location_constraint().is_none_or(|c| c.as_str().is_empty()), "{location:?}");
+    assert_eq!(env_values(&ws, ".env")["AWS_REGION"], "us-east-1");
+}
+
+#[tokio::test]
+async fn without_a_bucket_name_one_is_generated_and_reused_on_the_next_run() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let first = init(&ws, &server, APP_REGION, &["--create-user", "--no-verify"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let bucket = first.json()["bucket"].as_str().unwrap().to_string();
+    assert!(bucket.starts_with("t3-chat-documents-") && bucket.len() == 30, "{bucket}");
+    let second = init(&ws, &server, APP_REGION, &["--no-verify"]);
+    assert_eq!(second.json()["bucket"], bucket.as_str());
+}
+
+#[tokio::test]
+async fn dry_run_changes_nothing_in_the_account_or_on_disk() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    ws.write(".env", "# keep me\nDEBUG=1\n");
+    let before = snapshot(&server).await;
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(statuses(&report)["bucket"], "would_create");
+    assert_eq!(statuses(&report)["access_key"], "would_create");
+    assert_eq!(report["requests"]["mutating"], 0, "{report}");
+    assert_eq!(snapshot(&server).await, before);
+    assert_eq!(ws.read(".env"), "# keep me\nDEBUG=1\n");
+    assert!(!ws.path().join(".gitignore").exists());
+}
+
+#[tokio::test]
+async fn a_drifted_policy_gets_a_new_default_version_and_the_oldest_goes_at_five() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let iam = iam(&root_config(&server, "us-east-1"));
+    iam.create_user().user_name("t3_chat").send().await.unwrap();
+    let drifted = |n: u32| format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::old-bucket-{n}/*"}}]}}"#);
+    let arn = iam.create_policy().policy_name("T3ChatS3Policy").policy_document(drifted(1)).send().await.unwrap().policy().unwrap().arn().unwrap().to_string();
+    for n in 2..=5 {
+        iam.create_policy_version().policy_arn(&arn).policy_document(drifted(n)).set_as_default(n == 5).send().await.unwrap();
+    }
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(statuses(&out.json())["policy"], "updated");
+    let versions = iam.list_policy_versions().policy_arn(&arn).send().await.unwrap();
+    let mut ids: Vec<(String, bool)> = versions.versions().iter().map(|v| (v.version_id().unwrap().to_string(), v.is_default_version())).collect();
+    ids.sort();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert!(!ids.iter().any(|(id, _)| id == "v1"), "the oldest non-default version should be gone: {ids:?}");
+    let default = ids.iter().find(|(_, default)| *default).unwrap().0.clone();
+    assert_eq!(default, "v6");
+    let document = iam.get_policy_version().policy_arn(&arn).version_id("v6").send().await.unwrap();
+    let document = t3s3::iam::decode_document(document.policy_version().unwrap().document().unwrap());
+    assert!(t3s3::policy::same_document(&document, &t3s3::policy::render(BUCKET).unwrap()));
+
+    // Converged: the next run leaves the versions alone.
+    let again = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--no-verify"]);
+    assert_eq!(statuses(&again.json())["policy"], "unchanged");
+    assert_eq!(iam.list_policy_versions().policy_arn(&arn).send().await.unwrap().versions().len(), 5);
+}
+
+#[tokio::test]
+async fn a_user_with_two_keys_stops_before_creating_anything() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let iam = iam(&root_config(&server, "us-east-1"));
+    let first = create_user_with_key(&iam, "t3_chat").await;
+    let second = create_key(&iam, "t3_chat").await;
+    let before = snapshot(&server).await;
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    let error = out.json()["error"].as_str().unwrap().to_string();
+    assert!(error.contains(&first.id) && error.contains(&second.id), "{error}");
+    assert!(error.contains("Active") && error.contains("days old"), "{error}");
+    assert!(out.json()["fix"].as_str().unwrap().contains("delete-access-key"), "{}", out.stdout);
+    assert_eq!(snapshot(&server).await, before);
+    assert!(!ws.path().join(".env").exists());
+}
+
+#[tokio::test]
+async fn a_missing_user_needs_create_user() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.json()["error"].as_str().unwrap().contains("IAM user `t3_chat` does not exist"), "{}", out.stdout);
+    assert!(out.json()["fix"].as_str().unwrap().contains("--create-user"));
+    assert_eq!(snapshot(&server).await, "", "nothing may be created");
+
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(statuses(&out.json())["user"], "created");
+}
+
+#[tokio::test]
+async fn a_bucket_owned_by_another_account_is_refused() {
+    let server = moto(None);
+    let sts = aws_sdk_sts::Client::new(&root_config(&server, "us-east-1"));
+    let other = sts
+        .assume_role()
+        .role_arn("arn:aws:iam::111111111111:role/someone-else")
+        .role_session_name("other")
+        .send()
+        .await
+        .unwrap();
+    let creds = other.credentials().unwrap();
+    let other_config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(APP_REGION))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_string()), None, "other"),
+        ))
+        .endpoint_url(server.url())
+        .build();
+    create_bucket(&s3(&other_config), BUCKET, APP_REGION).await;
+
+    let ws = Workspace::new();
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    let report = out.json();
+    assert!(report["error"].as_str().unwrap().contains("another AWS account"), "{report}");
+    assert!(report["fix"].as_str().unwrap().contains("global"), "{report}");
+    let iam = iam(&root_config(&server, "us-east-1"));
+    assert!(iam.list_users().send().await.unwrap().users().is_empty(), "nothing may be created");
+}
+
+#[tokio::test]
+async fn an_existing_env_keeps_every_other_byte_and_ends_up_0600() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let original = "# T3 Chat backend\r\nDATABASE_URL=postgres://localhost/t3\r\n\r\n  # indented comment  \nOPENAI_API_KEY='sk-test'\nAWS_REGION=eu-west-1\nTAIL=no-newline";
+    let path = ws.write("backend/.env", original);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    ws.write(".gitignore", "node_modules/\n");
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let written = ws.read("backend/.env");
+    let env = env_values(&ws, "backend/.env");
+    let expected_start = original.replace("AWS_REGION=eu-west-1", "AWS_REGION=ap-south-1");
+    // As many LF as CRLF lines: new lines take LF; the unterminated last line gets one.
+    assert!(written.starts_with(&format!("{expected_start}\n\n# AWS S3 Configuration\n")), "{written:?}");
+    for line in original.split_inclusive('\n').filter(|l| !l.starts_with("AWS_REGION")) {
+        assert!(written.contains(line), "lost {line:?}");
+    }
+    assert_eq!(env["AWS_REGION"], APP_REGION);
+    assert_eq!(env["OPENAI_API_KEY"], "sk-test");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(ws.read(".gitignore"), "node_modules/\n\n# Secrets (added by t3s3)\n.env\n*.env\n");
+}
+
+fn git(ws: &Workspace, args: &[&str]) {
+    let status = Command::new("git")
+        .current_dir(ws.path())
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .env("HOME", ws.path())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&status.stderr));
+}
+
+#[tokio::test]
+async fn a_tracked_env_file_is_refused_and_nothing_is_created() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    git(&ws, &["init", "-q"]);
+    ws.write("backend/.env", "DEBUG=1\n");
+    git(&ws, &["add", "backend/.env"]);
+    git(&ws, &["commit", "-qm", "oops"]);
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.json()["fix"].as_str().unwrap().contains("git rm --cached backend/.env"), "{}", out.stdout);
+    assert_eq!(ws.read("backend/.env"), "DEBUG=1\n");
+    assert_eq!(snapshot(&server).await, "");
+}
+
+#[tokio::test]
+async fn in_a_git_repository_the_env_file_ends_up_ignored() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    git(&ws, &["init", "-q"]);
+    std::fs::create_dir(ws.path().join("backend")).unwrap();
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let ignored = Command::new("git").current_dir(ws.path()).args(["check-ignore", "-q", "backend/.env"]).status().unwrap();
+    assert!(ignored.success(), "git must ignore backend/.env");
+}
+
+#[test]
+fn a_missing_region_without_a_terminal_is_bad_input() {
+    let ws = Workspace::new();
+    let out = run(ws
+        .t3s3()
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", "http://127.0.0.1:9", "init", "--bucket", BUCKET]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("--region"), "{}", out.stderr);
+    let out = run(ws.t3s3().args(["--region", "mumbai", "init", "--bucket", BUCKET]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("not an AWS region name"), "{}", out.stderr);
+    let out = run(ws.t3s3().args(["--region", APP_REGION, "init", "--bucket", "Bad_Bucket"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("lowercase"), "{}", out.stderr);
+}
+
+/// Sends requests with an unknown key until moto starts enforcing IAM (each request counts).
+async fn use_up_the_unauthenticated_allowance(server: &Server) {
+    let sts = aws_sdk_sts::Client::new(&sdk_config(&server.url(), "AKIAUNKNOWNUNKNOWN00", ROOT_SECRET, "us-east-1"));
+    for _ in 0..500 {
+        if sts.get_caller_identity().send().await.is_err() {
+            return;
+        }
+    }
+    panic!("moto never started enforcing IAM");
+}
+
+#[tokio::test]
+async fn the_created_key_is_least_privilege_under_iam_enforcement() {
+    let server = moto(Some(120));
+    let ws = Workspace::new();
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["verify"]["ok"], true, "presign was fetched before enforcement: {}", out.stdout);
+    // An admin for the "other bucket", created while moto still allows anything.
+    let root = root_config(&server, APP_REGION);
+    create_bucket(&s3(&root), "someone-elses-bucket", APP_REGION).await;
+    s3(&root).put_object().bucket("someone-elses-bucket").key("secret.txt").body(b"x".to_vec().into()).send().await.unwrap();
+    use_up_the_unauthenticated_allowance(&server).await;
+
+    let env = env_values(&ws, ".env");
+    let app = s3(&sdk_config(&server.url(), &env["AWS_ACCESS_KEY_ID"], &env["AWS_SECRET_ACCESS_KEY"], APP_REGION));
+    let key = "user/conv/doc/file.pdf";
+    app.put_object().bucket(BUCKET).key(key).body(b"%PDF-1.4".to_vec().into()).send().await.expect("put in own bucket");
+    let got = app.get_object().bucket(BUCKET).key(key).send().await.expect("get from own bucket");
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"%PDF-1.4");
+    app.list_objects_v2().bucket(BUCKET).send().await.expect("list own bucket");
+    app.delete_object().bucket(BUCKET).key(key).send().await.expect("delete in own bucket");
+
+    let denied = |result: Result<(), String>, what: &str| {
+        let code = result.expect_err(&format!("{what} must be denied"));
+        assert_eq!(code, "AccessDenied", "{what}");
+    };
+    let code = |e: String| e;
+    denied(app.list_buckets().send().await.map(|_| ()).map_err(|e| code(t3s3::diagnose::facts(&e).code.unwrap_or_default())), "ListBuckets");
+    denied(
+        app.put_bucket_policy().bucket(BUCKET).policy("{}").send().await.map(|_| ()).map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+        "PutBucketPolicy",
+    );
+    denied(app.delete_bucket().bucket(BUCKET).send().await.map(|_| ()).map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()), "DeleteBucket");
+    denied(
+        app.get_object().bucket("someone-elses-bucket").key("secret.txt").send().await.map(|_| ()).map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+        "GetObject on another bucket",
+    );
+    denied(
+        app.put_object().bucket("someone-elses-bucket").key("x").body(b"x".to_vec().into()).send().await.map(|_| ()).map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+        "PutObject on another bucket",
+    );
+}
+
+#[tokio::test]
+async fn boto3_built_from_the_written_env_works_like_the_backend() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path().join("backend")).unwrap();
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let script = r#"
+import boto3
+from dotenv import dotenv_values
+env = dotenv_values("backend/.env")
+s3 = boto3.client(
+    "s3",
+    aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+    aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    region_name=env["AWS_REGION"],
+    endpoint_url=env.get("AWS_ENDPOINT_URL"),
+)
+bucket = env["S3_BUCKET_NAME"]
+s3.put_object(Bucket=bucket, Key="u/c/d/doc.pdf", Body=b"%PDF-1.7 test", ContentType="application/pdf")
+assert s3.get_object(Bucket=bucket, Key="u/c/d/doc.pdf")["Body"].read() == b"%PDF-1.7 test"
+s3.delete_object(Bucket=bucket, Key="u/c/d/doc.pdf")
+print("boto3 ok")
+"#;
+    let python = repo().join(".venv/bin/python");
+    let result = Command::new(python)
+        .current_dir(ws.path())
+        .arg("-c")
+        .arg(script)
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", ws.path())
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert_eq!(String::from_utf8_lossy(&result.stdout).trim(), "boto3 ok");
+}
