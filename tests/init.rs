@@ -428,3 +428,60 @@ print("boto3 ok")
     assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
     assert_eq!(String::from_utf8_lossy(&result.stdout).trim(), "boto3 ok");
 }
+
+#[tokio::test]
+async fn a_setup_that_stopped_halfway_converges_on_the_next_run() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    // What a run interrupted after the bucket was created leaves: a bare bucket, a user
+    // without the policy, no .env.
+    let root = root_config(&server, APP_REGION);
+    create_bucket(&s3(&root), BUCKET, APP_REGION).await;
+    iam(&root).create_user().user_name("t3_chat").send().await.unwrap();
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    let status = statuses(&report);
+    assert_eq!(status["bucket"], "unchanged");
+    assert_eq!(status["user"], "unchanged");
+    for resource in ["public_access_block", "encryption", "policy", "attachment", "access_key"] {
+        assert!(["updated", "created"].contains(&status[resource].as_str()), "{resource}: {report}");
+    }
+    assert_eq!(report["verify"]["ok"], true);
+    let settings = t3s3::bucket::read_settings(&s3(&root), BUCKET).await.unwrap();
+    assert!(settings.acls_disabled() && settings.all_public_access_blocked() && settings.encrypted(), "{settings:?}");
+}
+
+/// Makes a folder immutable (even root cannot write into it) until dropped.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn new(path: &std::path::Path) -> Self {
+        let status = Command::new("chattr").arg("+i").arg(path).status().expect("chattr is needed for this test");
+        assert!(status.success(), "chattr +i {} failed", path.display());
+        Immutable(path.to_path_buf())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn when_the_env_file_cannot_be_written_the_new_key_is_deleted_again() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    ws.write("backend/.env", "DEBUG=1\n");
+    let before = {
+        let _locked = Immutable::new(&ws.path().join("backend"));
+        let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
+        assert_ne!(out.code, 0, "{}", out.all());
+        assert!(out.json()["error"].as_str().unwrap().contains("backend/.env"), "{}", out.stdout);
+        assert!(out.json()["error"].as_str().unwrap().contains("deleted again"), "{}", out.stdout);
+        snapshot(&server).await
+    };
+    assert!(before.contains("user t3_chat keys []"), "no key may outlive the failed write:\n{before}");
+    assert_eq!(ws.read("backend/.env"), "DEBUG=1\n");
+}
