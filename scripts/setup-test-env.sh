@@ -3,6 +3,7 @@
 #   .venv/         Python venv with a pinned moto[server] (S3, IAM and STS emulator) and boto3
 #   .tools/bin/    s3s-fs, an S3 server that verifies header and presigned SigV4 signatures
 # Safe to run again: it skips what is already installed at the pinned version.
+# --emulator-only installs just moto (what scripts/demo.sh needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,10 @@ if ! .venv/bin/python -c "import moto, dotenv, sys; sys.exit(moto.__version__ !=
   echo "==> creating .venv with moto[server]==$MOTO_VERSION"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" "python-dotenv==$DOTENV_VERSION"
+fi
+
+if [ "${1:-}" = "--emulator-only" ]; then
+  exit 0
 fi
 
 if ! .tools/bin/s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then

@@ -9,6 +9,26 @@ use crate::commands::init::{InitReport, Status};
 use crate::commands::verify::{Mark, Progress, Step, StepStatus, VerifyReport};
 use crate::exit::Failure;
 
+/// `println!` that never panics: a closed pipe (`t3s3 verify | head`) is not an error.
+macro_rules! out {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 const RULE: &str = "==================================================";
 
 /// Colours and symbols named by what they mean.
@@ -72,27 +92,27 @@ impl Printer {
         let hint = failure.and_then(|f| f.hint.clone());
         if self.json {
             let value = serde_json::json!({ "ok": false, "error": message, "fix": hint });
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            out!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
             return;
         }
-        eprintln!("{} {message}", style::fail("error:"));
+        err!("{} {message}", style::fail("error:"));
         if let Some(hint) = hint {
-            eprintln!("{} {hint}", style::note("next:"));
+            err!("{} {hint}", style::note("next:"));
         }
     }
 
     /// A policy document: stdout holds the JSON and nothing else.
     pub fn policy(&self, document: &str) {
-        println!("{document}");
+        out!("{document}");
     }
 
     pub fn init_begin(&self, caller_arn: &str, account: &str, region: &str, dry_run: bool) {
         if self.json {
             return;
         }
-        println!("Acting as {caller_arn} (account {account}) in {region}");
+        out!("Acting as {caller_arn} (account {account}) in {region}");
         if dry_run {
-            println!("{}", style::warn("Dry run: read-only calls only; nothing will be changed."));
+            out!("{}", style::warn("Dry run: read-only calls only; nothing will be changed."));
         }
     }
 
@@ -100,7 +120,7 @@ impl Printer {
         if self.json {
             return;
         }
-        println!();
+        out!();
         for resource in &report.resources {
             let status = match resource.status {
                 Status::Created | Status::Updated => style::ok(resource.status.label()),
@@ -109,27 +129,27 @@ impl Printer {
             };
             let label = resource.resource.replace('_', " ");
             let detail = if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
-            println!("  {label:<20} {status:<13} {}{detail}", resource.name);
+            out!("  {label:<20} {status:<13} {}{detail}", resource.name);
         }
         for warning in &report.warnings {
-            println!("  {} {warning}", style::warn("warning:"));
+            out!("  {} {warning}", style::warn("warning:"));
         }
-        println!(
+        out!(
             "{}",
             style::note(&format!("  {} AWS requests, {} of them changes", report.requests.total, report.requests.mutating))
         );
-        println!();
+        out!();
     }
 
     pub fn init_end(&self, report: &InitReport) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+            out!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
             return;
         }
         if report.dry_run {
-            println!("Dry run finished: run without --dry-run to apply.");
+            out!("Dry run finished: run without --dry-run to apply.");
         } else if report.verify.is_none() && report.ok {
-            println!("Done. Check it any time with `t3s3 verify`.");
+            out!("Done. Check it any time with `t3s3 verify`.");
         }
     }
 
@@ -137,15 +157,15 @@ impl Printer {
         if self.json {
             return;
         }
-        println!("{RULE}");
-        println!("{}", style::heading("S3 Configuration Test"));
-        println!("{RULE}");
+        out!("{RULE}");
+        out!("{}", style::heading("S3 Configuration Test"));
+        out!("{RULE}");
     }
 
     /// Ends `t3s3 verify`: the banner, or the JSON report.
     pub fn verify_end(&self, report: &VerifyReport) {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+            out!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
             return;
         }
         self.verify_footer(report);
@@ -158,11 +178,11 @@ impl Printer {
             return;
         }
         if let Some(cleanup) = &report.cleanup {
-            println!("\n   {} {cleanup}", style::note("Cleanup:"));
+            out!("\n   {} {cleanup}", style::note("Cleanup:"));
         }
-        println!("\n{RULE}");
+        out!("\n{RULE}");
         match report.failed_step() {
-            None => println!("{}", style::ok("✓ ALL TESTS PASSED! S3 is configured correctly.")),
+            None => out!("{}", style::ok("✓ ALL TESTS PASSED! S3 is configured correctly.")),
             Some(step) => {
                 let skipped: Vec<String> = report
                     .steps
@@ -170,22 +190,22 @@ impl Printer {
                     .filter(|s| s.status == StepStatus::Skipped)
                     .map(|s| s.number.to_string())
                     .collect();
-                println!("{}", style::fail(&format!("✗ TEST FAILED at step {} ({}).", step.number, step.name)));
+                out!("{}", style::fail(&format!("✗ TEST FAILED at step {} ({}).", step.number, step.name)));
                 if !skipped.is_empty() {
-                    println!("  Steps {} were skipped.", skipped.join(", "));
+                    out!("  Steps {} were skipped.", skipped.join(", "));
                 }
             }
         }
         let total: u64 = report.steps.iter().map(|s| s.duration_ms).sum();
-        println!("{}", style::note(&format!("  Total time: {total} ms")));
-        println!("{RULE}");
+        out!("{}", style::note(&format!("  Total time: {total} ms")));
+        out!("{RULE}");
     }
 
     fn print_step(&self, step: &Step) {
-        println!("\n{}. {}", step.number, step.title);
+        out!("\n{}. {}", step.number, step.title);
         for (mark, line) in &step.lines {
             if line.is_empty() {
-                println!();
+                out!();
                 continue;
             }
             let text = match mark {
@@ -196,17 +216,17 @@ impl Printer {
                 Mark::Warn => style::warn(&format!("⚠ {line}")),
                 Mark::Info => line.normal(),
             };
-            println!("   {text}");
+            out!("   {text}");
         }
         if let Some(diagnosis) = &step.diagnosis {
-            println!("   {} {}", style::fail("Error:"), diagnosis.error_line());
-            println!("   {} {}", style::heading("Cause:"), diagnosis.cause);
-            println!("   {}", style::heading("Fix:"));
+            out!("   {} {}", style::fail("Error:"), diagnosis.error_line());
+            out!("   {} {}", style::heading("Cause:"), diagnosis.cause);
+            out!("   {}", style::heading("Fix:"));
             for (index, fix) in diagnosis.fix.iter().enumerate() {
-                println!("     {}. {fix}", index + 1);
+                out!("     {}. {fix}", index + 1);
             }
         }
-        println!("   {}", style::note(&format!("({} ms)", step.duration_ms)));
+        out!("   {}", style::note(&format!("({} ms)", step.duration_ms)));
     }
 }
 
@@ -219,9 +239,9 @@ impl Progress for Printer {
 
     fn waiting(&self, message: &str) {
         if self.json {
-            eprintln!("waiting: {message}");
+            err!("waiting: {message}");
         } else {
-            println!("   {}", style::warn(&format!("… {message}")));
+            out!("   {}", style::warn(&format!("… {message}")));
         }
     }
 }
