@@ -48,6 +48,18 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print the least-privilege IAM policy for a bucket (section 5)
     Policy(PolicyArgs),
+    /// Audit the guide's security practices, read-only: PASS / WARN / FAIL with the fix
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The .env file to audit (default: ./.env, else ./backend/.env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Name of the customer-managed IAM policy to compare with `t3s3 policy`
+    #[arg(long, value_name = "NAME", default_value = "T3ChatS3Policy")]
+    pub policy_name: String,
 }
 
 #[derive(Debug, Args)]

@@ -53,9 +53,7 @@ pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(error) => return Err(error).with_context(|| format!("cannot read {}", gitignore.display())),
     };
-    let present: Vec<&str> = existing.lines().map(str::trim).collect();
-    let missing: Vec<String> =
-        IGNORE_PATTERNS.iter().filter(|pattern| !present.contains(pattern)).map(|p| p.to_string()).collect();
+    let missing = missing_patterns(gitignore);
     if missing.is_empty() || dry_run {
         return Ok(missing);
     }
@@ -73,4 +71,38 @@ pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
     let mode = std::fs::metadata(gitignore).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777).unwrap_or(0o644);
     write_atomic(gitignore, text.as_bytes(), mode).with_context(|| format!("cannot update {}", gitignore.display()))?;
     Ok(missing)
+}
+
+fn relative_to_repo(path: &Path) -> Option<(PathBuf, String)> {
+    let root = repo_root(path)?;
+    let absolute = std::fs::canonicalize(folder_of(path)).ok()?.join(file_name(path));
+    let relative = absolute.strip_prefix(std::fs::canonicalize(&root).ok()?).ok()?.to_string_lossy().into_owned();
+    Some((root, relative))
+}
+
+/// Commits (short hashes, any branch) that ever held `path`: a secret committed once
+/// stays readable in history after the file is removed.
+pub fn commits_with_file(path: &Path) -> Vec<String> {
+    let Some((root, relative)) = relative_to_repo(path) else { return Vec::new() };
+    git(&root, &["log", "--all", "--format=%h", "--", &relative])
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Commits (short hashes) whose changes add or remove `needle` anywhere in the repository.
+/// Used with an access key ID, never with a secret (arguments show in the process list).
+pub fn commits_mentioning(path: &Path, needle: &str) -> Vec<String> {
+    let Some(root) = repo_root(path) else { return Vec::new() };
+    git(&root, &["log", "--all", "--format=%h", "-S", needle])
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The patterns of [`IGNORE_PATTERNS`] that `gitignore` lacks.
+pub fn missing_patterns(gitignore: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(gitignore).unwrap_or_default();
+    let present: Vec<&str> = text.lines().map(str::trim).collect();
+    IGNORE_PATTERNS.iter().filter(|p| !present.contains(p)).map(|p| p.to_string()).collect()
 }

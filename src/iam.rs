@@ -270,23 +270,8 @@ pub async fn attach(iam: &Client, user: &str, arn: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether a policy document allows every S3 action (`s3:*` or `*`).
-pub fn grants_all_of_s3(document: &str) -> bool {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(document) else { return false };
-    let statements = match &value["Statement"] {
-        serde_json::Value::Array(items) => items.clone(),
-        single => vec![single.clone()],
-    };
-    statements.iter().filter(|s| s["Effect"] == "Allow").any(|s| {
-        let actions = match &s["Action"] {
-            serde_json::Value::Array(items) => items.clone(),
-            single => vec![single.clone()],
-        };
-        actions.iter().any(|a| matches!(a.as_str(), Some("*" | "s3:*")))
-    })
-}
-
-/// Policies of the user, other than `except_arn`, that grant all of S3: the guide says not to.
+/// Policies of the user, other than `except_arn`, that grant all of S3 or every bucket:
+/// the guide says not to.
 pub async fn broad_s3_grants(iam: &Client, user: &str, attached: &[(String, String)], except_arn: &str) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for (name, arn) in attached.iter().filter(|(_, arn)| arn != except_arn) {
@@ -295,16 +280,16 @@ pub async fn broad_s3_grants(iam: &Client, user: &str, attached: &[(String, Stri
             continue;
         }
         if let Ok(Some(state)) = find_policy(iam, arn).await {
-            if grants_all_of_s3(&state.document) {
-                found.push(format!("managed policy {name} allows s3:*"));
+            if let Some(what) = crate::policy::broad_s3_grant(&state.document) {
+                found.push(format!("managed policy {name}, which {what}"));
             }
         }
     }
     if let Ok(inline) = iam.list_user_policies().user_name(user).send().await {
         for name in inline.policy_names() {
             if let Ok(policy) = iam.get_user_policy().user_name(user).policy_name(name).send().await {
-                if grants_all_of_s3(&decode_document(policy.policy_document())) {
-                    found.push(format!("inline policy {name} allows s3:*"));
+                if let Some(what) = crate::policy::broad_s3_grant(&decode_document(policy.policy_document())) {
+                    found.push(format!("inline policy {name}, which {what}"));
                 }
             }
         }
@@ -320,14 +305,6 @@ mod tests {
     fn decodes_url_encoded_documents() {
         assert_eq!(decode_document("%7B%22a%22%3A1%7D"), "{\"a\":1}");
         assert_eq!(decode_document("{\"a\":\"%41\"}"), "{\"a\":\"%41\"}");
-    }
-
-    #[test]
-    fn spots_policies_that_grant_all_of_s3() {
-        assert!(grants_all_of_s3(r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#));
-        assert!(grants_all_of_s3(r#"{"Statement":{"Effect":"Allow","Action":["*"],"Resource":"*"}}"#));
-        assert!(!grants_all_of_s3(r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#));
-        assert!(!grants_all_of_s3(&crate::policy::render("abc").unwrap()));
     }
 
     #[test]

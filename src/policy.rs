@@ -44,6 +44,63 @@ pub fn same_document(a: &str, b: &str) -> bool {
     }
 }
 
+/// Every (action, resource) pair a document allows, for showing how two documents differ.
+pub fn grants(document: &str) -> std::collections::BTreeSet<(String, String)> {
+    let mut pairs = std::collections::BTreeSet::new();
+    let Ok(value) = serde_json::from_str::<Value>(document) else { return pairs };
+    for statement in as_list(&value["Statement"]) {
+        if statement["Effect"] != "Allow" {
+            continue;
+        }
+        for action in as_list(&statement["Action"]) {
+            for resource in as_list(&statement["Resource"]) {
+                if let (Some(action), Some(resource)) = (action.as_str(), resource.as_str()) {
+                    pairs.insert((action.to_string(), resource.to_string()));
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// How `actual` differs from `wanted`, in words ("extra: s3:* on *; missing: ..."),
+/// or `None` when they grant the same pairs.
+pub fn difference(actual: &str, wanted: &str) -> Option<String> {
+    let (have, want) = (grants(actual), grants(wanted));
+    let show = |pairs: Vec<&(String, String)>| pairs.iter().map(|(a, r)| format!("{a} on {r}")).collect::<Vec<_>>().join(", ");
+    let extra: Vec<_> = have.difference(&want).collect();
+    let missing: Vec<_> = want.difference(&have).collect();
+    let mut parts = Vec::new();
+    if !extra.is_empty() {
+        parts.push(format!("extra: {}", show(extra)));
+    }
+    if !missing.is_empty() {
+        parts.push(format!("missing: {}", show(missing)));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// What makes a document broader than the backend needs: every S3 action (`s3:*`, `*`),
+/// or S3 actions on every bucket (`*`, `arn:aws:s3:::*`).
+pub fn broad_s3_grant(document: &str) -> Option<String> {
+    let pairs = grants(document);
+    if let Some((action, _)) = pairs.iter().find(|(a, _)| a == "*" || a == "s3:*") {
+        return Some(format!("allows {action}"));
+    }
+    pairs
+        .iter()
+        .find(|(a, r)| a.starts_with("s3:") && (r == "*" || r.ends_with(":s3:::*") || r.ends_with(":s3:::*/*")))
+        .map(|(a, r)| format!("allows {a} on every bucket ({r})"))
+}
+
+fn as_list(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        single => vec![single.clone()],
+    }
+}
+
 fn normalize(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
@@ -102,6 +159,27 @@ mod tests {
         let mut wanted: Vec<String> = ACTIONS.iter().map(|a| a.to_string()).collect();
         wanted.sort();
         assert_eq!(granted, wanted);
+    }
+
+    #[test]
+    fn differences_are_named_pair_by_pair() {
+        let wanted = render("abc").unwrap();
+        assert_eq!(difference(&wanted, &wanted), None);
+        let other = render("abd").unwrap();
+        let text = difference(&other, &wanted).unwrap();
+        assert!(text.contains("extra: s3:DeleteObject on arn:aws:s3:::abd/*"), "{text}");
+        assert!(text.contains("missing: s3:DeleteObject on arn:aws:s3:::abc/*"), "{text}");
+    }
+
+    #[test]
+    fn broad_grants_are_spotted() {
+        assert_eq!(broad_s3_grant(&render("abc").unwrap()), None);
+        let all = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::abc"}]}"#;
+        assert_eq!(broad_s3_grant(all).as_deref(), Some("allows s3:*"));
+        let everywhere = r#"{"Statement":{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::*/*"}}"#;
+        assert!(broad_s3_grant(everywhere).unwrap().contains("every bucket"));
+        let denied = r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+        assert_eq!(broad_s3_grant(denied), None);
     }
 
     #[test]

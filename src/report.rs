@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use colored::{ColoredString, Colorize};
 
 use crate::cli::ColorChoice;
+use crate::commands::doctor::{Check, CheckStatus};
 use crate::commands::init::{InitReport, Status};
 use crate::commands::verify::{Mark, Progress, Step, StepStatus, VerifyReport};
 use crate::exit::Failure;
@@ -151,6 +152,36 @@ impl Printer {
         } else if report.verify.is_none() && report.ok {
             out!("Done. Check it any time with `t3s3 verify`.");
         }
+    }
+
+    /// The audit: one line per check with its evidence, then the fix where there is one.
+    pub fn doctor(&self, checks: &[Check]) {
+        if self.json {
+            out!("{}", serde_json::to_string_pretty(checks).unwrap_or_default());
+            return;
+        }
+        for check in checks {
+            let label = format!("{:<7}", check.status.label());
+            let label = match check.status {
+                CheckStatus::Pass => style::ok(&label),
+                CheckStatus::Warn => style::warn(&label),
+                CheckStatus::Fail => style::fail(&label),
+                CheckStatus::Skipped | CheckStatus::Info => style::note(&label),
+            };
+            out!("{label} {:<22} {}", check.id, check.evidence);
+            if !check.fix.is_empty() && check.status != CheckStatus::Pass {
+                out!("        {:<22} {} {}", "", style::note("fix:"), check.fix);
+            }
+        }
+        let count = |status: CheckStatus| checks.iter().filter(|c| c.status == status).count();
+        out!(
+            "\nSummary: {} PASS, {} WARN, {} FAIL, {} SKIPPED, {} INFO",
+            count(CheckStatus::Pass),
+            count(CheckStatus::Warn),
+            count(CheckStatus::Fail),
+            count(CheckStatus::Skipped),
+            count(CheckStatus::Info)
+        );
     }
 
     pub fn verify_begin(&self) {

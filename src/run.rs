@@ -28,5 +28,6 @@ async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Policy(args) => commands::policy::run(args, printer),
         Command::Verify(args) => commands::verify::run(args, &cli.global, printer).await,
         Command::Init(args) => commands::init::run(args, &cli.global, printer).await,
+        Command::Doctor(args) => commands::doctor::run(args, &cli.global, printer).await,
     }
 }
