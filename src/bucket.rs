@@ -225,3 +225,66 @@ pub async fn enable_versioning(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<
         .map_err(|e| acting_error(e, "s3:PutBucketVersioning", &format!("bucket `{bucket}`")))?;
     Ok(())
 }
+
+/// Every object version and delete marker in the bucket, as (key, version ID).
+pub async fn all_versions(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Vec<(String, Option<String>)>> {
+    let mut found = Vec::new();
+    let (mut key_marker, mut version_marker) = (None, None);
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker)
+            .set_version_id_marker(version_marker)
+            .send()
+            .await
+            .map_err(|e| acting_error(e, "s3:ListBucketVersions", &format!("bucket `{bucket}`")))?;
+        for version in page.versions() {
+            found.push((version.key().unwrap_or_default().to_string(), version.version_id().map(str::to_string)));
+        }
+        for marker in page.delete_markers() {
+            found.push((marker.key().unwrap_or_default().to_string(), marker.version_id().map(str::to_string)));
+        }
+        if !page.is_truncated().unwrap_or(false) {
+            return Ok(found);
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+    }
+}
+
+/// Deletes the given object versions, 1000 per request; an unversioned object's "null"
+/// version is deleted by key.
+pub async fn delete_versions(s3: &aws_sdk_s3::Client, bucket: &str, versions: &[(String, Option<String>)]) -> Result<()> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    for chunk in versions.chunks(1000) {
+        let objects = chunk
+            .iter()
+            .map(|(key, version)| ObjectIdentifier::builder().key(key).set_version_id(version.clone().filter(|v| v != "null")).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+            .send()
+            .await
+            .map_err(|e| acting_error(e, "s3:DeleteObjectVersion", &format!("objects in `{bucket}`")))?;
+        if let Some(error) = out.errors().first() {
+            anyhow::bail!(
+                "could not delete {} in `{bucket}`: {}",
+                error.key().unwrap_or_default(),
+                error.message().or(error.code()).unwrap_or("unknown error")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
+    s3.delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| acting_error(e, "s3:DeleteBucket", &format!("bucket `{bucket}`")))?;
+    Ok(())
+}

@@ -50,6 +50,42 @@ pub enum Command {
     Policy(PolicyArgs),
     /// Audit the guide's security practices, read-only: PASS / WARN / FAIL with the fix
     Doctor(DoctorArgs),
+    /// Replace the backend's access key without an outage: new key, .env, verify, retire the old
+    RotateKey(RotateKeyArgs),
+    /// Undo `init` for a dev environment: bucket, policy, key and the .env settings
+    Destroy(DestroyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// The .env file holding the key (default: ./.env, else ./backend/.env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Only deactivate the old key instead of deleting it
+    #[arg(long)]
+    pub keep_old: bool,
+    /// Agree in advance to deleting the user's other key when both slots are taken
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// The .env file naming the bucket and key (default: ./.env, else ./backend/.env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Name of the customer-managed IAM policy to delete
+    #[arg(long, value_name = "NAME", default_value = "T3ChatS3Policy")]
+    pub policy_name: String,
+    /// Delete the bucket's objects (every version) first; without it a non-empty bucket is kept
+    #[arg(long)]
+    pub force: bool,
+    /// Show the plan; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask before deleting
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

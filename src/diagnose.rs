@@ -321,7 +321,11 @@ where
             Failure::unexpected(format!("{action} on {resource}: the answer could not be read: {detail}")).into()
         }
         (Some(Transport::Other(detail)), _) if facts.status.is_none() => {
-            if detail.contains("credentials") || detail.contains("Credentials") {
+            if detail.contains("Missing Region") {
+                Failure::bad_input(format!("{action} on {resource}: no AWS region is configured"))
+                    .hint("pass --region REGION, or set AWS_REGION")
+                    .into()
+            } else if detail.contains("credentials") || detail.contains("Credentials") {
                 Failure::bad_input(format!("{action} on {resource}: no AWS credentials were found"))
                     .hint("run `aws configure` or `aws sso login`, pass --profile NAME, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
                     .into()

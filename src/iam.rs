@@ -121,6 +121,73 @@ pub async fn delete_key(iam: &Client, user: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Deactivates a key (it stays listed and can be reactivated).
+pub async fn deactivate_key(iam: &Client, user: &str, id: &str) -> Result<()> {
+    iam.update_access_key()
+        .user_name(user)
+        .access_key_id(id)
+        .status(aws_sdk_iam::types::StatusType::Inactive)
+        .send()
+        .await
+        .map_err(|e| acting_error(e, "iam:UpdateAccessKey", &format!("access key {id} of `{user}`")))?;
+    Ok(())
+}
+
+/// The IAM user an access key belongs to, if IAM knows the key.
+pub async fn user_of_key(iam: &Client, id: &str) -> Result<Option<String>> {
+    match iam.get_access_key_last_used().access_key_id(id).send().await {
+        Ok(out) => Ok(out.user_name().map(str::to_string)),
+        Err(e) if is_no_such_entity(&e) || facts(&e).status == Some(400) => Ok(None),
+        Err(e) => Err(acting_error(e, "iam:GetAccessKeyLastUsed", &format!("access key {id}"))),
+    }
+}
+
+/// Who holds a managed policy.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyHolders {
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+pub async fn policy_holders(iam: &Client, arn: &str) -> Result<PolicyHolders> {
+    let out = iam
+        .list_entities_for_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| acting_error(e, "iam:ListEntitiesForPolicy", arn))?;
+    Ok(PolicyHolders {
+        users: out.policy_users().iter().filter_map(|u| u.user_name().map(str::to_string)).collect(),
+        groups: out.policy_groups().iter().filter_map(|g| g.group_name().map(str::to_string)).collect(),
+        roles: out.policy_roles().iter().filter_map(|r| r.role_name().map(str::to_string)).collect(),
+    })
+}
+
+/// Detaches the policy from every holder, deletes its non-default versions, then the policy.
+pub async fn delete_policy(iam: &Client, state: &PolicyState, holders: &PolicyHolders) -> Result<()> {
+    let arn = state.arn.as_str();
+    for user in &holders.users {
+        iam.detach_user_policy().user_name(user).policy_arn(arn).send().await.map_err(|e| acting_error(e, "iam:DetachUserPolicy", arn))?;
+    }
+    for group in &holders.groups {
+        iam.detach_group_policy().group_name(group).policy_arn(arn).send().await.map_err(|e| acting_error(e, "iam:DetachGroupPolicy", arn))?;
+    }
+    for role in &holders.roles {
+        iam.detach_role_policy().role_name(role).policy_arn(arn).send().await.map_err(|e| acting_error(e, "iam:DetachRolePolicy", arn))?;
+    }
+    for version in &state.older_versions {
+        iam.delete_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| acting_error(e, "iam:DeletePolicyVersion", arn))?;
+    }
+    iam.delete_policy().policy_arn(arn).send().await.map_err(|e| acting_error(e, "iam:DeletePolicy", arn))?;
+    Ok(())
+}
+
 /// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`).
 pub fn partition(arn: &str) -> &str {
     arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")

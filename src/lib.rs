@@ -11,6 +11,7 @@ pub mod exit;
 pub mod git;
 pub mod iam;
 pub mod policy;
+pub mod prompt;
 pub mod report;
 pub mod run;
 pub mod settings;

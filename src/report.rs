@@ -6,7 +6,9 @@ use colored::{ColoredString, Colorize};
 
 use crate::cli::ColorChoice;
 use crate::commands::doctor::{Check, CheckStatus};
+use crate::commands::destroy::{DestroyReport, DestroyStep};
 use crate::commands::init::{InitReport, Status};
+use crate::commands::rotate_key::RotateReport;
 use crate::commands::verify::{Mark, Progress, Step, StepStatus, VerifyReport};
 use crate::exit::Failure;
 
@@ -151,6 +153,75 @@ impl Printer {
             out!("Dry run finished: run without --dry-run to apply.");
         } else if report.verify.is_none() && report.ok {
             out!("Done. Check it any time with `t3s3 verify`.");
+        }
+    }
+
+    /// A line of progress (text mode only; JSON reports carry the same facts).
+    pub fn note(&self, message: &str) {
+        if !self.json {
+            out!("{message}");
+        }
+    }
+
+    pub fn rotate(&self, report: &RotateReport) {
+        if self.json {
+            out!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+            return;
+        }
+        if report.rolled_back {
+            out!(
+                "{}",
+                style::fail(&format!(
+                    "✗ The new key failed verification: {} names {} again and the new key was deleted.",
+                    report.env_file, report.old_key
+                ))
+            );
+        } else {
+            out!(
+                "{}",
+                style::ok(&format!(
+                    "✓ Rotated: {} now holds {}; the old key {} was {}.",
+                    report.env_file,
+                    report.new_key.as_deref().unwrap_or_default(),
+                    report.old_key,
+                    report.old_key_action
+                ))
+            );
+            out!("  Restart the backend so it loads the new key.");
+        }
+    }
+
+    /// The plan `destroy` asks about (text mode; the JSON report comes at the end).
+    pub fn destroy_plan(&self, steps: &[DestroyStep]) {
+        if self.json {
+            return;
+        }
+        out!("Plan:");
+        self.destroy_rows(steps);
+    }
+
+    pub fn destroy(&self, report: &DestroyReport) {
+        if self.json {
+            out!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+            return;
+        }
+        if !report.dry_run && report.steps.iter().any(|s| matches!(s.status.as_str(), "deleted" | "detached" | "removed")) {
+            out!("Result:");
+        }
+        self.destroy_rows(&report.steps);
+        if report.dry_run {
+            out!("Dry run: nothing was deleted.");
+        }
+    }
+
+    fn destroy_rows(&self, steps: &[DestroyStep]) {
+        for step in steps {
+            let status = match step.status.as_str() {
+                "deleted" | "detached" | "removed" => style::ok(&step.status),
+                "absent" | "kept" => style::note(&step.status),
+                _ => style::warn(&step.status),
+            };
+            out!("  {:<12} {:<16} {}", step.resource, status, step.name);
         }
     }
 

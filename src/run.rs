@@ -29,5 +29,7 @@ async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Verify(args) => commands::verify::run(args, &cli.global, printer).await,
         Command::Init(args) => commands::init::run(args, &cli.global, printer).await,
         Command::Doctor(args) => commands::doctor::run(args, &cli.global, printer).await,
+        Command::RotateKey(args) => commands::rotate_key::run(args, &cli.global, printer).await,
+        Command::Destroy(args) => commands::destroy::run(args, &cli.global, printer).await,
     }
 }

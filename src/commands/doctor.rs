@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::aws::{self, ActingClients, Target};
+use crate::aws::{self, ActingClients};
 use crate::bucket;
 use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::diagnose::{self, facts};
@@ -186,12 +186,7 @@ pub async fn audit(args: &DoctorArgs, global: &GlobalArgs) -> Result<Vec<Check>>
     }
 
     // What an administrator can see: the acting credentials of the standard chain.
-    let target = Target {
-        profile: global.profile.clone(),
-        region: global.region.clone().or(Some(region.clone())),
-        endpoint_url: global.endpoint_url.clone().or_else(|| settings.get(settings::ENDPOINT).map(str::to_string)),
-    };
-    let clients = aws::acting_clients(&target).await;
+    let clients = aws::acting_clients(&super::acting_target(global, &settings)).await;
     if let Err(error) = clients.sts.get_caller_identity().send().await {
         let reason = diagnose::acting_error(error, "sts:GetCallerIdentity", "the acting credentials");
         audit.skip(&ACTING_CHECKS, &format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator"));

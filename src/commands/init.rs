@@ -1,7 +1,7 @@
 //! `t3s3 init`: create or converge the bucket, policy, access key and .env (guide sections 3-6),
 //! looking before every change, then run `verify` with the result.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -117,7 +117,7 @@ pub fn generated_bucket_name() -> Result<String> {
 fn choose_region(explicit: Option<String>, from_env_file: Option<String>, yes: bool) -> Result<String> {
     let region = match explicit.or(from_env_file) {
         Some(region) => region,
-        None if !yes && std::io::stdin().is_terminal() => prompt_region()?,
+        None if crate::prompt::can_ask(yes) => prompt_region()?,
         None => {
             return Err(Failure::bad_input("no AWS region is configured")
                 .hint("pass --region REGION (ap-south-1, us-east-1, us-west-2 or eu-west-1 are the guide's suggestions), or set AWS_REGION")
@@ -133,19 +133,14 @@ fn choose_region(explicit: Option<String>, from_env_file: Option<String>, yes: b
 }
 
 fn prompt_region() -> Result<String> {
-    let mut stderr = std::io::stderr();
-    writeln!(stderr, "Which AWS region should the bucket live in? Choose the one closest to your users:")?;
+    let mut choices = String::from("Which AWS region should the bucket live in? Choose the one closest to your users:\n");
     for (index, (code, name)) in SUGGESTED_REGIONS.iter().enumerate() {
-        writeln!(stderr, "  {}. {code}  {name}", index + 1)?;
+        choices.push_str(&format!("  {}. {code}  {name}\n", index + 1));
     }
-    write!(stderr, "Region [1-4 or a region code]: ")?;
-    stderr.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    let answer = answer.trim();
+    let answer = crate::prompt::ask(&format!("{choices}Region [1-4 or a region code]: "))?;
     Ok(match answer.parse::<usize>() {
         Ok(n) if (1..=SUGGESTED_REGIONS.len()).contains(&n) => SUGGESTED_REGIONS[n - 1].0.to_string(),
-        _ => answer.to_string(),
+        _ => answer,
     })
 }
 

@@ -73,6 +73,11 @@ impl Drop for Server {
 /// moto's standalone server (S3, IAM, STS). With `enforce_after`, it checks signatures
 /// and IAM policies after that many requests.
 pub fn moto(enforce_after: Option<u32>) -> Server {
+    moto_with(enforce_after, &[])
+}
+
+/// moto with extra settings, e.g. `MOTO_IAM_LOAD_MANAGED_POLICIES=true` for AWS's own policies.
+pub fn moto_with(enforce_after: Option<u32>, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let mut command = Command::new(tool("T3S3_MOTO_SERVER", ".venv/bin/moto_server"));
     command
@@ -83,6 +88,7 @@ pub fn moto(enforce_after: Option<u32>) -> Server {
     if let Some(count) = enforce_after {
         command.env("INITIAL_NO_AUTH_ACTION_COUNT", count.to_string());
     }
+    command.envs(env.iter().copied());
     let mut child = command.spawn().expect("start moto_server");
     wait_for_port(port, &mut child, "moto_server");
     Server { child, port, _root: None }

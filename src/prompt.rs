@@ -1,0 +1,37 @@
+//! Questions asked on a terminal, and the rule for when not to ask.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Result;
+
+use crate::exit::Failure;
+
+/// Whether questions can be asked: a terminal on stdin, and no `--yes`.
+pub fn can_ask(yes: bool) -> bool {
+    !yes && std::io::stdin().is_terminal()
+}
+
+/// Reads one answer to `question` (shown on stderr).
+pub fn ask(question: &str) -> Result<String> {
+    let mut stderr = std::io::stderr();
+    write!(stderr, "{question}")?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim().to_string())
+}
+
+/// `--yes` answers yes; a terminal is asked (default no); without either, the
+/// command stops with exit 2 and says to pass `--yes`.
+pub fn confirm(question: &str, yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::bad_input(format!("{question} needs an answer, and there is no terminal to ask"))
+            .hint("run it on a terminal, or pass --yes to agree in advance")
+            .into());
+    }
+    let answer = ask(&format!("{question} [y/N] "))?;
+    Ok(matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"))
+}

@@ -1,0 +1,311 @@
+//! `t3s3 doctor`, `rotate-key` and `destroy` against moto: the guide's security practices.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::*;
+
+const BUCKET: &str = "t3-chat-documents-sec";
+
+fn acting(ws: &Workspace, server: &Server) -> Command {
+    let mut command = ws.t3s3();
+    command
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", &server.url()]);
+    command
+}
+
+fn git(ws: &Workspace, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(ws.path())
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A T3 Chat project (a git repository with backend/) set up by `t3s3 init` against `server`.
+fn initialised(server: &Server) -> Workspace {
+    let ws = Workspace::new();
+    git(&ws, &["init", "-q"]);
+    ws.write("backend/.env", "# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n");
+    let out = run(acting(&ws, server).args(["--region", APP_REGION, "init", "--bucket", BUCKET, "--create-user", "--no-verify"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    ws
+}
+
+fn doctor(ws: &Workspace, server: &Server) -> BTreeMap<String, (String, String)> {
+    let out = run(acting(ws, server).args(["doctor", "--json"]));
+    assert!(out.code == 0 || out.code == 1, "{}", out.all());
+    let checks = out.json();
+    let map: BTreeMap<String, (String, String)> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert!(c["fix"].is_string(), "{c}");
+            (c["id"].as_str().unwrap().to_string(), (c["status"].as_str().unwrap().to_string(), c["evidence"].as_str().unwrap().to_string()))
+        })
+        .collect();
+    let failed = map.values().any(|(s, _)| s == "FAIL");
+    assert_eq!(out.code, i32::from(failed), "exit 1 exactly when a check fails: {map:?}");
+    map
+}
+
+fn status(map: &BTreeMap<String, (String, String)>, id: &str) -> String {
+    map.get(id).unwrap_or_else(|| panic!("no check {id}: {map:?}")).0.clone()
+}
+
+fn env_values(ws: &Workspace) -> BTreeMap<String, String> {
+    dotenvy::from_path_iter(ws.path().join("backend/.env")).unwrap().map(Result::unwrap).collect()
+}
+
+fn root_iam(server: &Server) -> aws_sdk_iam::Client {
+    iam(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1"))
+}
+
+async fn key_ids(server: &Server, user: &str) -> Vec<(String, String)> {
+    let keys = root_iam(server).list_access_keys().user_name(user).send().await.unwrap();
+    let mut ids: Vec<(String, String)> = keys
+        .access_key_metadata()
+        .iter()
+        .map(|k| (k.access_key_id().unwrap().to_string(), k.status().unwrap().as_str().to_string()))
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn doctor_passes_a_fresh_setup_except_what_moto_cannot_have() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let checks = doctor(&ws, &server);
+    for (id, (status, evidence)) in &checks {
+        match id.as_str() {
+            // moto hard-codes AccountMFAEnabled = 0: no API enables MFA on its root.
+            "root_mfa" => assert_eq!(status, "FAIL", "{evidence}"),
+            "storage" | "access_logging" => assert_eq!(status, "INFO", "{id}: {evidence}"),
+            _ => assert_eq!(status, "PASS", "{id}: {evidence}"),
+        }
+    }
+    assert_eq!(checks.len(), 20, "{checks:?}");
+    assert!(checks["root_mfa"].1.contains("AccountMFAEnabled is 0"));
+}
+
+#[tokio::test]
+async fn doctor_fails_each_broken_practice_with_its_evidence() {
+    let server = moto_with(None, &[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
+    let ws = initialised(&server);
+    let env_path = ws.path().join("backend/.env");
+
+    std::fs::set_permissions(&env_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "env_mode"), "FAIL");
+    assert!(checks["env_mode"].1.contains("0644"));
+    std::fs::set_permissions(&env_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let iam = root_iam(&server);
+    let full = "arn:aws:iam::aws:policy/AmazonS3FullAccess";
+    iam.attach_user_policy().user_name("t3_chat").policy_arn(full).send().await.unwrap();
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "broad_s3_access"), "FAIL");
+    assert!(checks["broad_s3_access"].1.contains("AmazonS3FullAccess"), "{:?}", checks["broad_s3_access"]);
+    iam.detach_user_policy().user_name("t3_chat").policy_arn(full).send().await.unwrap();
+
+    let s3 = s3(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION));
+    s3.put_public_access_block()
+        .bucket(BUCKET)
+        .public_access_block_configuration(
+            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(false)
+                .restrict_public_buckets(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "public_access_block"), "FAIL");
+
+    let arn = "arn:aws:iam::123456789012:policy/T3ChatS3Policy";
+    let drifted = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::t3-chat-documents-sec/*"}]}"#;
+    iam.create_policy_version().policy_arn(arn).policy_document(drifted).set_as_default(true).send().await.unwrap();
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "policy_drift"), "WARN");
+    assert!(checks["policy_drift"].1.contains("missing: s3:DeleteObject on arn:aws:s3:::t3-chat-documents-sec/*"), "{:?}", checks["policy_drift"]);
+
+    let text = std::fs::read_to_string(&env_path).unwrap().replace("AWS_REGION=ap-south-1", "AWS_REGION=eu-west-1");
+    std::fs::write(&env_path, text).unwrap();
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "bucket_region"), "FAIL");
+    assert!(checks["bucket_region"].1.contains("is in ap-south-1, but AWS_REGION is eu-west-1"));
+}
+
+#[tokio::test]
+async fn doctor_fails_a_tracked_env_and_one_that_was_ever_committed() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    git(&ws, &["add", "-f", "backend/.env"]);
+    git(&ws, &["commit", "-qm", "oops"]);
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "env_untracked"), "FAIL");
+    assert_eq!(status(&checks, "env_never_committed"), "FAIL");
+
+    git(&ws, &["rm", "-q", "--cached", "backend/.env"]);
+    git(&ws, &["commit", "-qm", "remove it"]);
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "env_untracked"), "PASS");
+    assert_eq!(status(&checks, "env_never_committed"), "FAIL", "removal does not unleak: {checks:?}");
+    let out = run(acting(&ws, &server).args(["doctor", "--json"]));
+    let fix = out.json().as_array().unwrap().iter().find(|c| c["id"] == "env_never_committed").unwrap()["fix"].clone();
+    assert!(fix.as_str().unwrap().contains("rotate"), "{fix}");
+}
+
+#[tokio::test]
+async fn doctor_skips_what_needs_acting_credentials_when_there_are_none() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    // No acting credentials in the environment: only the app key from the .env.
+    let out = run(ws.t3s3().args(["doctor", "--json"]));
+    let checks = out.json();
+    let get = |id: &str| checks.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone();
+    assert_eq!(get("app_identity")["status"], "PASS");
+    assert_eq!(get("key_age")["status"], "SKIPPED");
+    assert!(get("key_age")["evidence"].as_str().unwrap().contains("acting credentials"), "{}", get("key_age"));
+    assert_eq!(get("root_mfa")["status"], "SKIPPED");
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[tokio::test]
+async fn rotate_key_keeps_verify_passing_and_leaves_one_key() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let old = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
+    let out = run(acting(&ws, &server).args(["rotate-key", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    assert_ne!(new, old);
+    assert_eq!(out.json()["old_key_action"], "deleted");
+    assert_eq!(key_ids(&server, "t3_chat").await, vec![(new.clone(), "Active".to_string())]);
+    assert!(!out.all().contains(&env_values(&ws)["AWS_SECRET_ACCESS_KEY"]), "the secret was printed");
+    assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
+    assert!(ws.read("backend/.env").starts_with("# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n"));
+}
+
+#[tokio::test]
+async fn rotate_key_keep_old_only_deactivates() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let old = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    let out = run(acting(&ws, &server).args(["rotate-key", "--keep-old"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    let mut expected = vec![(old, "Inactive".to_string()), (new, "Active".to_string())];
+    expected.sort();
+    assert_eq!(key_ids(&server, "t3_chat").await, expected);
+}
+
+#[tokio::test]
+async fn rotate_key_asks_before_deleting_a_second_key_not_in_the_env() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let other = create_key(&root_iam(&server), "t3_chat").await;
+    let before = key_ids(&server, "t3_chat").await;
+    let env_before = ws.read("backend/.env");
+    let out = run(acting(&ws, &server).arg("rotate-key"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains(&other.id), "names the key not in the .env: {}", out.stderr);
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert_eq!(key_ids(&server, "t3_chat").await, before);
+    assert_eq!(ws.read("backend/.env"), env_before);
+
+    let out = run(acting(&ws, &server).args(["rotate-key", "--yes"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let keys = key_ids(&server, "t3_chat").await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].0, env_values(&ws)["AWS_ACCESS_KEY_ID"]);
+}
+
+#[tokio::test]
+async fn rotate_key_rolls_back_completely_when_the_new_key_fails_verification() {
+    // Under IAM enforcement moto answers presigned GETs with HTTP 500, so the new key's
+    // self-test fails at step 5: the rollback path runs for real.
+    let (server, admin) = enforcing_moto().await;
+    let config = sdk_config(&server.url(), &admin.id, &admin.secret, APP_REGION);
+    create_bucket(&s3(&config), BUCKET, APP_REGION).await;
+    let iam = iam(&config);
+    let app = create_user_with_key(&iam, "t3_chat").await;
+    let document = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&t3s3::policy::render(BUCKET).unwrap()).unwrap()).unwrap();
+    let policy = iam.create_policy().policy_name("T3ChatS3Policy").policy_document(document).send().await.unwrap();
+    iam.attach_user_policy().user_name("t3_chat").policy_arn(policy.policy().unwrap().arn().unwrap()).send().await.unwrap();
+
+    let ws = Workspace::new();
+    ws.write_env("backend/.env", &app, APP_REGION, BUCKET, &server.url());
+    let env_before = ws.read("backend/.env");
+    let out = run(ws
+        .t3s3()
+        .env("AWS_ACCESS_KEY_ID", &admin.id)
+        .env("AWS_SECRET_ACCESS_KEY", &admin.secret)
+        .args(["rotate-key", "--json"]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(report["rolled_back"], true);
+    assert_eq!(report["verify"]["steps"][4]["status"], "failed", "{report}");
+    assert_eq!(ws.read("backend/.env"), env_before, "the .env must name the old key again, byte for byte");
+    let keys = iam.list_access_keys().user_name("t3_chat").send().await.unwrap();
+    let keys: Vec<(&str, &str)> = keys.access_key_metadata().iter().map(|k| (k.access_key_id().unwrap(), k.status().unwrap().as_str())).collect();
+    assert_eq!(keys, vec![(app.id.as_str(), "Active")], "only the old, active key may remain");
+}
+
+#[tokio::test]
+async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let s3 = s3(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION));
+    s3.put_object().bucket(BUCKET).key("u/c/d/doc.pdf").body(b"%PDF".to_vec().into()).send().await.unwrap();
+    let env_before = ws.read("backend/.env");
+
+    let out = run(acting(&ws, &server).args(["destroy", "--yes"]));
+    assert_eq!(out.code, 2, "a bucket with objects needs --force: {}", out.all());
+    assert!(out.stderr.contains("--force"), "{}", out.stderr);
+    assert_eq!(ws.read("backend/.env"), env_before);
+
+    let out = run(acting(&ws, &server).args(["destroy", "--dry-run"]));
+    assert_eq!(out.code, 2, "still refuses without --force: {}", out.all());
+    let out = run(acting(&ws, &server).args(["destroy", "--dry-run", "--force", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(ws.read("backend/.env"), env_before);
+    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_ok(), "dry run deleted the bucket");
+
+    let out = run(acting(&ws, &server).args(["destroy", "--force"]));
+    assert_eq!(out.code, 2, "no terminal and no --yes: {}", out.all());
+    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_ok());
+
+    let out = run(acting(&ws, &server).args(["destroy", "--force", "--yes", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err(), "the bucket is still there");
+    let iam = root_iam(&server);
+    let policies = iam.list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.unwrap();
+    assert!(policies.policies().is_empty(), "the policy is still there");
+    assert_eq!(key_ids(&server, "t3_chat").await, vec![], "the key is still there");
+    assert!(iam.get_user().user_name("t3_chat").send().await.is_ok(), "the user must be kept");
+    let env_after = ws.read("backend/.env");
+    assert!(env_after.starts_with("# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n"), "{env_after}");
+    for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "S3_BUCKET_NAME"] {
+        assert!(!env_after.contains(key), "{key} left in {env_after}");
+    }
+
+    let again = run(acting(&ws, &server).args(["--region", APP_REGION, "destroy", "--yes", "--json"]));
+    assert_eq!(again.code, 0, "{}", again.all());
+    let statuses: Vec<String> = again.json()["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect();
+    assert!(statuses.iter().all(|s| s == "absent" || s == "kept"), "{statuses:?}");
+    assert_eq!(ws.read("backend/.env"), env_after);
+}
