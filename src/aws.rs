@@ -79,7 +79,28 @@ pub struct ActingClients {
     pub log: RequestLog,
 }
 
+/// Who the acting credentials are (STS GetCallerIdentity).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: String,
+    pub arn: String,
+}
+
 impl ActingClients {
+    /// Who is acting; an error names the missing or rejected credentials and the fix.
+    pub async fn caller(&self) -> anyhow::Result<Caller> {
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| crate::diagnose::acting_error(e, "sts:GetCallerIdentity", "the acting credentials"))?;
+        Ok(Caller {
+            account: identity.account().unwrap_or_default().to_string(),
+            arn: identity.arn().unwrap_or_default().to_string(),
+        })
+    }
+
     /// The region in effect, from `--region`, AWS_REGION or the profile.
     pub fn region(&self) -> Option<String> {
         self.config.region().map(ToString::to_string)

@@ -485,3 +485,41 @@ async fn when_the_env_file_cannot_be_written_the_new_key_is_deleted_again() {
     assert!(before.contains("user t3_chat keys []"), "no key may outlive the failed write:\n{before}");
     assert_eq!(ws.read("backend/.env"), "DEBUG=1\n");
 }
+
+#[tokio::test]
+async fn on_a_terminal_a_missing_region_is_asked_for_with_the_guides_four() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let inner = format!(
+        "{} --endpoint-url {} init --bucket {BUCKET} --create-user --no-verify",
+        env!("CARGO_BIN_EXE_t3s3"),
+        server.url()
+    );
+    // `script` gives the binary a real terminal; "2" picks the second suggestion.
+    let mut command = ws.t3s3();
+    command
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .env("TERM", "dumb");
+    let output = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .current_dir(ws.path())
+        .env_clear()
+        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"2\n")?;
+            child.wait_with_output()
+        })
+        .expect("run script");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    for region in ["ap-south-1", "us-east-1", "us-west-2", "eu-west-1"] {
+        assert!(screen.contains(region), "{region} not offered:\n{screen}");
+    }
+    assert_eq!(env_values(&ws, ".env")["AWS_REGION"], "us-east-1");
+}

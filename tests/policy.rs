@@ -57,3 +57,15 @@ fn bad_bucket_names_exit_2_naming_the_rule_with_nothing_on_stdout() {
         assert_eq!(out.stderr.matches("error:").count(), 1, "one message: {}", out.stderr);
     }
 }
+
+#[test]
+fn colour_follows_color_and_no_color() {
+    let ws = Workspace::new();
+    let always = run(ws.t3s3().args(["--color", "always", "policy", "--bucket", "Bad"]));
+    assert!(always.stderr.contains("\u{1b}["), "--color always colours: {:?}", always.stderr);
+    // The harness sets NO_COLOR=1; auto then never colours, even where it could.
+    let auto = run(ws.t3s3().args(["policy", "--bucket", "Bad"]));
+    assert!(!auto.stderr.contains("\u{1b}["), "{:?}", auto.stderr);
+    let never = run(ws.t3s3().args(["--color", "never", "policy", "--bucket", "Bad"]).env_remove("NO_COLOR"));
+    assert!(!never.stderr.contains("\u{1b}["), "{:?}", never.stderr);
+}

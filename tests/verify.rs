@@ -346,3 +346,16 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[test]
+fn a_skewed_clock_is_named_as_the_cause() {
+    let body = "<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds></Error>".to_string();
+    let port = canned_server("403 Forbidden", vec![], body);
+    let ws = Workspace::new();
+    ws.write_env(".env", &root_key(), APP_REGION, BUCKET, &format!("http://127.0.0.1:{port}"));
+    let out = run(ws.t3s3().args(["verify", "--json"]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let connection = step(&out.json(), "connection").clone();
+    assert!(connection["error"].as_str().unwrap().starts_with("RequestTimeTooSkewed"), "{connection}");
+    assert!(connection["cause"].as_str().unwrap().contains("clock"), "{connection}");
+}

@@ -36,14 +36,7 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
     let shown = env_path.display().to_string();
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&super::acting_target(global, &settings)).await;
-    let identity = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| crate::diagnose::acting_error(e, "sts:GetCallerIdentity", "the acting credentials"))?;
-    let account = identity.account().unwrap_or_default().to_string();
-    let caller_arn = identity.arn().unwrap_or_default().to_string();
+    let aws::Caller { account, arn: caller_arn } = clients.caller().await?;
     printer.note(&format!("Acting as {caller_arn} (account {account})"));
 
     // Look at everything first.

@@ -187,8 +187,7 @@ pub async fn audit(args: &DoctorArgs, global: &GlobalArgs) -> Result<Vec<Check>>
 
     // What an administrator can see: the acting credentials of the standard chain.
     let clients = aws::acting_clients(&super::acting_target(global, &settings)).await;
-    if let Err(error) = clients.sts.get_caller_identity().send().await {
-        let reason = diagnose::acting_error(error, "sts:GetCallerIdentity", "the acting credentials");
+    if let Err(reason) = clients.caller().await {
         audit.skip(&ACTING_CHECKS, &format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator"));
         return Ok(audit.checks);
     }

@@ -179,14 +179,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     let region = choose_region(probe.region(), existing_value("AWS_REGION"), args.yes)?;
     target.region = Some(region.clone());
     let clients = aws::acting_clients(&target).await;
-    let identity = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| crate::diagnose::acting_error(e, "sts:GetCallerIdentity", "the acting credentials"))?;
-    let account = identity.account().unwrap_or_default().to_string();
-    let caller_arn = identity.arn().unwrap_or_default().to_string();
+    let aws::Caller { account, arn: caller_arn } = clients.caller().await?;
     printer.init_begin(&caller_arn, &account, &region, dry_run);
 
     // Read-only discovery: every reason to stop is found before anything changes.

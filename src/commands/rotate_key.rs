@@ -47,13 +47,8 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
         .ok_or_else(|| Failure::bad_input(format!("{shown} has no AWS_ACCESS_KEY_ID to rotate")).hint("run `t3s3 init` to create a key"))?
         .to_string();
     let clients = aws::acting_clients(&super::acting_target(global, &settings)).await;
-    let identity = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| crate::diagnose::acting_error(e, "sts:GetCallerIdentity", "the acting credentials"))?;
-    printer.note(&format!("Acting as {}", identity.arn().unwrap_or_default()));
+    let caller = clients.caller().await?;
+    printer.note(&format!("Acting as {} (account {})", caller.arn, caller.account));
 
     let user = iam::user_of_key(&clients.iam, &old_key).await?.ok_or_else(|| {
         Failure::bad_input(format!("IAM does not know the key {old_key} from {shown}"))
