@@ -44,7 +44,7 @@ fresh_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 start=$(date +%s%N)
 "$t3s3" --endpoint-url "$endpoint" init --no-verify --json > again.json
 again_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-requests() { "$py" -c 'import json,sys; r=json.load(open(sys.argv[1]))["requests"]; print(f"{r[\"total\"]} requests, {r[\"mutating\"]} changes")' "$1"; }
+requests() { "$py" -c 'import json,sys; r=json.load(open(sys.argv[1]))["requests"]; print(r["total"], "requests,", r["mutating"], "changes")' "$1"; }
 
 echo "t3s3 verify (release):   $(median_ms "$t3s3" verify)"
 echo "boto3 same seven steps:  $(median_ms "$py" "$repo/bench/verify_boto3.py" .env)"
