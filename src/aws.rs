@@ -154,8 +154,12 @@ pub async fn acting_clients(target: &Target) -> ActingClients {
     let log = RequestLog::default();
     ActingClients {
         s3: s3_client(&config, Some(&log)),
-        iam: aws_sdk_iam::Client::from_conf(aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone()).build()),
-        sts: aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(&config).interceptor(log.clone()).build()),
+        iam: aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone()).build(),
+        ),
+        sts: aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&config).interceptor(log.clone()).build(),
+        ),
         config,
         log,
     }

@@ -134,10 +134,9 @@ pub async fn read_settings(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Sett
         )
     };
     let ownership = match s3.get_bucket_ownership_controls().bucket(bucket).send().await {
-        Ok(out) => out
-            .ownership_controls()
-            .and_then(|c| c.rules().first())
-            .map(|r| r.object_ownership().as_str().to_string()),
+        Ok(out) => {
+            out.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
+        }
         Err(e) if not_configured(facts(&e).code.as_deref()) => None,
         Err(e) => return Err(acting_error(e, "s3:GetBucketOwnershipControls", &resource)),
     };
@@ -255,12 +254,18 @@ pub async fn all_versions(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Vec<(
 
 /// Deletes the given object versions, 1000 per request; an unversioned object's "null"
 /// version is deleted by key.
-pub async fn delete_versions(s3: &aws_sdk_s3::Client, bucket: &str, versions: &[(String, Option<String>)]) -> Result<()> {
+pub async fn delete_versions(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    versions: &[(String, Option<String>)],
+) -> Result<()> {
     use aws_sdk_s3::types::{Delete, ObjectIdentifier};
     for chunk in versions.chunks(1000) {
         let objects = chunk
             .iter()
-            .map(|(key, version)| ObjectIdentifier::builder().key(key).set_version_id(version.clone().filter(|v| v != "null")).build())
+            .map(|(key, version)| {
+                ObjectIdentifier::builder().key(key).set_version_id(version.clone().filter(|v| v != "null")).build()
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let out = s3
             .delete_objects()

@@ -7,13 +7,9 @@ pub fn validate(name: &str) -> Result<(), String> {
     if !(3..=63).contains(&len) {
         return broken(&format!("must be 3 to 63 characters long (it has {len})"));
     }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
     {
-        return broken(&format!(
-            "may contain only lowercase letters, digits, '.' and '-' (found {bad:?})"
-        ));
+        return broken(&format!("may contain only lowercase letters, digits, '.' and '-' (found {bad:?})"));
     }
     let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !edge_ok(name.chars().next()) || !edge_ok(name.chars().last()) {

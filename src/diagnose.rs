@@ -138,12 +138,18 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
                 format!("Nothing answered at {endpoint_name}."),
                 match &endpoint {
                     Some(url) => vec![
-                        format!("Start the S3 service at {url}, or fix AWS_ENDPOINT_URL ({}).", settings.where_set("AWS_ENDPOINT_URL")),
+                        format!(
+                            "Start the S3 service at {url}, or fix AWS_ENDPOINT_URL ({}).",
+                            settings.where_set("AWS_ENDPOINT_URL")
+                        ),
                         "Remove AWS_ENDPOINT_URL to use real AWS.".into(),
                     ],
                     None => vec![
                         "Check the network connection and any proxy settings (HTTPS_PROXY).".into(),
-                        format!("Check that AWS_REGION={region} is a real region ({}).", settings.where_set("AWS_REGION")),
+                        format!(
+                            "Check that AWS_REGION={region} is a real region ({}).",
+                            settings.where_set("AWS_REGION")
+                        ),
                     ],
                 },
             );
@@ -191,7 +197,9 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
             None => format!("Region mismatch: bucket `{bucket}` is not in {region}, the region AWS_REGION names."),
         };
         let fix = match &real {
-            Some(real) => vec![format!("Set AWS_REGION={real} in {} and restart the backend.", settings.where_set("AWS_REGION"))],
+            Some(real) => {
+                vec![format!("Set AWS_REGION={real} in {} and restart the backend.", settings.where_set("AWS_REGION"))]
+            }
             None => vec![
                 format!("Open S3 → {bucket} → Properties and note its AWS Region."),
                 format!("Set AWS_REGION to it in {}.", settings.where_set("AWS_REGION")),
@@ -214,14 +222,20 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
             ],
         ),
         "NoSuchBucket" => (
-            format!("No bucket named `{bucket}` exists here: S3_BUCKET_NAME ({}) does not match a real bucket.", settings.where_set("S3_BUCKET_NAME")),
+            format!(
+                "No bucket named `{bucket}` exists here: S3_BUCKET_NAME ({}) does not match a real bucket.",
+                settings.where_set("S3_BUCKET_NAME")
+            ),
             vec![
                 "Copy the exact bucket name from the S3 console.".into(),
                 format!("Update S3_BUCKET_NAME in {env}, or create the bucket with `t3s3 init --bucket {bucket}`."),
             ],
         ),
         "InvalidAccessKeyId" => (
-            format!("AWS does not know the access key ID {key_id} ({}): it is mistyped or was deleted.", settings.where_set("AWS_ACCESS_KEY_ID")),
+            format!(
+                "AWS does not know the access key ID {key_id} ({}): it is mistyped or was deleted.",
+                settings.where_set("AWS_ACCESS_KEY_ID")
+            ),
             vec![
                 "IAM → Users → your user → Security credentials: check the key is there and Active.".into(),
                 "If it was deleted, create a new key (`t3s3 init` does this).".into(),
@@ -240,7 +254,8 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
             ],
         ),
         "RequestTimeTooSkewed" => (
-            "This machine's clock is too far from AWS's time (more than 15 minutes), so every signature is rejected.".into(),
+            "This machine's clock is too far from AWS's time (more than 15 minutes), so every signature is rejected."
+                .into(),
             vec!["Synchronise the clock (e.g. `sudo timedatectl set-ntp true`) and retry.".into()],
         ),
         "ExpiredToken" | "InvalidToken" | "TokenRefreshRequired" => (
@@ -248,7 +263,9 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
             vec![format!("Use a long-term access key of the backend's user in {env}, or refresh the session.")],
         ),
         "NoSuchKey" | "NotFound" => (
-            format!("The object is not in `{bucket}`: something else deleted it, or the bucket's contents are not what was written."),
+            format!(
+                "The object is not in `{bucket}`: something else deleted it, or the bucket's contents are not what was written."
+            ),
             vec!["Run `t3s3 verify` again; if it repeats, check bucket lifecycle rules and other writers.".into()],
         ),
         "SlowDown" | "ServiceUnavailable" | "InternalError" => (
@@ -256,7 +273,10 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
             vec!["Wait a minute and run `t3s3 verify` again.".into()],
         ),
         _ => (
-            format!("S3 answered {operation} on `{bucket}` with {code} (HTTP {}).", facts.status.map_or("?".into(), |s| s.to_string())),
+            format!(
+                "S3 answered {operation} on `{bucket}` with {code} (HTTP {}).",
+                facts.status.map_or("?".into(), |s| s.to_string())
+            ),
             vec!["Look the code up in the S3 error reference; the message above says what S3 objected to.".into()],
         ),
     };
@@ -266,28 +286,6 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
         message
     };
     make(&code, message, cause, fix)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_xml_elements() {
-        let body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
-        assert_eq!(xml_element(body, "Code").as_deref(), Some("AccessDenied"));
-        assert_eq!(xml_element(body, "Message").as_deref(), Some("Access Denied"));
-        assert_eq!(xml_element(body, "Region"), None);
-    }
-
-    #[test]
-    fn finds_the_expected_region_in_a_malformed_header_message() {
-        let facts = ErrorFacts {
-            message: Some("The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'".into()),
-            ..Default::default()
-        };
-        assert_eq!(real_region(&facts).as_deref(), Some("eu-west-1"));
-    }
 }
 
 /// An error from a call made with the acting credentials (init, doctor, destroy), as one
@@ -336,5 +334,29 @@ where
         _ => Failure::unexpected(format!("{action} on {resource} failed: {code}{said}"))
             .hint("run the command again; it converges from wherever it stopped")
             .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_xml_elements() {
+        let body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+        assert_eq!(xml_element(body, "Code").as_deref(), Some("AccessDenied"));
+        assert_eq!(xml_element(body, "Message").as_deref(), Some("Access Denied"));
+        assert_eq!(xml_element(body, "Region"), None);
+    }
+
+    #[test]
+    fn finds_the_expected_region_in_a_malformed_header_message() {
+        let facts = ErrorFacts {
+            message: Some(
+                "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'".into(),
+            ),
+            ..Default::default()
+        };
+        assert_eq!(real_region(&facts).as_deref(), Some("eu-west-1"));
     }
 }

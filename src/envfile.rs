@@ -78,8 +78,8 @@ impl EnvFile {
     pub fn read(path: &Path) -> Result<Self> {
         let (text, existed) = match fs::read(path) {
             Ok(bytes) => {
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
+                let text =
+                    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
                 (text, true)
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
@@ -155,7 +155,9 @@ impl EnvFile {
                 line: index + 1,
                 key: None,
                 severity: Severity::Warning,
-                message: "Windows (CRLF) line endings: some tools keep the \\r in the value; save the file with LF endings".into(),
+                message:
+                    "Windows (CRLF) line endings: some tools keep the \\r in the value; save the file with LF endings"
+                        .into(),
             });
         }
         let mut seen: BTreeMap<String, (usize, String)> = BTreeMap::new();
@@ -176,9 +178,8 @@ impl EnvFile {
             };
             let key = assignment.key.trim().to_string();
             let severity = severity_for(&key);
-            let mut push = |message: String| {
-                issues.push(LintIssue { line: number, key: Some(key.clone()), severity, message })
-            };
+            let mut push =
+                |message: String| issues.push(LintIssue { line: number, key: Some(key.clone()), severity, message });
             if key.contains(char::is_whitespace) {
                 push(format!("the key `{key}` contains white space"));
             }
@@ -358,7 +359,9 @@ fn quote_problem(value: &str) -> Option<String> {
         return Some(format!("the value opens a {first} quote that does not close at the end of the line"));
     }
     if !is_quote(first) && is_quote(last) {
-        return Some(format!("the value ends with a {last} quote it does not open with, so the quote ends up in the value"));
+        return Some(format!(
+            "the value ends with a {last} quote it does not open with, so the quote ends up in the value"
+        ));
     }
     None
 }
@@ -369,11 +372,8 @@ fn split_lines(text: &str) -> Vec<RawLine> {
     while !rest.is_empty() {
         match rest.find('\n') {
             Some(end) => {
-                let (line, ending) = if rest[..end].ends_with('\r') {
-                    (&rest[..end - 1], "\r\n")
-                } else {
-                    (&rest[..end], "\n")
-                };
+                let (line, ending) =
+                    if rest[..end].ends_with('\r') { (&rest[..end - 1], "\r\n") } else { (&rest[..end], "\n") };
                 lines.push(RawLine { text: line.into(), ending: ending.into() });
                 rest = &rest[end + 1..];
             }
@@ -394,7 +394,8 @@ mod tests {
         EnvFile { path: PathBuf::from("test.env"), lines: split_lines(text), existed: true }
     }
 
-    const GOOD: &str = "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    const GOOD: &str =
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
 
     #[test]
     fn round_trips_byte_for_byte() {

@@ -28,10 +28,7 @@ fn file_name(path: &Path) -> String {
 /// The top folder of the git work tree holding `path`, if any (and if git is installed).
 pub fn repo_root(path: &Path) -> Option<PathBuf> {
     let output = git(&folder_of(path), &["rev-parse", "--show-toplevel"])?;
-    output
-        .status
-        .success()
-        .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+    output.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
 }
 
 /// Whether git tracks `path` (so a secret written there would be committed).
@@ -68,7 +65,9 @@ pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
         text.push_str(pattern);
         text.push('\n');
     }
-    let mode = std::fs::metadata(gitignore).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777).unwrap_or(0o644);
+    let mode = std::fs::metadata(gitignore)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .unwrap_or(0o644);
     write_atomic(gitignore, text.as_bytes(), mode).with_context(|| format!("cannot update {}", gitignore.display()))?;
     Ok(missing)
 }

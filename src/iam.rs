@@ -8,7 +8,12 @@ use serde::Serialize;
 
 use crate::diagnose::{acting_error, facts};
 
-fn is_no_such_entity<E>(error: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> bool
+fn is_no_such_entity<E>(
+    error: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -168,13 +173,28 @@ pub async fn policy_holders(iam: &Client, arn: &str) -> Result<PolicyHolders> {
 pub async fn delete_policy(iam: &Client, state: &PolicyState, holders: &PolicyHolders) -> Result<()> {
     let arn = state.arn.as_str();
     for user in &holders.users {
-        iam.detach_user_policy().user_name(user).policy_arn(arn).send().await.map_err(|e| acting_error(e, "iam:DetachUserPolicy", arn))?;
+        iam.detach_user_policy()
+            .user_name(user)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| acting_error(e, "iam:DetachUserPolicy", arn))?;
     }
     for group in &holders.groups {
-        iam.detach_group_policy().group_name(group).policy_arn(arn).send().await.map_err(|e| acting_error(e, "iam:DetachGroupPolicy", arn))?;
+        iam.detach_group_policy()
+            .group_name(group)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| acting_error(e, "iam:DetachGroupPolicy", arn))?;
     }
     for role in &holders.roles {
-        iam.detach_role_policy().role_name(role).policy_arn(arn).send().await.map_err(|e| acting_error(e, "iam:DetachRolePolicy", arn))?;
+        iam.detach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| acting_error(e, "iam:DetachRolePolicy", arn))?;
     }
     for version in &state.older_versions {
         iam.delete_policy_version()
@@ -288,7 +308,11 @@ pub async fn create_policy(iam: &Client, name: &str, document: &str, description
 /// Makes `document` the policy's new default version, first deleting the oldest
 /// non-default version when the policy already has the five IAM allows.
 /// Returns the new version ID and the version deleted, if any.
-pub async fn new_default_version(iam: &Client, state: &PolicyState, document: &str) -> Result<(String, Option<String>)> {
+pub async fn new_default_version(
+    iam: &Client,
+    state: &PolicyState,
+    document: &str,
+) -> Result<(String, Option<String>)> {
     let mut deleted = None;
     if state.version_count >= 5 {
         if let Some(oldest) = state.older_versions.first() {
@@ -339,7 +363,12 @@ pub async fn attach(iam: &Client, user: &str, arn: &str) -> Result<()> {
 
 /// Policies of the user, other than `except_arn`, that grant all of S3 or every bucket:
 /// the guide says not to.
-pub async fn broad_s3_grants(iam: &Client, user: &str, attached: &[(String, String)], except_arn: &str) -> Result<Vec<String>> {
+pub async fn broad_s3_grants(
+    iam: &Client,
+    user: &str,
+    attached: &[(String, String)],
+    except_arn: &str,
+) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for (name, arn) in attached.iter().filter(|(_, arn)| arn != except_arn) {
         if name == "AmazonS3FullAccess" {

@@ -16,19 +16,13 @@ pub const DEFAULT_NAME: &str = "T3ChatS3Policy";
 pub const DESCRIPTION: &str = "Allows T3 Chat backend to upload, download, and delete files from S3";
 
 /// The five actions the backend needs, as the guide lists them.
-pub const ACTIONS: [&str; 5] = [
-    "s3:PutObject",
-    "s3:GetObject",
-    "s3:DeleteObject",
-    "s3:ListBucket",
-    "s3:GetBucketLocation",
-];
+pub const ACTIONS: [&str; 5] =
+    ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation"];
 
 /// Renders the policy for `bucket` as pretty JSON, after checking the bucket name.
 pub fn render(bucket: &str) -> Result<String> {
-    bucket_name::validate(bucket).map_err(|rule| {
-        Failure::bad_input(rule).hint("bucket names follow the S3 naming rules; pick another name")
-    })?;
+    bucket_name::validate(bucket)
+        .map_err(|rule| Failure::bad_input(rule).hint("bucket names follow the S3 naming rules; pick another name"))?;
     let text = TEMPLATE.replace("${BUCKET}", bucket);
     let document: Value = serde_json::from_str(&text).context("the built-in policy template is not valid JSON")?;
     Ok(serde_json::to_string_pretty(&document)?)
@@ -67,7 +61,8 @@ pub fn grants(document: &str) -> std::collections::BTreeSet<(String, String)> {
 /// or `None` when they grant the same pairs.
 pub fn difference(actual: &str, wanted: &str) -> Option<String> {
     let (have, want) = (grants(actual), grants(wanted));
-    let show = |pairs: Vec<&(String, String)>| pairs.iter().map(|(a, r)| format!("{a} on {r}")).collect::<Vec<_>>().join(", ");
+    let show =
+        |pairs: Vec<&(String, String)>| pairs.iter().map(|(a, r)| format!("{a} on {r}")).collect::<Vec<_>>().join(", ");
     let extra: Vec<_> = have.difference(&want).collect();
     let missing: Vec<_> = want.difference(&have).collect();
     let mut parts = Vec::new();
@@ -193,10 +188,8 @@ mod tests {
         let rendered = render("abc").unwrap();
         let compact = serde_json::to_string(&serde_json::from_str::<Value>(&rendered).unwrap()).unwrap();
         assert!(same_document(&rendered, &compact));
-        let reordered = rendered.replace(
-            "\"s3:PutObject\",\n        \"s3:GetObject\"",
-            "\"s3:GetObject\",\n        \"s3:PutObject\"",
-        );
+        let reordered = rendered
+            .replace("\"s3:PutObject\",\n        \"s3:GetObject\"", "\"s3:GetObject\",\n        \"s3:PutObject\"");
         assert_ne!(reordered, rendered);
         assert!(same_document(&rendered, &reordered));
         assert!(!same_document(&rendered, &render("abd").unwrap()));

@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use colored::{ColoredString, Colorize};
 
 use crate::cli::ColorChoice;
-use crate::commands::doctor::{Check, CheckStatus};
 use crate::commands::destroy::{DestroyReport, DestroyStep};
+use crate::commands::doctor::{Check, CheckStatus};
 use crate::commands::init::{InitReport, Status};
 use crate::commands::rotate_key::RotateReport;
 use crate::commands::verify::{Mark, Progress, Step, StepStatus, VerifyReport};
@@ -88,7 +88,11 @@ impl Printer {
                     .take_while(|cause| cause.downcast_ref::<Failure>().is_none())
                     .map(ToString::to_string)
                     .collect();
-                if context.is_empty() { failure.message.clone() } else { format!("{}: {}", context.join(": "), failure.message) }
+                if context.is_empty() {
+                    failure.message.clone()
+                } else {
+                    format!("{}: {}", context.join(": "), failure.message)
+                }
             }
             None => format!("{error:#}"),
         };
@@ -131,7 +135,8 @@ impl Printer {
                 Status::Unchanged => style::note(resource.status.label()),
             };
             let label = resource.resource.replace('_', " ");
-            let detail = if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
+            let detail =
+                if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
             out!("  {label:<20} {status:<13} {}{detail}", resource.name);
         }
         for warning in &report.warnings {
@@ -139,7 +144,10 @@ impl Printer {
         }
         out!(
             "{}",
-            style::note(&format!("  {} AWS requests, {} of them changes", report.requests.total, report.requests.mutating))
+            style::note(&format!(
+                "  {} AWS requests, {} of them changes",
+                report.requests.total, report.requests.mutating
+            ))
         );
         out!();
     }
@@ -205,7 +213,9 @@ impl Printer {
             out!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
             return;
         }
-        if !report.dry_run && report.steps.iter().any(|s| matches!(s.status.as_str(), "deleted" | "detached" | "removed")) {
+        if !report.dry_run
+            && report.steps.iter().any(|s| matches!(s.status.as_str(), "deleted" | "detached" | "removed"))
+        {
             out!("Result:");
         }
         self.destroy_rows(&report.steps);

@@ -206,7 +206,8 @@ mod tests {
 
     #[test]
     fn region_names() {
-        for ok in ["ap-south-1", "us-east-1", "us-west-2", "eu-west-1", "us-gov-west-1", "cn-north-1", "ap-southeast-5"] {
+        for ok in ["ap-south-1", "us-east-1", "us-west-2", "eu-west-1", "us-gov-west-1", "cn-north-1", "ap-southeast-5"]
+        {
             assert!(is_region_name(ok), "{ok}");
         }
         for bad in ["", "us-east", "US-EAST-1", "mumbai", "us_east_1", "us-east-1a", "eu--1", "ap-south-1 "] {

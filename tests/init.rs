@@ -78,7 +78,18 @@ async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing
     let report = first.json();
     assert_eq!(report["verify"]["ok"], true, "{report}");
     let created = statuses(&report);
-    for resource in ["bucket", "object_ownership", "public_access_block", "encryption", "user", "policy", "attachment", "access_key", "env_file", "gitignore"] {
+    for resource in [
+        "bucket",
+        "object_ownership",
+        "public_access_block",
+        "encryption",
+        "user",
+        "policy",
+        "attachment",
+        "access_key",
+        "env_file",
+        "gitignore",
+    ] {
         assert_eq!(created[resource], "created", "{resource}: {report}");
     }
     assert_eq!(created["versioning"], "unchanged");
@@ -167,16 +178,38 @@ async fn a_drifted_policy_gets_a_new_default_version_and_the_oldest_goes_at_five
     let ws = Workspace::new();
     let iam = iam(&root_config(&server, "us-east-1"));
     iam.create_user().user_name("t3_chat").send().await.unwrap();
-    let drifted = |n: u32| format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::old-bucket-{n}/*"}}]}}"#);
-    let arn = iam.create_policy().policy_name("T3ChatS3Policy").policy_document(drifted(1)).send().await.unwrap().policy().unwrap().arn().unwrap().to_string();
+    let drifted = |n: u32| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::old-bucket-{n}/*"}}]}}"#
+        )
+    };
+    let arn = iam
+        .create_policy()
+        .policy_name("T3ChatS3Policy")
+        .policy_document(drifted(1))
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
     for n in 2..=5 {
-        iam.create_policy_version().policy_arn(&arn).policy_document(drifted(n)).set_as_default(n == 5).send().await.unwrap();
+        iam.create_policy_version()
+            .policy_arn(&arn)
+            .policy_document(drifted(n))
+            .set_as_default(n == 5)
+            .send()
+            .await
+            .unwrap();
     }
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--no-verify"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(statuses(&out.json())["policy"], "updated");
     let versions = iam.list_policy_versions().policy_arn(&arn).send().await.unwrap();
-    let mut ids: Vec<(String, bool)> = versions.versions().iter().map(|v| (v.version_id().unwrap().to_string(), v.is_default_version())).collect();
+    let mut ids: Vec<(String, bool)> =
+        versions.versions().iter().map(|v| (v.version_id().unwrap().to_string(), v.is_default_version())).collect();
     ids.sort();
     assert_eq!(ids.len(), 5, "{ids:?}");
     assert!(!ids.iter().any(|(id, _)| id == "v1"), "the oldest non-default version should be gone: {ids:?}");
@@ -241,7 +274,13 @@ async fn a_bucket_owned_by_another_account_is_refused() {
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(APP_REGION))
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new(creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token().to_string()), None, "other"),
+            aws_credential_types::Credentials::new(
+                creds.access_key_id(),
+                creds.secret_access_key(),
+                Some(creds.session_token().to_string()),
+                None,
+                "other",
+            ),
         ))
         .endpoint_url(server.url())
         .build();
@@ -315,18 +354,21 @@ async fn in_a_git_repository_the_env_file_ends_up_ignored() {
     std::fs::create_dir(ws.path().join("backend")).unwrap();
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    let ignored = Command::new("git").current_dir(ws.path()).args(["check-ignore", "-q", "backend/.env"]).status().unwrap();
+    let ignored =
+        Command::new("git").current_dir(ws.path()).args(["check-ignore", "-q", "backend/.env"]).status().unwrap();
     assert!(ignored.success(), "git must ignore backend/.env");
 }
 
 #[test]
 fn a_missing_region_without_a_terminal_is_bad_input() {
     let ws = Workspace::new();
-    let out = run(ws
-        .t3s3()
-        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
-        .args(["--endpoint-url", "http://127.0.0.1:9", "init", "--bucket", BUCKET]));
+    let out = run(ws.t3s3().env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET).args([
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "init",
+        "--bucket",
+        BUCKET,
+    ]));
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("--region"), "{}", out.stderr);
     let out = run(ws.t3s3().args(["--region", "mumbai", "init", "--bucket", BUCKET]));
@@ -358,7 +400,14 @@ async fn the_created_key_is_least_privilege_under_iam_enforcement() {
     // An admin for the "other bucket", created while moto still allows anything.
     let root = root_config(&server, APP_REGION);
     create_bucket(&s3(&root), "someone-elses-bucket", APP_REGION).await;
-    s3(&root).put_object().bucket("someone-elses-bucket").key("secret.txt").body(b"x".to_vec().into()).send().await.unwrap();
+    s3(&root)
+        .put_object()
+        .bucket("someone-elses-bucket")
+        .key("secret.txt")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     use_up_the_unauthenticated_allowance(&server).await;
 
     let env = env_values(&ws, ".env");
@@ -375,18 +424,52 @@ async fn the_created_key_is_least_privilege_under_iam_enforcement() {
         assert_eq!(code, "AccessDenied", "{what}");
     };
     let code = |e: String| e;
-    denied(app.list_buckets().send().await.map(|_| ()).map_err(|e| code(t3s3::diagnose::facts(&e).code.unwrap_or_default())), "ListBuckets");
     denied(
-        app.put_bucket_policy().bucket(BUCKET).policy("{}").send().await.map(|_| ()).map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+        app.list_buckets()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| code(t3s3::diagnose::facts(&e).code.unwrap_or_default())),
+        "ListBuckets",
+    );
+    denied(
+        app.put_bucket_policy()
+            .bucket(BUCKET)
+            .policy("{}")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
         "PutBucketPolicy",
     );
-    denied(app.delete_bucket().bucket(BUCKET).send().await.map(|_| ()).map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()), "DeleteBucket");
     denied(
-        app.get_object().bucket("someone-elses-bucket").key("secret.txt").send().await.map(|_| ()).map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+        app.delete_bucket()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+        "DeleteBucket",
+    );
+    denied(
+        app.get_object()
+            .bucket("someone-elses-bucket")
+            .key("secret.txt")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
         "GetObject on another bucket",
     );
     denied(
-        app.put_object().bucket("someone-elses-bucket").key("x").body(b"x".to_vec().into()).send().await.map(|_| ()).map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+        app.put_object()
+            .bucket("someone-elses-bucket")
+            .key("x")
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
         "PutObject on another bucket",
     );
 }
@@ -497,10 +580,7 @@ async fn on_a_terminal_a_missing_region_is_asked_for_with_the_guides_four() {
     );
     // `script` gives the binary a real terminal; "2" picks the second suggestion.
     let mut command = ws.t3s3();
-    command
-        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
-        .env("TERM", "dumb");
+    command.env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET).env("TERM", "dumb");
     let output = Command::new("script")
         .args(["-qec", &inner, "/dev/null"])
         .current_dir(ws.path())

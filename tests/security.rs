@@ -34,7 +34,15 @@ fn initialised(server: &Server) -> Workspace {
     let ws = Workspace::new();
     git(&ws, &["init", "-q"]);
     ws.write("backend/.env", "# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n");
-    let out = run(acting(&ws, server).args(["--region", APP_REGION, "init", "--bucket", BUCKET, "--create-user", "--no-verify"]));
+    let out = run(acting(&ws, server).args([
+        "--region",
+        APP_REGION,
+        "init",
+        "--bucket",
+        BUCKET,
+        "--create-user",
+        "--no-verify",
+    ]));
     assert_eq!(out.code, 0, "{}", out.all());
     ws
 }
@@ -49,7 +57,10 @@ fn doctor(ws: &Workspace, server: &Server) -> BTreeMap<String, (String, String)>
         .iter()
         .map(|c| {
             assert!(c["fix"].is_string(), "{c}");
-            (c["id"].as_str().unwrap().to_string(), (c["status"].as_str().unwrap().to_string(), c["evidence"].as_str().unwrap().to_string()))
+            (
+                c["id"].as_str().unwrap().to_string(),
+                (c["status"].as_str().unwrap().to_string(), c["evidence"].as_str().unwrap().to_string()),
+            )
         })
         .collect();
     let failed = map.values().any(|(s, _)| s == "FAIL");
@@ -139,7 +150,11 @@ async fn doctor_fails_each_broken_practice_with_its_evidence() {
     iam.create_policy_version().policy_arn(arn).policy_document(drifted).set_as_default(true).send().await.unwrap();
     let checks = doctor(&ws, &server);
     assert_eq!(status(&checks, "policy_drift"), "WARN");
-    assert!(checks["policy_drift"].1.contains("missing: s3:DeleteObject on arn:aws:s3:::t3-chat-documents-sec/*"), "{:?}", checks["policy_drift"]);
+    assert!(
+        checks["policy_drift"].1.contains("missing: s3:DeleteObject on arn:aws:s3:::t3-chat-documents-sec/*"),
+        "{:?}",
+        checks["policy_drift"]
+    );
 
     let text = std::fs::read_to_string(&env_path).unwrap().replace("AWS_REGION=ap-south-1", "AWS_REGION=eu-west-1");
     std::fs::write(&env_path, text).unwrap();
@@ -243,9 +258,17 @@ async fn rotate_key_rolls_back_completely_when_the_new_key_fails_verification() 
     create_bucket(&s3(&config), BUCKET, APP_REGION).await;
     let iam = iam(&config);
     let app = create_user_with_key(&iam, "t3_chat").await;
-    let document = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&t3s3::policy::render(BUCKET).unwrap()).unwrap()).unwrap();
+    let document = serde_json::to_string(
+        &serde_json::from_str::<serde_json::Value>(&t3s3::policy::render(BUCKET).unwrap()).unwrap(),
+    )
+    .unwrap();
     let policy = iam.create_policy().policy_name("T3ChatS3Policy").policy_document(document).send().await.unwrap();
-    iam.attach_user_policy().user_name("t3_chat").policy_arn(policy.policy().unwrap().arn().unwrap()).send().await.unwrap();
+    iam.attach_user_policy()
+        .user_name("t3_chat")
+        .policy_arn(policy.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
 
     let ws = Workspace::new();
     ws.write_env("backend/.env", &app, APP_REGION, BUCKET, &server.url());
@@ -261,7 +284,8 @@ async fn rotate_key_rolls_back_completely_when_the_new_key_fails_verification() 
     assert_eq!(report["verify"]["steps"][4]["status"], "failed", "{report}");
     assert_eq!(ws.read("backend/.env"), env_before, "the .env must name the old key again, byte for byte");
     let keys = iam.list_access_keys().user_name("t3_chat").send().await.unwrap();
-    let keys: Vec<(&str, &str)> = keys.access_key_metadata().iter().map(|k| (k.access_key_id().unwrap(), k.status().unwrap().as_str())).collect();
+    let keys: Vec<(&str, &str)> =
+        keys.access_key_metadata().iter().map(|k| (k.access_key_id().unwrap(), k.status().unwrap().as_str())).collect();
     assert_eq!(keys, vec![(app.id.as_str(), "Active")], "only the old, active key may remain");
 }
 
@@ -305,7 +329,8 @@ async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
 
     let again = run(acting(&ws, &server).args(["--region", APP_REGION, "destroy", "--yes", "--json"]));
     assert_eq!(again.code, 0, "{}", again.all());
-    let statuses: Vec<String> = again.json()["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect();
+    let statuses: Vec<String> =
+        again.json()["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect();
     assert!(statuses.iter().all(|s| s == "absent" || s == "kept"), "{statuses:?}");
     assert_eq!(ws.read("backend/.env"), env_after);
 }

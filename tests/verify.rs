@@ -67,7 +67,10 @@ async fn json_report_has_every_step_with_status_and_time() {
     let report = out.json();
     assert_eq!(report["ok"], true);
     let names: Vec<&str> = report["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["environment", "connection", "upload", "download", "presigned_url", "delete", "confirm_deletion"]);
+    assert_eq!(
+        names,
+        ["environment", "connection", "upload", "download", "presigned_url", "delete", "confirm_deletion"]
+    );
     assert!(statuses(&report).iter().all(|s| s == "passed"));
     assert!(report["steps"].as_array().unwrap().iter().all(|s| s["duration_ms"].is_u64()));
     assert!(!out.stdout.contains(ROOT_SECRET));
@@ -150,7 +153,12 @@ async fn a_policy_missing_get_object_fails_at_download_and_cleans_up() {
     let without_get = document.to_string();
     assert!(!without_get.contains("s3:GetObject"));
     let policy = iam.create_policy().policy_name("T3ChatS3Policy").policy_document(without_get).send().await.unwrap();
-    iam.attach_user_policy().user_name("t3_chat").policy_arn(policy.policy().unwrap().arn().unwrap()).send().await.unwrap();
+    iam.attach_user_policy()
+        .user_name("t3_chat")
+        .policy_arn(policy.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
 
     let ws = Workspace::new();
     ws.write_env("backend/.env", &app, APP_REGION, BUCKET, &server.url());

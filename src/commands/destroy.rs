@@ -56,12 +56,22 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
                     .hint("run again with --force to delete them (every version) with the bucket, or empty it yourself")
                     .into());
                 }
-                let detail = if versions.is_empty() { name.clone() } else { format!("{name} and its {} object version(s)", versions.len()) };
+                let detail = if versions.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{name} and its {} object version(s)", versions.len())
+                };
                 steps.push(DestroyStep { resource: "bucket", name: detail, status: "delete".into() });
                 bucket_plan = Some((s3, name.clone(), versions));
             }
-            Presence::Missing => steps.push(DestroyStep { resource: "bucket", name: name.clone(), status: "absent".into() }),
-            Presence::OtherOwner => steps.push(DestroyStep { resource: "bucket", name: format!("{name} (another account's)"), status: "kept".into() }),
+            Presence::Missing => {
+                steps.push(DestroyStep { resource: "bucket", name: name.clone(), status: "absent".into() })
+            }
+            Presence::OtherOwner => steps.push(DestroyStep {
+                resource: "bucket",
+                name: format!("{name} (another account's)"),
+                status: "kept".into(),
+            }),
         }
     }
 
@@ -70,13 +80,25 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
         Some(state) => {
             let holders = iam::policy_holders(&clients.iam, &policy_arn).await?;
             for user in &holders.users {
-                steps.push(DestroyStep { resource: "attachment", name: format!("{} → {user}", args.policy_name), status: "detach".into() });
+                steps.push(DestroyStep {
+                    resource: "attachment",
+                    name: format!("{} → {user}", args.policy_name),
+                    status: "detach".into(),
+                });
             }
             for group in &holders.groups {
-                steps.push(DestroyStep { resource: "attachment", name: format!("{} → group {group}", args.policy_name), status: "detach".into() });
+                steps.push(DestroyStep {
+                    resource: "attachment",
+                    name: format!("{} → group {group}", args.policy_name),
+                    status: "detach".into(),
+                });
             }
             for role in &holders.roles {
-                steps.push(DestroyStep { resource: "attachment", name: format!("{} → role {role}", args.policy_name), status: "detach".into() });
+                steps.push(DestroyStep {
+                    resource: "attachment",
+                    name: format!("{} → role {role}", args.policy_name),
+                    status: "detach".into(),
+                });
             }
             steps.push(DestroyStep { resource: "policy", name: policy_arn.clone(), status: "delete".into() });
             Some((state, holders))
@@ -90,7 +112,11 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
     let key_plan = match settings.get("AWS_ACCESS_KEY_ID") {
         Some(id) => match iam::user_of_key(&clients.iam, id).await? {
             Some(user) => {
-                steps.push(DestroyStep { resource: "access_key", name: format!("{id} of `{user}`"), status: "delete".into() });
+                steps.push(DestroyStep {
+                    resource: "access_key",
+                    name: format!("{id} of `{user}`"),
+                    status: "delete".into(),
+                });
                 Some((user, id.to_string()))
             }
             None => {
@@ -108,7 +134,11 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
         name: if removed.is_empty() { shown.clone() } else { format!("{shown}: {}", removed.join(", ")) },
         status: if removed.is_empty() { "absent".into() } else { "remove".into() },
     });
-    steps.push(DestroyStep { resource: "user", name: key_plan.as_ref().map_or_else(|| "the backend's user".into(), |(u, _)| u.clone()), status: "kept".into() });
+    steps.push(DestroyStep {
+        resource: "user",
+        name: key_plan.as_ref().map_or_else(|| "the backend's user".into(), |(u, _)| u.clone()),
+        status: "kept".into(),
+    });
 
     let nothing_to_do = steps.iter().all(|s| matches!(s.status.as_str(), "absent" | "kept"));
     if args.dry_run || nothing_to_do {

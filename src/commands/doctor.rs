@@ -117,7 +117,12 @@ pub async fn audit(args: &DoctorArgs, global: &GlobalArgs) -> Result<Vec<Check>>
     };
     let Some(env_path) = candidates.iter().find(|p| p.is_file()).cloned() else {
         let tried = candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-        audit.add("env_exists", CheckStatus::Fail, format!("no .env file (looked for {tried})"), "run `t3s3 init`, or pass --env-file PATH");
+        audit.add(
+            "env_exists",
+            CheckStatus::Fail,
+            format!("no .env file (looked for {tried})"),
+            "run `t3s3 init`, or pass --env-file PATH",
+        );
         audit.skip(&APP_CHECKS, "no .env file");
         audit.skip(&ACTING_CHECKS, "no .env file to audit");
         return Ok(audit.checks);
@@ -151,7 +156,9 @@ pub async fn audit(args: &DoctorArgs, global: &GlobalArgs) -> Result<Vec<Check>>
                 "app_identity",
                 CheckStatus::Fail,
                 format!("the key {} was refused: {code}", app.access_key_id),
-                format!("check the key in IAM; create a new one with `t3s3 rotate-key` or `t3s3 init` and update {shown}"),
+                format!(
+                    "check the key in IAM; create a new one with `t3s3 rotate-key` or `t3s3 init` and update {shown}"
+                ),
             );
             None
         }
@@ -161,7 +168,12 @@ pub async fn audit(args: &DoctorArgs, global: &GlobalArgs) -> Result<Vec<Check>>
         Ok(out) => {
             let actual = bucket::location_region(out.location_constraint().map(|c| c.as_str()));
             if actual == region {
-                audit.add("bucket_region", CheckStatus::Pass, format!("`{bucket}` is in {region}, as AWS_REGION says"), "");
+                audit.add(
+                    "bucket_region",
+                    CheckStatus::Pass,
+                    format!("`{bucket}` is in {region}, as AWS_REGION says"),
+                    "",
+                );
             } else {
                 audit.add(
                     "bucket_region",
@@ -173,7 +185,11 @@ pub async fn audit(args: &DoctorArgs, global: &GlobalArgs) -> Result<Vec<Check>>
         }
         Err(error) => {
             let diagnosis = diagnose::diagnose(&facts(&error), &settings, "s3:GetBucketLocation");
-            let status = if diagnosis.code.contains("Redirect") || diagnosis.code == "AuthorizationHeaderMalformed" { CheckStatus::Fail } else { CheckStatus::Skipped };
+            let status = if diagnosis.code.contains("Redirect") || diagnosis.code == "AuthorizationHeaderMalformed" {
+                CheckStatus::Fail
+            } else {
+                CheckStatus::Skipped
+            };
             audit.add("bucket_region", status, diagnosis.error_line(), diagnosis.fix_line());
         }
     }
@@ -188,7 +204,10 @@ pub async fn audit(args: &DoctorArgs, global: &GlobalArgs) -> Result<Vec<Check>>
     // What an administrator can see: the acting credentials of the standard chain.
     let clients = aws::acting_clients(&super::acting_target(global, &settings)).await;
     if let Err(reason) = clients.caller().await {
-        audit.skip(&ACTING_CHECKS, &format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator"));
+        audit.skip(
+            &ACTING_CHECKS,
+            &format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator"),
+        );
         return Ok(audit.checks);
     }
     acting_checks(&mut audit, &clients, &app.access_key_id, app_user, &bucket, &region, &args.policy_name).await;
@@ -215,7 +234,12 @@ fn local_checks(audit: &mut Audit, env_path: &std::path::Path, settings: &AppSet
         if !missing.is_empty() {
             evidence.push(format!("missing {}", missing.join(", ")));
         }
-        audit.add("env_lint", CheckStatus::Fail, evidence.join("; "), format!("fix those lines in {shown}: KEY=value, no spaces, no quotes"));
+        audit.add(
+            "env_lint",
+            CheckStatus::Fail,
+            evidence.join("; "),
+            format!("fix those lines in {shown}: KEY=value, no spaces, no quotes"),
+        );
     } else if !warnings.is_empty() {
         audit.add("env_lint", CheckStatus::Warn, warnings.join("; "), format!("tidy those lines in {shown}"));
     } else {
@@ -226,7 +250,12 @@ fn local_checks(audit: &mut Audit, env_path: &std::path::Path, settings: &AppSet
     if mode & 0o077 == 0 {
         audit.add("env_mode", CheckStatus::Pass, format!("mode {mode:04o}"), "");
     } else {
-        audit.add("env_mode", CheckStatus::Fail, format!("mode {mode:04o}: other users can read the secret"), format!("chmod 600 {shown}"));
+        audit.add(
+            "env_mode",
+            CheckStatus::Fail,
+            format!("mode {mode:04o}: other users can read the secret"),
+            format!("chmod 600 {shown}"),
+        );
     }
 
     if git::repo_root(env_path).is_none() {
@@ -237,10 +266,20 @@ fn local_checks(audit: &mut Audit, env_path: &std::path::Path, settings: &AppSet
         if git::is_ignored(env_path) {
             audit.add("env_ignored", CheckStatus::Pass, format!("git ignores {shown}"), "");
         } else {
-            audit.add("env_ignored", CheckStatus::Fail, format!("git does not ignore {shown}"), "add `.env` and `*.env` to .gitignore (`t3s3 init` does)");
+            audit.add(
+                "env_ignored",
+                CheckStatus::Fail,
+                format!("git does not ignore {shown}"),
+                "add `.env` and `*.env` to .gitignore (`t3s3 init` does)",
+            );
         }
         if git::is_tracked(env_path) {
-            audit.add("env_untracked", CheckStatus::Fail, format!("git tracks {shown}"), format!("`git rm --cached {shown}`, commit, and rotate the key (`t3s3 rotate-key`)"));
+            audit.add(
+                "env_untracked",
+                CheckStatus::Fail,
+                format!("git tracks {shown}"),
+                format!("`git rm --cached {shown}`, commit, and rotate the key (`t3s3 rotate-key`)"),
+            );
         } else {
             audit.add("env_untracked", CheckStatus::Pass, format!("git does not track {shown}"), "");
         }
@@ -268,7 +307,12 @@ fn local_checks(audit: &mut Audit, env_path: &std::path::Path, settings: &AppSet
     if missing.is_empty() {
         audit.add("gitignore_patterns", CheckStatus::Pass, format!("{} has .env and *.env", gitignore.display()), "");
     } else {
-        audit.add("gitignore_patterns", CheckStatus::Warn, format!("{} lacks {}", gitignore.display(), missing.join(", ")), format!("add {} to {}", missing.join(" and "), gitignore.display()));
+        audit.add(
+            "gitignore_patterns",
+            CheckStatus::Warn,
+            format!("{} lacks {}", gitignore.display(), missing.join(", ")),
+            format!("add {} to {}", missing.join(" and "), gitignore.display()),
+        );
     }
 }
 
@@ -293,16 +337,28 @@ async fn acting_checks(
             .and_then(|out| out.user_name().map(str::to_string)),
     };
     match &user {
-        None => audit.skip(&["key_age", "broad_s3_access", "policy_drift"], "the key's IAM user is unknown (the key was refused)"),
+        None => audit.skip(
+            &["key_age", "broad_s3_access", "policy_drift"],
+            "the key's IAM user is unknown (the key was refused)",
+        ),
         Some(user) => match iam::list_keys(iam_client, user, true).await {
             Err(error) => audit.skip(&["key_age"], &format!("cannot list the keys of `{user}`: {error}")),
             Ok(keys) => match keys.iter().find(|k| k.id == key_id) {
-                None => audit.add("key_age", CheckStatus::Fail, format!("{key_id} is not a key of `{user}` any more"), "create a new key with `t3s3 init`"),
+                None => audit.add(
+                    "key_age",
+                    CheckStatus::Fail,
+                    format!("{key_id} is not a key of `{user}` any more"),
+                    "create a new key with `t3s3 init`",
+                ),
                 Some(key) => {
                     let days = key.age_days.unwrap_or(0);
                     let used = key.last_used.clone().unwrap_or_else(|| "never used".into());
                     let status = key_age_status(days);
-                    let fix = if status == CheckStatus::Pass { String::new() } else { "rotate it: `t3s3 rotate-key`".to_string() };
+                    let fix = if status == CheckStatus::Pass {
+                        String::new()
+                    } else {
+                        "rotate it: `t3s3 rotate-key`".to_string()
+                    };
                     audit.add("key_age", status, format!("{key_id} is {days} days old ({}, {used})", key.status), fix);
                 }
             },
@@ -311,7 +367,8 @@ async fn acting_checks(
 
     if let Some(user) = &user {
         match iam::attached_policies(iam_client, user).await {
-            Err(error) => audit.skip(&["broad_s3_access", "policy_drift"], &format!("cannot read the policies of `{user}`: {error}")),
+            Err(error) => audit
+                .skip(&["broad_s3_access", "policy_drift"], &format!("cannot read the policies of `{user}`: {error}")),
             Ok(attached) => {
                 let ours = attached.iter().find(|(name, _)| name == policy_name).map(|(_, arn)| arn.clone());
                 let except = ours.clone().unwrap_or_default();
@@ -327,11 +384,26 @@ async fn acting_checks(
                 }
                 let wanted = policy::render(bucket_name).unwrap_or_default();
                 match ours {
-                    None => audit.add("policy_drift", CheckStatus::Warn, format!("{policy_name} is not attached to `{user}`"), format!("`t3s3 init --bucket {bucket_name}` attaches it")),
+                    None => audit.add(
+                        "policy_drift",
+                        CheckStatus::Warn,
+                        format!("{policy_name} is not attached to `{user}`"),
+                        format!("`t3s3 init --bucket {bucket_name}` attaches it"),
+                    ),
                     Some(arn) => match iam::find_policy(iam_client, &arn).await {
                         Ok(Some(state)) => match policy::difference(&state.document, &wanted) {
-                            None => audit.add("policy_drift", CheckStatus::Pass, format!("{policy_name} {} matches `t3s3 policy`", state.default_version), ""),
-                            Some(diff) => audit.add("policy_drift", CheckStatus::Warn, format!("{policy_name} {} differs: {diff}", state.default_version), format!("`t3s3 init --bucket {bucket_name}` adds a matching version")),
+                            None => audit.add(
+                                "policy_drift",
+                                CheckStatus::Pass,
+                                format!("{policy_name} {} matches `t3s3 policy`", state.default_version),
+                                "",
+                            ),
+                            Some(diff) => audit.add(
+                                "policy_drift",
+                                CheckStatus::Warn,
+                                format!("{policy_name} {} differs: {diff}", state.default_version),
+                                format!("`t3s3 init --bucket {bucket_name}` adds a matching version"),
+                            ),
                         },
                         Ok(None) => audit.skip(&["policy_drift"], "the attached policy vanished while reading it"),
                         Err(error) => audit.skip(&["policy_drift"], &error.to_string()),
@@ -343,7 +415,10 @@ async fn acting_checks(
 
     let s3 = clients.s3_in(region);
     match bucket::read_settings(&s3, bucket_name).await {
-        Err(error) => audit.skip(&["public_access_block", "acls_disabled", "default_encryption"], &format!("cannot read the bucket settings: {error}")),
+        Err(error) => audit.skip(
+            &["public_access_block", "acls_disabled", "default_encryption"],
+            &format!("cannot read the bucket settings: {error}"),
+        ),
         Ok(found) => {
             if found.all_public_access_blocked() {
                 audit.add("public_access_block", CheckStatus::Pass, "all four Block Public Access flags are on", "");
@@ -356,14 +431,34 @@ async fn acting_checks(
                 );
             }
             if found.acls_disabled() {
-                audit.add("acls_disabled", CheckStatus::Pass, "object ownership is BucketOwnerEnforced (ACLs disabled)", "");
+                audit.add(
+                    "acls_disabled",
+                    CheckStatus::Pass,
+                    "object ownership is BucketOwnerEnforced (ACLs disabled)",
+                    "",
+                );
             } else {
-                audit.add("acls_disabled", CheckStatus::Fail, format!("object ownership is {:?}: ACLs can grant access", found.ownership), format!("`t3s3 init --bucket {bucket_name}` disables ACLs"));
+                audit.add(
+                    "acls_disabled",
+                    CheckStatus::Fail,
+                    format!("object ownership is {:?}: ACLs can grant access", found.ownership),
+                    format!("`t3s3 init --bucket {bucket_name}` disables ACLs"),
+                );
             }
             if found.encrypted() {
-                audit.add("default_encryption", CheckStatus::Pass, format!("default encryption {}", found.encryption.unwrap_or_default()), "");
+                audit.add(
+                    "default_encryption",
+                    CheckStatus::Pass,
+                    format!("default encryption {}", found.encryption.unwrap_or_default()),
+                    "",
+                );
             } else {
-                audit.add("default_encryption", CheckStatus::Fail, "no default encryption", format!("`t3s3 init --bucket {bucket_name}` sets SSE-S3"));
+                audit.add(
+                    "default_encryption",
+                    CheckStatus::Fail,
+                    "no default encryption",
+                    format!("`t3s3 init --bucket {bucket_name}` sets SSE-S3"),
+                );
             }
         }
     }
@@ -379,29 +474,59 @@ async fn acting_checks(
     }
     match iam_client.get_account_summary().send().await {
         Ok(out) => {
-            let enabled = out.summary_map().and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AccountMfaEnabled)).copied().unwrap_or(0);
+            let enabled = out
+                .summary_map()
+                .and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AccountMfaEnabled))
+                .copied()
+                .unwrap_or(0);
             if enabled == 1 {
                 audit.add("root_mfa", CheckStatus::Pass, "the account root has MFA", "");
             } else {
-                audit.add("root_mfa", CheckStatus::Fail, "AccountMFAEnabled is 0: the account root has no MFA", "IAM → Security credentials (signed in as root) → Assign MFA device");
+                audit.add(
+                    "root_mfa",
+                    CheckStatus::Fail,
+                    "AccountMFAEnabled is 0: the account root has no MFA",
+                    "IAM → Security credentials (signed in as root) → Assign MFA device",
+                );
             }
         }
-        Err(error) => audit.skip(&["root_mfa"], &format!("cannot read the account summary: {}", facts(&error).code.unwrap_or_default())),
+        Err(error) => audit.skip(
+            &["root_mfa"],
+            &format!("cannot read the account summary: {}", facts(&error).code.unwrap_or_default()),
+        ),
     }
     match stored_bytes(&s3, bucket_name).await {
         Ok((bytes, objects)) => {
             let percent = bytes as f64 * 100.0 / FREE_TIER_BYTES as f64;
             let status = if bytes > FREE_TIER_BYTES { CheckStatus::Warn } else { CheckStatus::Info };
-            audit.add("storage", status, format!("{objects} objects, {:.1} MB: {percent:.2}% of the free tier's 5 GB", bytes as f64 / 1e6), if status == CheckStatus::Warn { "past the free tier: check billing alerts".to_string() } else { String::new() });
+            audit.add(
+                "storage",
+                status,
+                format!("{objects} objects, {:.1} MB: {percent:.2}% of the free tier's 5 GB", bytes as f64 / 1e6),
+                if status == CheckStatus::Warn {
+                    "past the free tier: check billing alerts".to_string()
+                } else {
+                    String::new()
+                },
+            );
         }
         Err(code) => audit.skip(&["storage"], &format!("cannot list the bucket: {code}")),
     }
     match s3.get_bucket_logging().bucket(bucket_name).send().await {
         Ok(out) => match out.logging_enabled() {
-            Some(logging) => audit.add("access_logging", CheckStatus::Info, format!("on, into `{}`", logging.target_bucket()), ""),
-            None => audit.add("access_logging", CheckStatus::Info, "off (the guide suggests it if needed)", "turn on server access logging in S3 → bucket → Properties if you need an audit trail"),
+            Some(logging) => {
+                audit.add("access_logging", CheckStatus::Info, format!("on, into `{}`", logging.target_bucket()), "")
+            }
+            None => audit.add(
+                "access_logging",
+                CheckStatus::Info,
+                "off (the guide suggests it if needed)",
+                "turn on server access logging in S3 → bucket → Properties if you need an audit trail",
+            ),
         },
-        Err(error) => audit.skip(&["access_logging"], &format!("cannot read logging: {}", facts(&error).code.unwrap_or_default())),
+        Err(error) => {
+            audit.skip(&["access_logging"], &format!("cannot read logging: {}", facts(&error).code.unwrap_or_default()))
+        }
     }
 }
 
@@ -435,7 +560,9 @@ pub fn public_statement(document: &str) -> Option<String> {
     };
     statements.iter().enumerate().find_map(|(index, statement)| {
         let principal = &statement["Principal"];
-        let everyone = principal == "*" || principal["AWS"] == "*" || principal["AWS"].as_array().is_some_and(|a| a.iter().any(|p| p == "*"));
+        let everyone = principal == "*"
+            || principal["AWS"] == "*"
+            || principal["AWS"].as_array().is_some_and(|a| a.iter().any(|p| p == "*"));
         (statement["Effect"] == "Allow" && everyone && statement.get("Condition").is_none())
             .then(|| statement["Sid"].as_str().map_or_else(|| format!("#{}", index + 1), str::to_string))
     })

@@ -133,7 +133,8 @@ fn choose_region(explicit: Option<String>, from_env_file: Option<String>, yes: b
 }
 
 fn prompt_region() -> Result<String> {
-    let mut choices = String::from("Which AWS region should the bucket live in? Choose the one closest to your users:\n");
+    let mut choices =
+        String::from("Which AWS region should the bucket live in? Choose the one closest to your users:\n");
     for (index, (code, name)) in SUGGESTED_REGIONS.iter().enumerate() {
         choices.push_str(&format!("  {}. {code}  {name}\n", index + 1));
     }
@@ -162,8 +163,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         Some(name) => name,
         None => generated_bucket_name()?,
     };
-    bucket_name::validate(&bucket)
-        .map_err(|rule| Failure::bad_input(rule).hint("pass a valid name with --bucket"))?;
+    bucket_name::validate(&bucket).map_err(|rule| Failure::bad_input(rule).hint("pass a valid name with --bucket"))?;
     if git::is_tracked(&env_path) {
         return Err(Failure::bad_input(format!("refusing to write secrets to {}: git tracks it", env_path.display()))
             .hint(format!(
@@ -174,7 +174,11 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     }
 
     // Who is acting, and where.
-    let mut target = Target { profile: global.profile.clone(), region: global.region.clone(), endpoint_url: global.endpoint_url.clone() };
+    let mut target = Target {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
     let probe = aws::acting_clients(&target).await;
     let region = choose_region(probe.region(), existing_value("AWS_REGION"), args.yes)?;
     target.region = Some(region.clone());
@@ -187,7 +191,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     let user_exists = iam::user_exists(&clients.iam, user).await?;
     if !user_exists && !args.create_user {
         return Err(Failure::bad_input(format!("IAM user `{user}` does not exist in account {account}"))
-            .hint(format!("pass --create-user to create it, or --user NAME to use another existing user"))
+            .hint("pass --create-user to create it, or --user NAME to use another existing user")
             .into());
     }
     let keys = if user_exists { iam::list_keys(&clients.iam, user, false).await? } else { Vec::new() };
@@ -241,7 +245,8 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     // Compact JSON: the same document as `t3s3 policy`, without layout white space.
     let document = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(&bucket)?)?)?;
     let attached = if user_exists { iam::attached_policies(&clients.iam, user).await? } else { Vec::new() };
-    let mut warnings = if user_exists { iam::broad_s3_grants(&clients.iam, user, &attached, &policy_arn).await? } else { Vec::new() };
+    let mut warnings =
+        if user_exists { iam::broad_s3_grants(&clients.iam, user, &attached, &policy_arn).await? } else { Vec::new() };
     warnings.iter_mut().for_each(|w| {
         *w = format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once T3ChatS3Policy works")
     });
@@ -259,7 +264,12 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
             .hint("bucket names are global; run again with another --bucket")
             .into());
     }
-    row("bucket", bucket.clone(), if created_bucket { Status::changed(dry_run, true) } else { Status::Unchanged }, format!("in {region}"));
+    row(
+        "bucket",
+        bucket.clone(),
+        if created_bucket { Status::changed(dry_run, true) } else { Status::Unchanged },
+        format!("in {region}"),
+    );
     let before = current.clone().unwrap_or_default();
     let fix_ownership = !before.acls_disabled();
     let fix_public = !before.all_public_access_blocked();
@@ -302,8 +312,18 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
             wrong.push(format!("versioning reads back as {:?}", readback.versioning));
         }
     }
-    row("object_ownership", bucket.clone(), setting_status(fix_ownership), "BucketOwnerEnforced (ACLs disabled)".into());
-    row("public_access_block", bucket.clone(), setting_status(fix_public), "all four Block Public Access flags on".into());
+    row(
+        "object_ownership",
+        bucket.clone(),
+        setting_status(fix_ownership),
+        "BucketOwnerEnforced (ACLs disabled)".into(),
+    );
+    row(
+        "public_access_block",
+        bucket.clone(),
+        setting_status(fix_public),
+        "all four Block Public Access flags on".into(),
+    );
     let encryption = match readback.encryption.as_deref() {
         Some("AES256") | None => "SSE-S3 (AES256)".to_string(),
         Some(other) => format!("{other} (already stronger than SSE-S3; left as it is)"),
@@ -328,25 +348,45 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     if !user_exists && !dry_run {
         iam::create_user(&clients.iam, user).await?;
     }
-    row("user", user.to_string(), if user_exists { Status::Unchanged } else { Status::changed(dry_run, true) }, format!("account {account}"));
+    row(
+        "user",
+        user.to_string(),
+        if user_exists { Status::Unchanged } else { Status::changed(dry_run, true) },
+        format!("account {account}"),
+    );
 
     // 3. Policy and attachment.
     match &policy_state {
         None => {
-            let arn = if dry_run { policy_arn.clone() } else { iam::create_policy(&clients.iam, &args.policy_name, &document, policy::DESCRIPTION).await? };
+            let arn = if dry_run {
+                policy_arn.clone()
+            } else {
+                iam::create_policy(&clients.iam, &args.policy_name, &document, policy::DESCRIPTION).await?
+            };
             row("policy", arn, Status::changed(dry_run, true), format!("{} v1", args.policy_name));
         }
         Some(state) if policy::same_document(&state.document, &document) => {
-            row("policy", state.arn.clone(), Status::Unchanged, format!("{} {} (default)", args.policy_name, state.default_version));
+            row(
+                "policy",
+                state.arn.clone(),
+                Status::Unchanged,
+                format!("{} {} (default)", args.policy_name, state.default_version),
+            );
         }
         Some(state) => {
             let detail = if dry_run {
-                let pruned = if state.version_count >= 5 { format!(", deleting {}", state.older_versions.first().cloned().unwrap_or_default()) } else { String::new() };
+                let pruned = if state.version_count >= 5 {
+                    format!(", deleting {}", state.older_versions.first().cloned().unwrap_or_default())
+                } else {
+                    String::new()
+                };
                 format!("new default version{pruned}: its document differs from `t3s3 policy --bucket {bucket}`")
             } else {
                 let (version, deleted) = iam::new_default_version(&clients.iam, state, &document).await?;
                 match deleted {
-                    Some(old) => format!("{} {version} (default; drifted, deleted oldest version {old})", args.policy_name),
+                    Some(old) => {
+                        format!("{} {version} (default; drifted, deleted oldest version {old})", args.policy_name)
+                    }
                     None => format!("{} {version} (default; the old document had drifted)", args.policy_name),
                 }
             };
@@ -357,7 +397,12 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     if !is_attached && !dry_run {
         iam::attach(&clients.iam, user, &policy_arn).await?;
     }
-    row("attachment", format!("{} → {user}", args.policy_name), if is_attached { Status::Unchanged } else { Status::changed(dry_run, true) }, String::new());
+    row(
+        "attachment",
+        format!("{} → {user}", args.policy_name),
+        if is_attached { Status::Unchanged } else { Status::changed(dry_run, true) },
+        String::new(),
+    );
 
     // 4. Access key.
     let new_key = match (&kept_key, dry_run) {
@@ -365,14 +410,22 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         (None, false) => Some(iam::create_key(&clients.iam, user).await?),
     };
     match (&kept_key, &new_key) {
-        (Some(id), _) => row("access_key", id.clone(), Status::Unchanged, format!("Active key of `{user}` already in {}", env_path.display())),
-        (None, Some(key)) => row("access_key", key.id.clone(), Status::Created, "the secret goes only into the env file".into()),
+        (Some(id), _) => row(
+            "access_key",
+            id.clone(),
+            Status::Unchanged,
+            format!("Active key of `{user}` already in {}", env_path.display()),
+        ),
+        (None, Some(key)) => {
+            row("access_key", key.id.clone(), Status::Created, "the secret goes only into the env file".into())
+        }
         (None, None) => row("access_key", format!("new key of `{user}`"), Status::WouldCreate, String::new()),
     }
 
     // 5. The env file, then .gitignore.
     let key_id = new_key.as_ref().map(|k| k.id.clone()).or(kept_key.clone()).unwrap_or_else(|| "NEW_KEY_ID".into());
-    let secret = new_key.as_ref().map(|k| k.secret.clone()).or(env_secret.clone()).unwrap_or_else(|| "NEW_SECRET".into());
+    let secret =
+        new_key.as_ref().map(|k| k.secret.clone()).or(env_secret.clone()).unwrap_or_else(|| "NEW_SECRET".into());
     let endpoint = clients.endpoint_url();
     let mut updates = vec![
         ("AWS_ACCESS_KEY_ID", key_id.as_str()),
@@ -392,7 +445,9 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
                 // Nobody would hold this secret: take the key back before reporting.
                 let _ = iam::delete_key(&clients.iam, user, &key.id).await;
             }
-            return Err(error.context(format!("cannot write {} (the new access key was deleted again)", env_path.display())));
+            return Err(
+                error.context(format!("cannot write {} (the new access key was deleted again)", env_path.display()))
+            );
         }
     }
     let env_detail = match (merged.added.is_empty(), merged.updated.is_empty()) {
@@ -409,7 +464,13 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
             format!("{}; other lines kept; mode 0600", parts.join("; "))
         }
     };
-    let env_status = if !existed { Status::changed(dry_run, true) } else if merged.changed() || loose_mode { Status::changed(dry_run, false) } else { Status::Unchanged };
+    let env_status = if !existed {
+        Status::changed(dry_run, true)
+    } else if merged.changed() || loose_mode {
+        Status::changed(dry_run, false)
+    } else {
+        Status::Unchanged
+    };
     row("env_file", env_path.display().to_string(), env_status, env_detail);
 
     let repo = git::repo_root(&env_path);
@@ -418,9 +479,17 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     let added = git::ensure_ignored(&gitignore, dry_run)?;
     let ignored = repo.is_none() || dry_run || git::is_ignored(&env_path);
     if !ignored {
-        return Err(Failure::check_failed(format!("git does not ignore {} even with `.env` and `*.env` in {}", env_path.display(), gitignore.display()))
-            .hint(format!("add a line for {} to {} (a `!` pattern may re-include it)", env_path.display(), gitignore.display()))
-            .into());
+        return Err(Failure::check_failed(format!(
+            "git does not ignore {} even with `.env` and `*.env` in {}",
+            env_path.display(),
+            gitignore.display()
+        ))
+        .hint(format!(
+            "add a line for {} to {} (a `!` pattern may re-include it)",
+            env_path.display(),
+            gitignore.display()
+        ))
+        .into());
     }
     let ignore_detail = match (&repo, added.is_empty()) {
         (Some(_), true) => format!("has .env and *.env; git ignores {}", env_path.display()),

@@ -44,7 +44,10 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
     let settings = AppSettings::from_file(&env_path)?;
     let old_key = settings
         .get("AWS_ACCESS_KEY_ID")
-        .ok_or_else(|| Failure::bad_input(format!("{shown} has no AWS_ACCESS_KEY_ID to rotate")).hint("run `t3s3 init` to create a key"))?
+        .ok_or_else(|| {
+            Failure::bad_input(format!("{shown} has no AWS_ACCESS_KEY_ID to rotate"))
+                .hint("run `t3s3 init` to create a key")
+        })?
         .to_string();
     let clients = aws::acting_clients(&super::acting_target(global, &settings)).await;
     let caller = clients.caller().await?;
@@ -58,11 +61,17 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
     let mut freed_slot = None;
     if keys.len() >= 2 {
         let other = keys.iter().find(|k| k.id != old_key).expect("two keys, one of them is not the old one");
-        let question = format!("`{user}` already has two keys; {} is not the one in {shown}. Delete it to make room?", other.describe());
+        let question = format!(
+            "`{user}` already has two keys; {} is not the one in {shown}. Delete it to make room?",
+            other.describe()
+        );
         if !prompt::confirm(&question, args.yes)? {
-            return Err(Failure::bad_input(format!("`{user}` has no free key slot: {} is not in {shown}", other.describe()))
-                .hint("delete that key yourself, or run again with --yes to let rotate-key delete it")
-                .into());
+            return Err(Failure::bad_input(format!(
+                "`{user}` has no free key slot: {} is not in {shown}",
+                other.describe()
+            ))
+            .hint("delete that key yourself, or run again with --yes to let rotate-key delete it")
+            .into());
         }
         iam::delete_key(&clients.iam, &user, &other.id).await?;
         printer.note(&format!("Deleted {} (not in {shown}) to free a slot", other.id));
@@ -77,7 +86,9 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
     env.merge(&[("AWS_ACCESS_KEY_ID", &new_key.id), ("AWS_SECRET_ACCESS_KEY", &new_key.secret)]);
     if let Err(error) = env.write() {
         let _ = iam::delete_key(&clients.iam, &user, &new_key.id).await;
-        return Err(error.context(format!("cannot write {shown} (the new key was deleted again; the old key is untouched)")));
+        return Err(
+            error.context(format!("cannot write {shown} (the new key was deleted again; the old key is untouched)"))
+        );
     }
     printer.note(&format!("Wrote the new key to {shown}"));
 

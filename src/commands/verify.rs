@@ -248,7 +248,10 @@ pub async fn self_test(settings: &AppSettings, options: &Options, progress: &dyn
         .await;
     let step3 = match upload {
         Ok(_) => Ok(vec![(Mark::Ok, "Upload successful!".into()), (Mark::Info, format!("S3 Key: {key}"))]),
-        Err(error) => Err((vec![(Mark::Fail, "Upload failed".into())], diagnose::diagnose(&diagnose::facts(&error), settings, "s3:PutObject"))),
+        Err(error) => Err((
+            vec![(Mark::Fail, "Upload failed".into())],
+            diagnose::diagnose(&diagnose::facts(&error), settings, "s3:PutObject"),
+        )),
     };
     if !run.record(3, started, step3) {
         return run.finish();
@@ -274,7 +277,10 @@ pub async fn self_test(settings: &AppSettings, options: &Options, progress: &dyn
     let started = Instant::now();
     let step6 = match client.delete_object().bucket(&bucket).key(&key).send().await {
         Ok(_) => Ok(vec![(Mark::Ok, "File deleted successfully!".into())]),
-        Err(error) => Err((vec![(Mark::Fail, "Delete failed".into())], diagnose::diagnose(&diagnose::facts(&error), settings, "s3:DeleteObject"))),
+        Err(error) => Err((
+            vec![(Mark::Fail, "Delete failed".into())],
+            diagnose::diagnose(&diagnose::facts(&error), settings, "s3:DeleteObject"),
+        )),
     };
     if !run.record(6, started, step6) {
         return run.finish();
@@ -308,24 +314,28 @@ fn check_settings(settings: &AppSettings) -> StepResult {
         let tried = settings.tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         let (cause, mut fix) = match &settings.env_file {
             None => (
-                format!("No .env file was found (looked for {tried}) and the environment does not set {}.", missing.join(", ")),
+                format!(
+                    "No .env file was found (looked for {tried}) and the environment does not set {}.",
+                    missing.join(", ")
+                ),
                 vec![
                     "Put the .env file in the backend/ directory (or pass --env-file PATH).".into(),
                     "Run `t3s3 init` to create the bucket, key and .env in one go.".into(),
                 ],
             ),
             Some(path) => (
-                format!("{} {} not set in {} or the environment.", missing.join(", "), if missing.len() == 1 { "is" } else { "are" }, path.display()),
+                format!(
+                    "{} {} not set in {} or the environment.",
+                    missing.join(", "),
+                    if missing.len() == 1 { "is" } else { "are" },
+                    path.display()
+                ),
                 vec![format!("Add {} to {} (KEY=value, no spaces around '=').", missing.join(", "), path.display())],
             ),
         };
         fix.push("Restart the application after changing .env.".into());
-        let diagnosis = Diagnosis {
-            code: "NoCredentials".into(),
-            message: format!("missing {}", missing.join(", ")),
-            cause,
-            fix,
-        };
+        let diagnosis =
+            Diagnosis { code: "NoCredentials".into(), message: format!("missing {}", missing.join(", ")), cause, fix };
         return Err((lines, diagnosis));
     }
 
@@ -335,14 +345,21 @@ fn check_settings(settings: &AppSettings) -> StepResult {
         .map(|issue| format!("{} line {}: {}", settings.env_display(), issue.line, issue.message))
         .collect();
     if !is_region_name(settings.region()) {
-        problems.push(format!("AWS_REGION `{}` ({}) is not a region name like ap-south-1", settings.region(), settings.where_set("AWS_REGION")));
+        problems.push(format!(
+            "AWS_REGION `{}` ({}) is not a region name like ap-south-1",
+            settings.region(),
+            settings.where_set("AWS_REGION")
+        ));
     }
     if let Err(rule) = bucket_name::validate(settings.bucket()) {
         problems.push(format!("S3_BUCKET_NAME ({}): {rule}", settings.where_set("S3_BUCKET_NAME")));
     }
     if let Some(endpoint) = settings.get(crate::settings::ENDPOINT) {
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            problems.push(format!("AWS_ENDPOINT_URL `{endpoint}` ({}) must start with http:// or https://", settings.where_set("AWS_ENDPOINT_URL")));
+            problems.push(format!(
+                "AWS_ENDPOINT_URL `{endpoint}` ({}) must start with http:// or https://",
+                settings.where_set("AWS_ENDPOINT_URL")
+            ));
         }
     }
     if !problems.is_empty() {
@@ -351,7 +368,10 @@ fn check_settings(settings: &AppSettings) -> StepResult {
             message: format!("{} problem(s) in the settings", problems.len()),
             cause: problems.join("; "),
             fix: vec![
-                format!("Fix the lines named above in {}: KEY=value, no spaces around '=', no quotes.", settings.env_display()),
+                format!(
+                    "Fix the lines named above in {}: KEY=value, no spaces around '=', no quotes.",
+                    settings.env_display()
+                ),
                 "Restart the application after changing .env.".into(),
             ],
         };
@@ -375,7 +395,12 @@ fn location_region(constraint: Option<&str>) -> String {
     }
 }
 
-async fn check_connection(client: &aws_sdk_s3::Client, settings: &AppSettings, options: &Options, progress: &dyn Progress) -> StepResult {
+async fn check_connection(
+    client: &aws_sdk_s3::Client,
+    settings: &AppSettings,
+    options: &Options,
+    progress: &dyn Progress,
+) -> StepResult {
     let bucket = settings.bucket();
     let region = settings.region();
     let deadline = options.wait_for_new_key.map(|wait| Instant::now() + wait);
@@ -400,18 +425,20 @@ async fn check_connection(client: &aws_sdk_s3::Client, settings: &AppSettings, o
             return head_bucket(client, settings).await;
         }
         if facts.code.as_deref() == Some("InvalidAccessKeyId") {
-            if let Some(deadline) = deadline.filter(|d| Instant::now() + delay < *d) {
+            if deadline.is_some_and(|d| Instant::now() + delay < d) {
                 progress.waiting(&format!(
                     "the new access key is not active yet (InvalidAccessKeyId); retrying in {:.1} s",
                     delay.as_secs_f32()
                 ));
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
-                let _ = deadline;
                 continue;
             }
         }
-        return Err((vec![(Mark::Fail, "Failed to reach the bucket".into())], diagnose::diagnose(&facts, settings, "s3:GetBucketLocation")));
+        return Err((
+            vec![(Mark::Fail, "Failed to reach the bucket".into())],
+            diagnose::diagnose(&facts, settings, "s3:GetBucketLocation"),
+        ));
     }
 }
 
@@ -421,24 +448,37 @@ async fn head_bucket(client: &aws_sdk_s3::Client, settings: &AppSettings) -> Ste
         Ok(output) => {
             let mut lines = vec![(Mark::Ok, "S3 client created successfully".into())];
             if let Some(real) = output.bucket_region().filter(|real| *real != settings.region()) {
-                let facts = ErrorFacts { bucket_region: Some(real.to_string()), status: Some(200), ..Default::default() };
+                let facts =
+                    ErrorFacts { bucket_region: Some(real.to_string()), status: Some(200), ..Default::default() };
                 return Err((lines, diagnose::diagnose(&facts, settings, "s3:ListBucket")));
             }
             lines.push((Mark::Ok, format!("Bucket {} is reachable", settings.bucket())));
             Ok(lines)
         }
-        Err(error) => Err((vec![(Mark::Fail, "Failed to reach the bucket".into())], diagnose::diagnose(&diagnose::facts(&error), settings, "s3:ListBucket"))),
+        Err(error) => Err((
+            vec![(Mark::Fail, "Failed to reach the bucket".into())],
+            diagnose::diagnose(&diagnose::facts(&error), settings, "s3:ListBucket"),
+        )),
     }
 }
 
 async fn download(client: &aws_sdk_s3::Client, settings: &AppSettings, key: &str) -> StepResult {
     let output = match client.get_object().bucket(settings.bucket()).key(key).send().await {
         Ok(output) => output,
-        Err(error) => return Err((vec![(Mark::Fail, "Download failed".into())], diagnose::diagnose(&diagnose::facts(&error), settings, "s3:GetObject"))),
+        Err(error) => {
+            return Err((
+                vec![(Mark::Fail, "Download failed".into())],
+                diagnose::diagnose(&diagnose::facts(&error), settings, "s3:GetObject"),
+            ));
+        }
     };
     match output.body.collect().await.map(|aggregated| aggregated.into_bytes()) {
-        Ok(bytes) if bytes.as_ref() == TEST_CONTENT => Ok(vec![(Mark::Ok, "Download successful! Content matches.".into())]),
-        Ok(bytes) => Err((vec![(Mark::Fail, "Downloaded content doesn't match!".into())], mismatch("download", bytes.len()))),
+        Ok(bytes) if bytes.as_ref() == TEST_CONTENT => {
+            Ok(vec![(Mark::Ok, "Download successful! Content matches.".into())])
+        }
+        Ok(bytes) => {
+            Err((vec![(Mark::Fail, "Downloaded content doesn't match!".into())], mismatch("download", bytes.len())))
+        }
         Err(error) => Err((
             vec![(Mark::Fail, "Download failed".into())],
             transport_diagnosis(settings, &format!("the download stopped part way: {error}")),
@@ -450,7 +490,9 @@ fn mismatch(what: &str, got: usize) -> Diagnosis {
     Diagnosis {
         code: "ContentMismatch".into(),
         message: format!("the {what} returned {got} bytes that differ from the {} uploaded", TEST_CONTENT.len()),
-        cause: "Something between the backend and S3 changed the object (a proxy, an encoding setting, or another writer).".into(),
+        cause:
+            "Something between the backend and S3 changed the object (a proxy, an encoding setting, or another writer)."
+                .into(),
         fix: vec!["Check proxies and any object transformation on the bucket, then run `t3s3 verify` again.".into()],
     }
 }
@@ -460,7 +502,12 @@ fn transport_diagnosis(settings: &AppSettings, detail: &str) -> Diagnosis {
     diagnose::diagnose(&facts, settings, "s3:GetObject")
 }
 
-async fn presigned_fetch(client: &aws_sdk_s3::Client, settings: &AppSettings, key: &str, timeout: Duration) -> StepResult {
+async fn presigned_fetch(
+    client: &aws_sdk_s3::Client,
+    settings: &AppSettings,
+    key: &str,
+    timeout: Duration,
+) -> StepResult {
     let config = PresigningConfig::expires_in(Duration::from_secs(PRESIGN_SECONDS)).expect("60 s is a valid expiry");
     let presigned = match client.get_object().bucket(settings.bucket()).key(key).presigned(config).await {
         Ok(presigned) => presigned,
@@ -489,7 +536,8 @@ async fn presigned_fetch(client: &aws_sdk_s3::Client, settings: &AppSettings, ke
         Ok(response) => response,
         Err(error) => {
             lines.push((Mark::Fail, "Fetching the presigned URL failed".into()));
-            let transport = if error.is_timeout() { Transport::TimedOut } else { Transport::Unreachable(format!("{error:?}")) };
+            let transport =
+                if error.is_timeout() { Transport::TimedOut } else { Transport::Unreachable(format!("{error:?}")) };
             let facts = ErrorFacts { transport: Some(transport), ..Default::default() };
             return Err((lines, diagnose::diagnose(&facts, settings, "s3:GetObject")));
         }
@@ -515,7 +563,10 @@ async fn presigned_fetch(client: &aws_sdk_s3::Client, settings: &AppSettings, ke
         transport: None,
     };
     let mut diagnosis = diagnose::diagnose(&facts, settings, "s3:GetObject");
-    if matches!(diagnosis.code.as_str(), "SignatureDoesNotMatch" | "AccessDenied" | "AuthorizationQueryParametersError" | "HTTP 500") {
+    if matches!(
+        diagnosis.code.as_str(),
+        "SignatureDoesNotMatch" | "AccessDenied" | "AuthorizationQueryParametersError" | "HTTP 500"
+    ) {
         diagnosis.cause = format!(
             "Requests signed in headers worked with this key, but S3 refused the presigned URL ({}). \
              The URL was changed on its way (a proxy or CDN rewriting its host or query), the host a browser reaches is not the one signed, \
