@@ -603,3 +603,44 @@ async fn on_a_terminal_a_missing_region_is_asked_for_with_the_guides_four() {
     }
     assert_eq!(env_values(&ws, ".env")["AWS_REGION"], "us-east-1");
 }
+
+#[tokio::test]
+async fn versioning_only_with_the_flag_and_a_warning_for_s3_full_access() {
+    let server = moto_with(None, &[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
+    let ws = Workspace::new();
+    let iam = iam(&root_config(&server, "us-east-1"));
+    iam.create_user().user_name("t3_chat").send().await.unwrap();
+    iam.attach_user_policy()
+        .user_name("t3_chat")
+        .policy_arn("arn:aws:iam::aws:policy/AmazonS3FullAccess")
+        .send()
+        .await
+        .unwrap();
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("AmazonS3FullAccess") && warnings.contains("least privilege"), "{warnings}");
+    // Read through t3s3's reader: moto's GetBucketVersioning answer has a root element the SDK rejects.
+    let s3 = s3(&root_config(&server, APP_REGION));
+    let settings = t3s3::bucket::read_settings(&s3, BUCKET).await.unwrap();
+    assert_eq!(settings.versioning, None, "versioning must stay off without --versioning");
+
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--no-verify", "--versioning"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(statuses(&out.json())["versioning"], "updated");
+    let settings = t3s3::bucket::read_settings(&s3, BUCKET).await.unwrap();
+    assert_eq!(settings.versioning.as_deref(), Some("Enabled"));
+}
+
+#[tokio::test]
+async fn your_bucket_in_another_region_names_the_region_to_use() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    create_bucket(&s3(&root_config(&server, "eu-west-1")), BUCKET, "eu-west-1").await;
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.json()["error"].as_str().unwrap().contains("is in eu-west-1, not ap-south-1"), "{}", out.stdout);
+    assert_eq!(out.json()["fix"], "run again with --region eu-west-1");
+    assert!(iam(&root_config(&server, "us-east-1")).list_users().send().await.unwrap().users().is_empty());
+}

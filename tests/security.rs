@@ -334,3 +334,19 @@ async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
     assert!(statuses.iter().all(|s| s == "absent" || s == "kept"), "{statuses:?}");
     assert_eq!(ws.read("backend/.env"), env_after);
 }
+
+#[tokio::test]
+async fn rotate_key_waits_while_the_new_key_is_not_yet_accepted() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    // The backend reaches S3 through a proxy that refuses the first two requests the way
+    // AWS refuses a key created seconds ago; the acting credentials go to moto directly.
+    let proxy = new_key_proxy(server.port, 2);
+    let env_path = ws.path().join("backend/.env");
+    let text = std::fs::read_to_string(&env_path).unwrap().replace(&server.url(), &format!("http://127.0.0.1:{proxy}"));
+    std::fs::write(&env_path, text).unwrap();
+    let out = run(acting(&ws, &server).arg("rotate-key"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout.matches("the new access key is not active yet").count(), 2, "{}", out.stdout);
+    assert!(out.stdout.contains("ALL TESTS PASSED"), "{}", out.stdout);
+}

@@ -384,3 +384,40 @@ pub fn tampering_proxy(upstream: u16) -> (u16, Arc<AtomicBool>) {
     });
     (port, tampered)
 }
+
+/// A TCP proxy to `upstream` whose first `failures` connections get the S3 answer for a key
+/// AWS does not know yet (403 InvalidAccessKeyId), as a brand-new key gets for a few
+/// seconds on real AWS; every later connection is passed through untouched.
+pub fn new_key_proxy(upstream: u16, failures: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            let seen = seen.clone();
+            thread::spawn(move || {
+                if seen.fetch_add(1, Ordering::SeqCst) < failures {
+                    let _ = read_head(&mut client);
+                    let body = "<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>";
+                    let response = format!(
+                        "HTTP/1.1 403 Forbidden\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = client.write_all(response.as_bytes());
+                    return;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
+                let (mut client_reader, mut server_writer) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let forward = thread::spawn(move || {
+                    let _ = std::io::copy(&mut client_reader, &mut server_writer);
+                    let _ = server_writer.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut server_reader, mut client_writer) = (server, client);
+                let _ = std::io::copy(&mut server_reader, &mut client_writer);
+                let _ = client_writer.shutdown(std::net::Shutdown::Write);
+                let _ = forward.join();
+            });
+        }
+    });
+    port
+}
