@@ -107,7 +107,8 @@ async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing
     assert_eq!(env["S3_BUCKET_NAME"], BUCKET);
     assert_eq!(env["AWS_REGION"], APP_REGION);
     assert_eq!(env["AWS_ENDPOINT_URL"], server.url());
-    assert_eq!(env["AWS_ACCESS_KEY_ID"], report["resources"][8]["name"].as_str().unwrap());
+    let key_row = report["resources"].as_array().unwrap().iter().find(|r| r["resource"] == "access_key").unwrap();
+    assert_eq!(env["AWS_ACCESS_KEY_ID"], key_row["name"].as_str().unwrap());
     assert!(!first.all().contains(&env["AWS_SECRET_ACCESS_KEY"]), "the secret was printed");
     let mode = std::fs::metadata(ws.path().join("backend/.env")).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
@@ -643,4 +644,18 @@ async fn your_bucket_in_another_region_names_the_region_to_use() {
     assert!(out.json()["error"].as_str().unwrap().contains("is in eu-west-1, not ap-south-1"), "{}", out.stdout);
     assert_eq!(out.json()["fix"], "run again with --region eu-west-1");
     assert!(iam(&root_config(&server, "us-east-1")).list_users().send().await.unwrap().users().is_empty());
+}
+
+#[tokio::test]
+async fn an_env_file_git_would_still_pick_up_stops_init_before_any_change() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    git(&ws, &["init", "-q"]);
+    // A deeper .gitignore re-includes it, whatever the top one says.
+    ws.write("backend/.gitignore", "!.env\n");
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.json()["error"].as_str().unwrap().contains("git does not ignore backend/.env"), "{}", out.stdout);
+    assert_eq!(snapshot(&server).await, "", "nothing may be created in AWS");
+    assert!(!ws.path().join("backend/.env").exists(), "no secret may be written");
 }
