@@ -105,6 +105,12 @@ pub struct NewKey {
     pub secret: String,
 }
 
+/// The description the guide gives the key (step 4.3). The console stores a key's
+/// description as a tag on the user whose key is the access key ID.
+pub const KEY_DESCRIPTION: &str = "T3 Chat Backend S3 Access";
+
+/// Creates a key with the guide's description. A description that cannot be set (no
+/// iam:TagUser) does not undo the key: it is cosmetic.
 pub async fn create_key(iam: &Client, user: &str) -> Result<NewKey> {
     let out = iam
         .create_access_key()
@@ -113,9 +119,14 @@ pub async fn create_key(iam: &Client, user: &str) -> Result<NewKey> {
         .await
         .map_err(|e| acting_error(e, "iam:CreateAccessKey", &format!("IAM user `{user}`")))?;
     let key = out.access_key().context("CreateAccessKey returned no key")?;
-    Ok(NewKey { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() })
+    let key = NewKey { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() };
+    if let Ok(tag) = aws_sdk_iam::types::Tag::builder().key(&key.id).value(KEY_DESCRIPTION).build() {
+        let _ = iam.tag_user().user_name(user).tags(tag).send().await;
+    }
+    Ok(key)
 }
 
+/// Deletes a key and the description tag the console (or t3s3) gave it.
 pub async fn delete_key(iam: &Client, user: &str, id: &str) -> Result<()> {
     iam.delete_access_key()
         .user_name(user)
@@ -123,6 +134,7 @@ pub async fn delete_key(iam: &Client, user: &str, id: &str) -> Result<()> {
         .send()
         .await
         .map_err(|e| acting_error(e, "iam:DeleteAccessKey", &format!("access key {id} of `{user}`")))?;
+    let _ = iam.untag_user().user_name(user).tag_keys(id).send().await;
     Ok(())
 }
 

@@ -659,3 +659,15 @@ async fn an_env_file_git_would_still_pick_up_stops_init_before_any_change() {
     assert_eq!(snapshot(&server).await, "", "nothing may be created in AWS");
     assert!(!ws.path().join("backend/.env").exists(), "no secret may be written");
 }
+
+#[tokio::test]
+async fn the_new_key_carries_the_guides_description() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let key_id = env_values(&ws, ".env")["AWS_ACCESS_KEY_ID"].clone();
+    let tags = iam(&root_config(&server, "us-east-1")).list_user_tags().user_name("t3_chat").send().await.unwrap();
+    let tag = tags.tags().iter().find(|t| t.key() == key_id).expect("a tag named after the key");
+    assert_eq!(tag.value(), "T3 Chat Backend S3 Access");
+}
