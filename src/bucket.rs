@@ -293,3 +293,31 @@ pub async fn delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> 
         .map_err(|e| acting_error(e, "s3:DeleteBucket", &format!("bucket `{bucket}`")))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_location_names_map_to_regions() {
+        assert_eq!(location_region(None), "us-east-1");
+        assert_eq!(location_region(Some("")), "us-east-1");
+        assert_eq!(location_region(Some("EU")), "eu-west-1");
+        assert_eq!(location_region(Some("ap-south-1")), "ap-south-1");
+    }
+
+    #[test]
+    fn settings_predicates() {
+        let good = Settings {
+            ownership: Some("BucketOwnerEnforced".into()),
+            public_access_block: Some([true; 4]),
+            encryption: Some("AES256".into()),
+            versioning: None,
+        };
+        assert!(good.acls_disabled() && good.all_public_access_blocked() && good.encrypted());
+        assert!(!good.versioning_enabled());
+        let loose = Settings { public_access_block: Some([true, true, false, true]), ..good.clone() };
+        assert!(!loose.all_public_access_blocked());
+        assert!(!Settings::default().encrypted());
+    }
+}

@@ -257,18 +257,7 @@ async fn rotate_key_rolls_back_completely_when_the_new_key_fails_verification() 
     let config = sdk_config(&server.url(), &admin.id, &admin.secret, APP_REGION);
     create_bucket(&s3(&config), BUCKET, APP_REGION).await;
     let iam = iam(&config);
-    let app = create_user_with_key(&iam, "t3_chat").await;
-    let document = serde_json::to_string(
-        &serde_json::from_str::<serde_json::Value>(&t3s3::policy::render(BUCKET).unwrap()).unwrap(),
-    )
-    .unwrap();
-    let policy = iam.create_policy().policy_name("T3ChatS3Policy").policy_document(document).send().await.unwrap();
-    iam.attach_user_policy()
-        .user_name("t3_chat")
-        .policy_arn(policy.policy().unwrap().arn().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let app = app_user_with_policy(&iam, &serde_json::from_str(&t3s3::policy::render(BUCKET).unwrap()).unwrap()).await;
 
     let ws = Workspace::new();
     ws.write_env("backend/.env", &app, APP_REGION, BUCKET, &server.url());

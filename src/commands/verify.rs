@@ -386,15 +386,6 @@ fn check_settings(settings: &AppSettings) -> StepResult {
     Ok(lines)
 }
 
-/// The region GetBucketLocation names: an empty constraint is us-east-1, `EU` is eu-west-1.
-fn location_region(constraint: Option<&str>) -> String {
-    match constraint {
-        None | Some("") => "us-east-1".into(),
-        Some("EU") => "eu-west-1".into(),
-        Some(region) => region.into(),
-    }
-}
-
 async fn check_connection(
     client: &aws_sdk_s3::Client,
     settings: &AppSettings,
@@ -409,7 +400,7 @@ async fn check_connection(
         let result = client.get_bucket_location().bucket(bucket).send().await;
         let error = match result {
             Ok(output) => {
-                let real = location_region(output.location_constraint().map(|c| c.as_str()));
+                let real = crate::bucket::location_region(output.location_constraint().map(|c| c.as_str()));
                 let mut lines = vec![(Mark::Ok, "S3 client created successfully".into())];
                 if real != region {
                     let facts = ErrorFacts { bucket_region: Some(real), status: Some(200), ..Default::default() };
@@ -636,14 +627,6 @@ fn unique_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bucket_location_names_map_to_regions() {
-        assert_eq!(location_region(None), "us-east-1");
-        assert_eq!(location_region(Some("")), "us-east-1");
-        assert_eq!(location_region(Some("EU")), "eu-west-1");
-        assert_eq!(location_region(Some("ap-south-1")), "ap-south-1");
-    }
 
     #[test]
     fn keys_are_unique_per_run() {

@@ -421,3 +421,19 @@ pub fn new_key_proxy(upstream: u16, failures: usize) -> u16 {
     });
     port
 }
+
+/// The backend's user `t3_chat` with a key and `document` attached as T3ChatS3Policy, made
+/// by an administrator. The document goes as compact JSON: moto (not AWS) rejects the
+/// signature of an IAM form body with spaces once it enforces signatures.
+pub async fn app_user_with_policy(iam: &aws_sdk_iam::Client, document: &serde_json::Value) -> Key {
+    let app = create_user_with_key(iam, "t3_chat").await;
+    let policy =
+        iam.create_policy().policy_name("T3ChatS3Policy").policy_document(document.to_string()).send().await.unwrap();
+    iam.attach_user_policy()
+        .user_name("t3_chat")
+        .policy_arn(policy.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    app
+}
