@@ -88,10 +88,6 @@ impl EnvFile {
         Ok(EnvFile { path: path.to_path_buf(), lines: split_lines(&text), existed })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     pub fn exists(&self) -> bool {
         self.existed
     }

@@ -74,10 +74,6 @@ impl Printer {
         Printer { json }
     }
 
-    pub fn json(&self) -> bool {
-        self.json
-    }
-
     /// An error that ended the command: message and next step on stderr (JSON on stdout with --json).
     pub fn error(&self, error: &anyhow::Error) {
         let failure = error.chain().find_map(|cause| cause.downcast_ref::<Failure>());

@@ -216,12 +216,8 @@ pub async fn audit(args: &DoctorArgs, global: &GlobalArgs) -> Result<Vec<Check>>
 
 fn local_checks(audit: &mut Audit, env_path: &std::path::Path, settings: &AppSettings) {
     let shown = env_path.display().to_string();
-    let errors: Vec<String> = settings
-        .lint
-        .iter()
-        .filter(|i| i.severity == Severity::Error)
-        .map(|i| format!("line {}: {}", i.line, i.message))
-        .collect();
+    let errors: Vec<String> =
+        settings.lint_errors().iter().map(|i| format!("line {}: {}", i.line, i.message)).collect();
     let warnings: Vec<String> = settings
         .lint
         .iter()
