@@ -79,28 +79,7 @@ pub struct ActingClients {
     pub log: RequestLog,
 }
 
-/// Who the acting credentials are (STS GetCallerIdentity).
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub account: String,
-    pub arn: String,
-}
-
 impl ActingClients {
-    /// Who is acting; an error names the missing or rejected credentials and the fix.
-    pub async fn caller(&self) -> anyhow::Result<Caller> {
-        let identity = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| crate::diagnose::acting_error(e, "sts:GetCallerIdentity", "the acting credentials"))?;
-        Ok(Caller {
-            account: identity.account().unwrap_or_default().to_string(),
-            arn: identity.arn().unwrap_or_default().to_string(),
-        })
-    }
-
     /// The region in effect, from `--region`, AWS_REGION or the profile.
     pub fn region(&self) -> Option<String> {
         self.config.region().map(ToString::to_string)
@@ -132,7 +111,7 @@ fn timeouts(operation: Duration) -> TimeoutConfig {
         .connect_timeout(Duration::from_secs(3).min(operation))
         .read_timeout(operation)
         .operation_attempt_timeout(operation)
-        .operation_timeout(operation * 2)
+        .operation_timeout(operation.saturating_mul(2))
         .build()
 }
 
@@ -150,18 +129,29 @@ pub async fn acting_clients(target: &Target) -> ActingClients {
     if let Some(endpoint) = &target.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
-    let config = loader.load().await;
-    let log = RequestLog::default();
-    ActingClients {
-        s3: s3_client(&config, Some(&log)),
-        iam: aws_sdk_iam::Client::from_conf(
-            aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone()).build(),
-        ),
-        sts: aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&config).interceptor(log.clone()).build(),
-        ),
-        config,
-        log,
+    ActingClients::from_config(loader.load().await, RequestLog::default())
+}
+
+impl ActingClients {
+    fn from_config(config: SdkConfig, log: RequestLog) -> Self {
+        ActingClients {
+            s3: s3_client(&config, Some(&log)),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone()).build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&config).interceptor(log.clone()).build(),
+            ),
+            config,
+            log,
+        }
+    }
+
+    /// The same credentials and request log with `region` in effect (the chain's config is
+    /// not loaded again).
+    pub fn in_region(&self, region: &str) -> ActingClients {
+        let config = self.config.to_builder().region(Region::new(region.to_string())).build();
+        ActingClients::from_config(config, self.log.clone())
     }
 }
 

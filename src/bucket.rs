@@ -1,13 +1,23 @@
-//! The backend's bucket: who owns it, where it is, and its four security settings.
+//! The backend's bucket: who owns it, where it is, its security settings and its objects.
+//! With sts.rs and iam.rs, the only modules that call the AWS SDK.
 
-use anyhow::Result;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::create_bucket::CreateBucketError;
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, ObjectOwnership, OwnershipControls,
-    OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    VersioningConfiguration,
 };
 
-use crate::diagnose::{acting_error, facts};
+use crate::aws_error::{AwsError, During, ErrorCode, ErrorKind, xml_element};
+
+type Result<T> = std::result::Result<T, AwsError>;
+
+fn named(bucket: &str) -> String {
+    format!("bucket `{bucket}`")
+}
 
 /// Where the bucket stands for the acting account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,49 +71,37 @@ pub fn location_region(constraint: Option<&str>) -> String {
     }
 }
 
+/// The bucket's region, as GetBucketLocation tells.
+pub async fn region_of(s3: &Client, bucket: &str) -> Result<String> {
+    let location =
+        s3.get_bucket_location().bucket(bucket).send().await.during("s3:GetBucketLocation", named(bucket))?;
+    Ok(location_region(location.location_constraint().map(|c| c.as_str())))
+}
+
 /// Finds out whether `bucket` is the account's, missing, or someone else's.
 /// ListBuckets shows only the account's own buckets, so it decides ownership.
-pub async fn presence(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Presence> {
-    let mut token = None;
-    loop {
-        let page = s3
-            .list_buckets()
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(|e| acting_error(e, "s3:ListAllMyBuckets", "the account's buckets"))?;
+pub async fn presence(s3: &Client, bucket: &str) -> Result<Presence> {
+    let mut pages = s3.list_buckets().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.during("s3:ListAllMyBuckets", "the account's buckets")?;
         if page.buckets().iter().any(|b| b.name() == Some(bucket)) {
-            let location = s3
-                .get_bucket_location()
-                .bucket(bucket)
-                .send()
-                .await
-                .map_err(|e| acting_error(e, "s3:GetBucketLocation", &format!("bucket `{bucket}`")))?;
-            let region = location_region(location.location_constraint().map(|c| c.as_str()));
-            return Ok(Presence::Ours { region });
-        }
-        token = page.continuation_token().map(str::to_string);
-        if token.is_none() {
-            break;
+            return Ok(Presence::Ours { region: region_of(s3, bucket).await? });
         }
     }
-    match s3.head_bucket().bucket(bucket).send().await {
+    match s3.head_bucket().bucket(bucket).send().await.during("s3:ListBucket", named(bucket)) {
         Ok(_) => Ok(Presence::OtherOwner),
-        Err(error) => {
-            let facts = facts(&error);
-            match facts.status {
-                Some(404) => Ok(Presence::Missing),
-                Some(403 | 301 | 400) => Ok(Presence::OtherOwner),
-                _ => Err(acting_error(error, "s3:ListBucket", &format!("bucket `{bucket}`"))),
-            }
-        }
+        Err(error) => match error.status {
+            Some(404) => Ok(Presence::Missing),
+            Some(403 | 301 | 400) => Ok(Presence::OtherOwner),
+            _ => Err(error),
+        },
     }
 }
 
 /// Creates the bucket with ACLs disabled. A LocationConstraint is sent everywhere but
 /// us-east-1, where sending one is an error (and leaving it out elsewhere is one too).
 /// Returns `false` when the name turned out to be taken by another account.
-pub async fn create(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) -> Result<bool> {
+pub async fn create(s3: &Client, bucket: &str, region: &str) -> Result<bool> {
     let mut request = s3.create_bucket().bucket(bucket).object_ownership(ObjectOwnership::BucketOwnerEnforced);
     if region != "us-east-1" {
         request = request.create_bucket_configuration(
@@ -112,79 +110,75 @@ pub async fn create(s3: &aws_sdk_s3::Client, bucket: &str, region: &str) -> Resu
     }
     match request.send().await {
         Ok(_) => Ok(true),
-        Err(error) => match facts(&error).code.as_deref() {
-            Some("BucketAlreadyOwnedByYou") => Ok(true),
-            Some("BucketAlreadyExists") => Ok(false),
-            _ => Err(acting_error(error, "s3:CreateBucket", &format!("bucket `{bucket}` in {region}"))),
+        Err(error) => match error.as_service_error() {
+            Some(CreateBucketError::BucketAlreadyOwnedByYou(_)) => Ok(true),
+            Some(CreateBucketError::BucketAlreadyExists(_)) => Ok(false),
+            _ => Err(AwsError::from_sdk(&error, "s3:CreateBucket", format!("bucket `{bucket}` in {region}"))),
         },
     }
 }
 
-/// Reads the four settings; "not configured" answers read as `None`.
-pub async fn read_settings(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Settings> {
-    let resource = format!("bucket `{bucket}`");
-    let not_configured = |code: Option<&str>| {
-        matches!(
-            code,
-            Some(
-                "OwnershipControlsNotFoundError"
-                    | "NoSuchPublicAccessBlockConfiguration"
-                    | "ServerSideEncryptionConfigurationNotFoundError"
-            )
-        )
-    };
-    let ownership = match s3.get_bucket_ownership_controls().bucket(bucket).send().await {
-        Ok(out) => {
-            out.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
-        }
-        Err(e) if not_configured(facts(&e).code.as_deref()) => None,
-        Err(e) => return Err(acting_error(e, "s3:GetBucketOwnershipControls", &resource)),
-    };
-    let public_access_block = match s3.get_public_access_block().bucket(bucket).send().await {
-        Ok(out) => out.public_access_block_configuration().map(|c| {
-            [
-                c.block_public_acls().unwrap_or(false),
-                c.ignore_public_acls().unwrap_or(false),
-                c.block_public_policy().unwrap_or(false),
-                c.restrict_public_buckets().unwrap_or(false),
-            ]
-        }),
-        Err(e) if not_configured(facts(&e).code.as_deref()) => None,
-        Err(e) => return Err(acting_error(e, "s3:GetBucketPublicAccessBlock", &resource)),
-    };
-    let encryption = match s3.get_bucket_encryption().bucket(bucket).send().await {
-        Ok(out) => out
-            .server_side_encryption_configuration()
+/// "Not configured" answers read as `None`.
+fn unless_not_configured<T>(result: Result<Option<T>>) -> Result<Option<T>> {
+    match result {
+        Err(error) if matches!(error.code(), Some(ErrorCode::NotConfigured(_))) => Ok(None),
+        other => other,
+    }
+}
+
+/// Reads the four settings.
+pub async fn read_settings(s3: &Client, bucket: &str) -> Result<Settings> {
+    let resource = named(bucket);
+    let ownership = s3.get_bucket_ownership_controls().bucket(bucket).send().await;
+    let ownership = unless_not_configured(ownership.during("s3:GetBucketOwnershipControls", &resource).map(|out| {
+        out.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
+    }))?;
+    let public = s3.get_public_access_block().bucket(bucket).send().await;
+    let public_access_block =
+        unless_not_configured(public.during("s3:GetBucketPublicAccessBlock", &resource).map(|out| {
+            out.public_access_block_configuration().map(|c| {
+                [
+                    c.block_public_acls().unwrap_or(false),
+                    c.ignore_public_acls().unwrap_or(false),
+                    c.block_public_policy().unwrap_or(false),
+                    c.restrict_public_buckets().unwrap_or(false),
+                ]
+            })
+        }))?;
+    let encryption = s3.get_bucket_encryption().bucket(bucket).send().await;
+    let encryption = unless_not_configured(encryption.during("s3:GetEncryptionConfiguration", &resource).map(|out| {
+        out.server_side_encryption_configuration()
             .and_then(|c| c.rules().first())
             .and_then(|r| r.apply_server_side_encryption_by_default())
-            .map(|d| d.sse_algorithm().as_str().to_string()),
-        Err(e) if not_configured(facts(&e).code.as_deref()) => None,
-        Err(e) => return Err(acting_error(e, "s3:GetEncryptionConfiguration", &resource)),
-    };
+            .map(|d| d.sse_algorithm().as_str().to_string())
+    }))?;
     let versioning = match s3.get_bucket_versioning().bucket(bucket).send().await {
         Ok(out) => out.status().map(|s| s.as_str().to_string()),
         // A 200 answer the SDK could not parse (moto names the root element differently
         // when versioning was never enabled): read the status from the body itself.
-        Err(e) if facts(&e).status == Some(200) => crate::diagnose::xml_element(&facts(&e).body, "Status"),
-        Err(e) => return Err(acting_error(e, "s3:GetBucketVersioning", &resource)),
+        Err(error) if error.raw_response().is_some_and(|raw| raw.status().as_u16() == 200) => {
+            let body = error.raw_response().and_then(|raw| raw.body().bytes()).unwrap_or_default();
+            xml_element(&String::from_utf8_lossy(body), "Status")
+        }
+        Err(error) => return Err(AwsError::from_sdk(&error, "s3:GetBucketVersioning", resource)),
     };
     Ok(Settings { ownership, public_access_block, encryption, versioning })
 }
 
-pub async fn disable_acls(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
-    let controls = OwnershipControls::builder()
-        .rules(OwnershipControlsRule::builder().object_ownership(ObjectOwnership::BucketOwnerEnforced).build()?)
-        .build()?;
+pub async fn disable_acls(s3: &Client, bucket: &str) -> Result<()> {
+    let rule = OwnershipControlsRule::builder().object_ownership(ObjectOwnership::BucketOwnerEnforced).build();
+    let controls =
+        rule.and_then(|rule| OwnershipControls::builder().rules(rule).build()).map_err(|e| built(e, bucket))?;
     s3.put_bucket_ownership_controls()
         .bucket(bucket)
         .ownership_controls(controls)
         .send()
         .await
-        .map_err(|e| acting_error(e, "s3:PutBucketOwnershipControls", &format!("bucket `{bucket}`")))?;
+        .during("s3:PutBucketOwnershipControls", named(bucket))?;
     Ok(())
 }
 
-pub async fn block_public_access(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
+pub async fn block_public_access(s3: &Client, bucket: &str) -> Result<()> {
     let all = PublicAccessBlockConfiguration::builder()
         .block_public_acls(true)
         .ignore_public_acls(true)
@@ -196,37 +190,69 @@ pub async fn block_public_access(s3: &aws_sdk_s3::Client, bucket: &str) -> Resul
         .public_access_block_configuration(all)
         .send()
         .await
-        .map_err(|e| acting_error(e, "s3:PutBucketPublicAccessBlock", &format!("bucket `{bucket}`")))?;
+        .during("s3:PutBucketPublicAccessBlock", named(bucket))?;
     Ok(())
 }
 
-pub async fn encrypt_sse_s3(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
-    let rule = ServerSideEncryptionRule::builder()
-        .apply_server_side_encryption_by_default(
-            ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build()?,
-        )
-        .build();
+pub async fn encrypt_sse_s3(s3: &Client, bucket: &str) -> Result<()> {
+    let by_default = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256).build();
+    let configuration = by_default
+        .and_then(|d| {
+            let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(d).build();
+            ServerSideEncryptionConfiguration::builder().rules(rule).build()
+        })
+        .map_err(|e| built(e, bucket))?;
     s3.put_bucket_encryption()
         .bucket(bucket)
-        .server_side_encryption_configuration(ServerSideEncryptionConfiguration::builder().rules(rule).build()?)
+        .server_side_encryption_configuration(configuration)
         .send()
         .await
-        .map_err(|e| acting_error(e, "s3:PutEncryptionConfiguration", &format!("bucket `{bucket}`")))?;
+        .during("s3:PutEncryptionConfiguration", named(bucket))?;
     Ok(())
 }
 
-pub async fn enable_versioning(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
+pub async fn enable_versioning(s3: &Client, bucket: &str) -> Result<()> {
     s3.put_bucket_versioning()
         .bucket(bucket)
         .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
         .send()
         .await
-        .map_err(|e| acting_error(e, "s3:PutBucketVersioning", &format!("bucket `{bucket}`")))?;
+        .during("s3:PutBucketVersioning", named(bucket))?;
     Ok(())
 }
 
+/// The bucket policy's document, if it has one.
+pub async fn policy(s3: &Client, bucket: &str) -> Result<Option<String>> {
+    match s3.get_bucket_policy().bucket(bucket).send().await.during("s3:GetBucketPolicy", named(bucket)) {
+        Ok(out) => Ok(Some(out.policy().unwrap_or_default().to_string())),
+        Err(error) if error.is(&ErrorCode::NoSuchBucketPolicy) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The bucket that receives the bucket's access logs, if logging is on.
+pub async fn logging_target(s3: &Client, bucket: &str) -> Result<Option<String>> {
+    let out = s3.get_bucket_logging().bucket(bucket).send().await.during("s3:GetBucketLogging", named(bucket))?;
+    Ok(out.logging_enabled().map(|logging| logging.target_bucket().to_string()))
+}
+
+/// How many bytes and objects the bucket holds (current versions).
+pub async fn stored_bytes(s3: &Client, bucket: &str) -> Result<(u64, u64)> {
+    let (mut bytes, mut objects) = (0u64, 0u64);
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for object in page.during("s3:ListBucket", named(bucket))?.contents() {
+            bytes += object.size().unwrap_or(0).max(0) as u64;
+            objects += 1;
+        }
+    }
+    Ok((bytes, objects))
+}
+
 /// Every object version and delete marker in the bucket, as (key, version ID).
-pub async fn all_versions(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Vec<(String, Option<String>)>> {
+/// ListObjectVersions has no SDK paginator (its model names two markers), so the markers
+/// are followed here.
+pub async fn all_versions(s3: &Client, bucket: &str) -> Result<Vec<(String, Option<String>)>> {
     let mut found = Vec::new();
     let (mut key_marker, mut version_marker) = (None, None);
     loop {
@@ -237,7 +263,7 @@ pub async fn all_versions(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Vec<(
             .set_version_id_marker(version_marker)
             .send()
             .await
-            .map_err(|e| acting_error(e, "s3:ListBucketVersions", &format!("bucket `{bucket}`")))?;
+            .during("s3:ListBucketVersions", named(bucket))?;
         for version in page.versions() {
             found.push((version.key().unwrap_or_default().to_string(), version.version_id().map(str::to_string)));
         }
@@ -254,44 +280,114 @@ pub async fn all_versions(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Vec<(
 
 /// Deletes the given object versions, 1000 per request; an unversioned object's "null"
 /// version is deleted by key.
-pub async fn delete_versions(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    versions: &[(String, Option<String>)],
-) -> Result<()> {
-    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+pub async fn delete_versions(s3: &Client, bucket: &str, versions: &[(String, Option<String>)]) -> Result<()> {
+    let resource = format!("objects in `{bucket}`");
     for chunk in versions.chunks(1000) {
         let objects = chunk
             .iter()
             .map(|(key, version)| {
                 ObjectIdentifier::builder().key(key).set_version_id(version.clone().filter(|v| v != "null")).build()
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .and_then(|objects| Delete::builder().set_objects(Some(objects)).quiet(true).build())
+            .map_err(|e| built(e, bucket))?;
         let out = s3
             .delete_objects()
             .bucket(bucket)
-            .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+            .delete(objects)
             .send()
             .await
-            .map_err(|e| acting_error(e, "s3:DeleteObjectVersion", &format!("objects in `{bucket}`")))?;
+            .during("s3:DeleteObjectVersion", &resource)?;
         if let Some(error) = out.errors().first() {
-            anyhow::bail!(
-                "could not delete {} in `{bucket}`: {}",
-                error.key().unwrap_or_default(),
-                error.message().or(error.code()).unwrap_or("unknown error")
-            );
+            let code = ErrorCode::parse(error.code().unwrap_or("UnknownError"));
+            return Err(AwsError {
+                message: error.message().map(str::to_string),
+                ..AwsError::new(
+                    "s3:DeleteObjectVersion",
+                    format!("`{}` in `{bucket}`", error.key().unwrap_or_default()),
+                    ErrorKind::Service(code),
+                )
+            });
         }
     }
     Ok(())
 }
 
-pub async fn delete_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
-    s3.delete_bucket()
+pub async fn delete_bucket(s3: &Client, bucket: &str) -> Result<()> {
+    s3.delete_bucket().bucket(bucket).send().await.during("s3:DeleteBucket", named(bucket))?;
+    Ok(())
+}
+
+/// Writes an object (the self-test's).
+pub async fn put_object(s3: &Client, bucket: &str, key: &str, body: &'static [u8]) -> Result<()> {
+    s3.put_object()
         .bucket(bucket)
+        .key(key)
+        .content_type("text/plain")
+        .body(ByteStream::from_static(body))
         .send()
         .await
-        .map_err(|e| acting_error(e, "s3:DeleteBucket", &format!("bucket `{bucket}`")))?;
+        .during("s3:PutObject", format!("`{key}` in `{bucket}`"))?;
     Ok(())
+}
+
+/// Reads an object's bytes.
+pub async fn get_object(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+    let resource = format!("`{key}` in `{bucket}`");
+    let out = s3.get_object().bucket(bucket).key(key).send().await.during("s3:GetObject", &resource)?;
+    match out.body.collect().await {
+        Ok(aggregated) => Ok(aggregated.into_bytes().to_vec()),
+        Err(error) => Err(AwsError::new(
+            "s3:GetObject",
+            resource,
+            ErrorKind::Unreachable(format!("the download stopped part way: {error}")),
+        )),
+    }
+}
+
+/// A presigned GET URL for an object, and the headers to send with it.
+pub async fn presign_get(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    expires: std::time::Duration,
+) -> Result<(String, Vec<(String, String)>)> {
+    let resource = format!("`{key}` in `{bucket}`");
+    let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires)
+        .map_err(|e| AwsError::new("s3:GetObject", &resource, ErrorKind::Other(e.to_string())))?;
+    let presigned =
+        s3.get_object().bucket(bucket).key(key).presigned(config).await.during("s3:GetObject", &resource)?;
+    let headers = presigned.headers().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+    Ok((presigned.uri().to_string(), headers))
+}
+
+pub async fn delete_object(s3: &Client, bucket: &str, key: &str) -> Result<()> {
+    s3.delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .during("s3:DeleteObject", format!("`{key}` in `{bucket}`"))?;
+    Ok(())
+}
+
+/// Whether an object exists (HeadObject; a 404 is `false`).
+pub async fn object_exists(s3: &Client, bucket: &str, key: &str) -> Result<bool> {
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(_) => Ok(true),
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+        Err(error) => Err(AwsError::from_sdk(&error, "s3:ListBucket", format!("`{key}` in `{bucket}`"))),
+    }
+}
+
+/// HeadBucket: reachable, and the region the answer names.
+pub async fn head(s3: &Client, bucket: &str) -> Result<Option<String>> {
+    let out = s3.head_bucket().bucket(bucket).send().await.during("s3:ListBucket", named(bucket))?;
+    Ok(out.bucket_region().map(str::to_string))
+}
+
+fn built(error: aws_sdk_s3::error::BuildError, bucket: &str) -> AwsError {
+    AwsError::new("build request", named(bucket), ErrorKind::Other(error.to_string()))
 }
 
 #[cfg(test)]

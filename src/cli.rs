@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::policy::DEFAULT_NAME as DEFAULT_POLICY;
+
 #[derive(Debug, Parser)]
 #[command(name = "t3s3", version, about = "Set up, verify and audit S3 storage for the T3 Chat backend")]
 pub struct Cli {
@@ -75,7 +77,7 @@ pub struct DestroyArgs {
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
     /// Name of the customer-managed IAM policy to delete
-    #[arg(long, value_name = "NAME", default_value = "T3ChatS3Policy")]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,
     /// Delete the bucket's objects (every version) first; without it a non-empty bucket is kept
     #[arg(long)]
@@ -94,7 +96,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
     /// Name of the customer-managed IAM policy to compare with `t3s3 policy`
-    #[arg(long, value_name = "NAME", default_value = "T3ChatS3Policy")]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,
 }
 
@@ -113,6 +115,9 @@ pub struct VerifyArgs {
     /// Give up on a request that takes longer than this many seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
     pub timeout: u64,
+    /// Name of the policy the key should hold, named in diagnoses
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
+    pub policy_name: String,
 }
 
 #[derive(Debug, Args)]
@@ -127,7 +132,7 @@ pub struct InitArgs {
     #[arg(long)]
     pub create_user: bool,
     /// Name of the customer-managed IAM policy
-    #[arg(long, value_name = "NAME", default_value = "T3ChatS3Policy")]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,
     /// The .env file to write (default: backend/.env when backend/ exists, else .env)
     #[arg(long, value_name = "PATH")]

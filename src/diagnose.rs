@@ -1,39 +1,12 @@
-//! AWS errors turned into a cause and a fix in the user's own terms (the guide's troubleshooting).
+//! AWS errors explained in the user's own terms: the guide's troubleshooting. [`diagnose`]
+//! explains what the backend's key met; [`explain`] explains what the acting credentials met.
+//! Both are plain functions of a typed [`AwsError`], table-tested below and in tests/replay.rs.
 
-use std::error::Error as StdError;
-
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use serde::Serialize;
 
+use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
+use crate::keys::Key;
 use crate::settings::AppSettings;
-
-/// What went wrong, as much as the response (or its absence) tells.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ErrorFacts {
-    /// The AWS error code (`AccessDenied`), from the SDK or the response body.
-    pub code: Option<String>,
-    pub message: Option<String>,
-    pub status: Option<u16>,
-    /// The `x-amz-bucket-region` response header: where the bucket really lives.
-    pub bucket_region: Option<String>,
-    /// The response body, for codes and regions the SDK did not parse.
-    pub body: String,
-    pub transport: Option<Transport>,
-}
-
-/// Failures before any HTTP answer arrived.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transport {
-    /// Nothing answered at the address (refused, unresolvable, reset).
-    Unreachable(String),
-    /// Something took longer than allowed.
-    TimedOut,
-    /// Anything else the SDK reported, with its whole chain of causes.
-    Other(String),
-}
 
 /// A failure explained: what happened, why, and what to do.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -61,180 +34,197 @@ impl Diagnosis {
     }
 }
 
-/// Collects the facts of any SDK error.
-pub fn facts<E>(error: &SdkError<E, HttpResponse>) -> ErrorFacts
-where
-    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-{
-    let mut facts = ErrorFacts::default();
-    if let Some(raw) = error.raw_response() {
-        facts.status = Some(raw.status().as_u16());
-        facts.bucket_region = raw.headers().get("x-amz-bucket-region").map(str::to_string);
-        facts.body = raw.body().bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-    }
-    facts.code = error.code().map(str::to_string).or_else(|| xml_element(&facts.body, "Code"));
-    facts.message = error.message().map(str::to_string).or_else(|| xml_element(&facts.body, "Message"));
-    match error {
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => facts.transport = Some(Transport::TimedOut),
-        SdkError::DispatchFailure(failure) if failure.is_io() => {
-            facts.transport = Some(Transport::Unreachable(DisplayErrorContext(error).to_string()))
-        }
-        SdkError::TimeoutError(_) => facts.transport = Some(Transport::TimedOut),
-        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
-            facts.transport = Some(Transport::Other(DisplayErrorContext(error).to_string()))
-        }
-        SdkError::ResponseError(_) if facts.code.is_none() => {
-            facts.transport = Some(Transport::Other(DisplayErrorContext(error).to_string()))
-        }
-        _ => {}
-    }
-    facts
+/// An error met by the acting credentials (init, doctor, rotate-key, destroy), as one line
+/// naming the action and the resource, and the next step. Never a bare "service error".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub message: String,
+    pub fix: Option<String>,
 }
 
-/// The text of the first `<name>` element in an XML error body.
-pub fn xml_element(body: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = body.find(&open)? + open.len();
-    let end = body[start..].find(&format!("</{name}>"))? + start;
-    Some(body[start..end].trim().to_string()).filter(|text| !text.is_empty())
-}
-
-/// The region a wrong-region answer names: the header, a `<Region>` element, or
-/// "expecting 'eu-west-1'" in an AuthorizationHeaderMalformed message.
-fn real_region(facts: &ErrorFacts) -> Option<String> {
-    if let Some(region) = &facts.bucket_region {
-        return Some(region.clone());
-    }
-    if let Some(region) = xml_element(&facts.body, "Region") {
-        return Some(region);
-    }
-    let message = facts.message.as_deref().unwrap_or(&facts.body);
-    let start = message.find("expecting '")? + "expecting '".len();
-    let end = message[start..].find('\'')? + start;
-    Some(message[start..end].to_string())
-}
-
-/// Explains a failed S3 request made with the backend's settings. `operation` is the
-/// IAM action it needed, e.g. `s3:PutObject`.
-pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> Diagnosis {
-    let bucket = settings.bucket();
-    let region = settings.region();
-    let env = settings.env_display();
-    let endpoint = settings.get(crate::settings::ENDPOINT).map(str::to_string);
-    let endpoint_name = endpoint.clone().unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
-    let message = facts.message.clone().unwrap_or_default();
-    let make = |code: &str, message: String, cause: String, fix: Vec<String>| Diagnosis {
-        code: code.to_string(),
-        message,
-        cause,
-        fix,
+pub fn explain(error: &AwsError) -> Explanation {
+    let AwsError { action, resource, .. } = error;
+    let said = error.message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
+    let (message, fix) = match &error.kind {
+        ErrorKind::Unreachable(detail) => (
+            format!("{action} on {resource}: cannot reach AWS: {detail}"),
+            Some("check --endpoint-url / AWS_ENDPOINT_URL, the network and any proxy".to_string()),
+        ),
+        ErrorKind::Timeout => (
+            format!("{action} on {resource}: no answer in time"),
+            Some("check the network, then run the command again; it picks up where it stopped".into()),
+        ),
+        ErrorKind::NoCredentials(detail) => (
+            format!("{action} on {resource}: no AWS credentials were found{}", parenthesised(detail)),
+            Some("run `aws configure` or `aws sso login`, pass --profile NAME, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into()),
+        ),
+        ErrorKind::NoRegion => (
+            format!("{action} on {resource}: no AWS region is configured"),
+            Some("pass --region REGION, or set AWS_REGION".into()),
+        ),
+        ErrorKind::Unreadable(detail) => (format!("{action} on {resource}: the answer could not be read: {detail}"), None),
+        ErrorKind::Other(detail) => (format!("{action} on {resource} failed: {detail}"), None),
+        ErrorKind::Service(ErrorCode::AccessDenied) => (
+            format!("{action} on {resource} was denied{said}"),
+            Some(format!("the acting credentials need {action}; use an administrator profile (--profile NAME)")),
+        ),
+        ErrorKind::Service(code) if code.is_rejected_credentials() => (
+            format!("{action} on {resource}: the acting credentials were rejected: {code}{said}"),
+            Some("check the profile or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in your shell (`aws configure`, `aws sso login`)".into()),
+        ),
+        ErrorKind::Service(ErrorCode::LimitExceeded) => (
+            format!("{action} on {resource}: an IAM limit is reached{said}"),
+            Some("a user holds at most 2 access keys and a policy at most 5 versions: delete one you no longer use, then run again".into()),
+        ),
+        ErrorKind::Service(ErrorCode::MalformedPolicyDocument) => (
+            format!("{action} on {resource}: IAM refused the policy document{said}"),
+            Some("compare it with `t3s3 policy --bucket NAME`; report it if t3s3 wrote it".into()),
+        ),
+        ErrorKind::Service(ErrorCode::DeleteConflict) => (
+            format!("{action} on {resource}: it is still in use{said}"),
+            Some("detach it (or delete what depends on it) first, then run again".into()),
+        ),
+        ErrorKind::Service(code) => (
+            format!("{action} on {resource} failed: {code}{said}"),
+            Some("run the command again; it converges from wherever it stopped".into()),
+        ),
     };
+    Explanation { message, fix }
+}
 
-    match &facts.transport {
-        Some(Transport::Unreachable(detail)) => {
-            return make(
-                "EndpointUnreachable",
-                detail.clone(),
-                format!("Nothing answered at {endpoint_name}."),
-                match &endpoint {
-                    Some(url) => vec![
-                        format!(
-                            "Start the S3 service at {url}, or fix AWS_ENDPOINT_URL ({}).",
-                            settings.where_set("AWS_ENDPOINT_URL")
-                        ),
-                        "Remove AWS_ENDPOINT_URL to use real AWS.".into(),
-                    ],
-                    None => vec![
-                        "Check the network connection and any proxy settings (HTTPS_PROXY).".into(),
-                        format!(
-                            "Check that AWS_REGION={region} is a real region ({}).",
-                            settings.where_set("AWS_REGION")
-                        ),
-                    ],
-                },
-            );
-        }
-        Some(Transport::TimedOut) => {
-            return make(
-                "Timeout",
-                format!("no answer from {endpoint_name} in time"),
-                format!("{endpoint_name} accepted the connection or was being reached, but did not answer in time."),
-                vec![
-                    format!("Check that {endpoint_name} is the S3 service and is healthy."),
-                    "Retry with a longer --timeout if the network is slow.".into(),
+fn parenthesised(detail: &str) -> String {
+    if detail.is_empty() { String::new() } else { format!(" ({detail})") }
+}
+
+/// Explains a failed S3 request made with the backend's settings (`verify`, `doctor`).
+/// `policy_name` is the policy the key should hold.
+pub fn diagnose(error: &AwsError, settings: &AppSettings, policy_name: &str) -> Diagnosis {
+    if let Some(diagnosis) = transport(error, settings) {
+        return diagnosis;
+    }
+    let code = error.code_name();
+    let message = match (&error.message, error.status) {
+        (Some(message), _) if !message.is_empty() => message.clone(),
+        (_, Some(status)) => format!("HTTP {status}"),
+        _ => String::new(),
+    };
+    let wrong_region = error.code().is_some_and(ErrorCode::is_wrong_region)
+        || error.bucket_region.as_deref().is_some_and(|real| real != settings.region());
+    let (cause, fix) =
+        if wrong_region { region_mismatch(error, settings) } else { by_code(error, settings, policy_name) };
+    Diagnosis { code, message, cause, fix }
+}
+
+/// The endpoint URL requests go to, for messages.
+fn endpoint_name(settings: &AppSettings) -> String {
+    settings
+        .get(Key::EndpointUrl)
+        .map_or_else(|| format!("https://s3.{}.amazonaws.com", settings.region()), str::to_string)
+}
+
+/// Failures before any answer: nothing at the address, no answer in time, no request built.
+fn transport(error: &AwsError, settings: &AppSettings) -> Option<Diagnosis> {
+    let endpoint = endpoint_name(settings);
+    let make = |message: String, cause: String, fix: Vec<String>| {
+        Some(Diagnosis { code: error.code_name(), message, cause, fix })
+    };
+    match &error.kind {
+        ErrorKind::Unreachable(detail) => make(
+            detail.clone(),
+            format!("Nothing answered at {endpoint}."),
+            match settings.get(Key::EndpointUrl) {
+                Some(url) => vec![
+                    format!(
+                        "Start the S3 service at {url}, or fix AWS_ENDPOINT_URL ({}).",
+                        settings.where_set(Key::EndpointUrl)
+                    ),
+                    "Remove AWS_ENDPOINT_URL to use real AWS.".into(),
                 ],
-            );
-        }
-        Some(Transport::Other(detail)) if facts.status.is_none() => {
-            return make(
-                "RequestFailed",
-                detail.clone(),
-                format!("The request to {endpoint_name} failed before S3 answered."),
-                vec!["Read the message above; check the endpoint URL, proxy and TLS settings.".into()],
-            );
-        }
-        _ => {}
-    }
-
-    let code = facts.code.clone().unwrap_or_else(|| match facts.status {
-        Some(301) => "PermanentRedirect".into(),
-        Some(403) => "AccessDenied".into(),
-        Some(404) => "NoSuchBucket".into(),
-        Some(status) => format!("HTTP {status}"),
-        None => "UnknownError".into(),
-    });
-
-    let region_mismatch = match code.as_str() {
-        "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException" => true,
-        _ => facts.bucket_region.as_deref().is_some_and(|real| real != region),
-    };
-    if region_mismatch {
-        let real = real_region(facts);
-        let cause = match &real {
-            Some(real) => format!(
-                "Region mismatch: bucket `{bucket}` is in {real}, but AWS_REGION is {region}. (S3 says: \"The bucket you are attempting to access must be addressed using the specified endpoint\".)"
-            ),
-            None => format!("Region mismatch: bucket `{bucket}` is not in {region}, the region AWS_REGION names."),
-        };
-        let fix = match &real {
-            Some(real) => {
-                vec![format!("Set AWS_REGION={real} in {} and restart the backend.", settings.where_set("AWS_REGION"))]
-            }
-            None => vec![
-                format!("Open S3 → {bucket} → Properties and note its AWS Region."),
-                format!("Set AWS_REGION to it in {}.", settings.where_set("AWS_REGION")),
-            ],
-        };
-        let message = if message.is_empty() { format!("HTTP {}", facts.status.unwrap_or_default()) } else { message };
-        return make(&code, message, cause, fix);
-    }
-
-    let key_id = settings.get("AWS_ACCESS_KEY_ID").unwrap_or_default();
-    let (cause, fix) = match code.as_str() {
-        "AccessDenied" | "Forbidden" | "AllAccessDisabled" => (
-            format!(
-                "The key {key_id} is not allowed {operation} on `{bucket}`: T3ChatS3Policy is not attached to its user, or names another bucket."
-            ),
+                None => vec![
+                    "Check the network connection and any proxy settings (HTTPS_PROXY).".into(),
+                    format!(
+                        "Check that AWS_REGION={} is a real region ({}).",
+                        settings.region(),
+                        settings.where_set(Key::Region)
+                    ),
+                ],
+            },
+        ),
+        ErrorKind::Timeout => make(
+            format!("no answer from {endpoint} in time"),
+            format!("{endpoint} accepted the connection or was being reached, but did not answer in time."),
             vec![
-                "IAM → Users → your user → Permissions: check that T3ChatS3Policy is attached.".into(),
-                format!("Check that the policy names `{bucket}`: compare it with `t3s3 policy --bucket {bucket}`."),
-                format!("Or let t3s3 converge it: `t3s3 init --bucket {bucket}`."),
+                format!("Check that {endpoint} is the S3 service and is healthy."),
+                "Retry with a longer --timeout if the network is slow.".into(),
             ],
         ),
-        "NoSuchBucket" => (
+        ErrorKind::Unreadable(detail) => make(
+            detail.clone(),
+            format!("{endpoint} answered {}, but the answer could not be read.", error.action),
+            vec![format!("Check that {endpoint} is an S3 service (not a proxy's error page), then run again.")],
+        ),
+        ErrorKind::Other(detail) | ErrorKind::NoCredentials(detail) => make(
+            detail.clone(),
+            format!("The request to {endpoint} failed before S3 answered."),
+            vec!["Read the message above; check the endpoint URL, proxy and TLS settings.".into()],
+        ),
+        ErrorKind::NoRegion => make(
+            "no region".into(),
+            "No region was set for the request.".into(),
+            vec![format!("Set AWS_REGION in {}.", settings.env_display())],
+        ),
+        ErrorKind::Service(_) => None,
+    }
+}
+
+fn region_mismatch(error: &AwsError, settings: &AppSettings) -> (String, Vec<String>) {
+    let (bucket, region) = (settings.bucket(), settings.region());
+    match &error.bucket_region {
+        Some(real) => (
+            format!(
+                "Region mismatch: bucket `{bucket}` is in {real}, but AWS_REGION is {region}. (S3 says: \"The bucket you are attempting to access must be addressed using the specified endpoint\".)"
+            ),
+            vec![format!("Set AWS_REGION={real} in {} and restart the backend.", settings.where_set(Key::Region))],
+        ),
+        None => (
+            format!("Region mismatch: bucket `{bucket}` is not in {region}, the region AWS_REGION names."),
+            vec![
+                format!("Open S3 → {bucket} → Properties and note its AWS Region."),
+                format!("Set AWS_REGION to it in {}.", settings.where_set(Key::Region)),
+            ],
+        ),
+    }
+}
+
+fn by_code(error: &AwsError, settings: &AppSettings, policy: &str) -> (String, Vec<String>) {
+    let (bucket, env, operation) = (settings.bucket(), settings.env_display(), error.action.as_str());
+    let key_id = settings.get(Key::AccessKeyId).unwrap_or_default();
+    let code = error.code().cloned().unwrap_or_else(|| ErrorCode::Other(error.code_name()));
+    match code {
+        ErrorCode::AccessDenied => (
+            format!(
+                "The key {key_id} is not allowed {operation} on `{bucket}`: {policy} is not attached to its user, or names another bucket."
+            ),
+            vec![
+                format!("IAM → Users → your user → Permissions: check that {policy} is attached."),
+                format!("Check that the policy names `{bucket}`: compare it with `t3s3 policy --bucket {bucket}`."),
+                format!("Or let t3s3 converge it: `t3s3 init --bucket {bucket} --policy-name {policy}`."),
+            ],
+        ),
+        ErrorCode::NoSuchBucket => (
             format!(
                 "No bucket named `{bucket}` exists here: S3_BUCKET_NAME ({}) does not match a real bucket.",
-                settings.where_set("S3_BUCKET_NAME")
+                settings.where_set(Key::Bucket)
             ),
             vec![
                 "Copy the exact bucket name from the S3 console.".into(),
                 format!("Update S3_BUCKET_NAME in {env}, or create the bucket with `t3s3 init --bucket {bucket}`."),
             ],
         ),
-        "InvalidAccessKeyId" => (
+        ErrorCode::InvalidAccessKeyId => (
             format!(
                 "AWS does not know the access key ID {key_id} ({}): it is mistyped or was deleted.",
-                settings.where_set("AWS_ACCESS_KEY_ID")
+                settings.where_set(Key::AccessKeyId)
             ),
             vec![
                 "IAM → Users → your user → Security credentials: check the key is there and Active.".into(),
@@ -242,10 +232,10 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
                 format!("Update AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in {env}."),
             ],
         ),
-        "SignatureDoesNotMatch" => (
+        ErrorCode::SignatureDoesNotMatch => (
             format!(
                 "The secret key ({}) does not belong to access key {key_id}: it is mistyped, truncated or from another key.",
-                settings.where_set("AWS_SECRET_ACCESS_KEY")
+                settings.where_set(Key::SecretAccessKey)
             ),
             vec![
                 "A secret cannot be viewed again after creation: delete this access key in IAM.".into(),
@@ -253,110 +243,120 @@ pub fn diagnose(facts: &ErrorFacts, settings: &AppSettings, operation: &str) -> 
                 format!("Update AWS_SECRET_ACCESS_KEY in {env} with the new secret (no quotes, no spaces)."),
             ],
         ),
-        "RequestTimeTooSkewed" => (
+        ErrorCode::RequestTimeTooSkewed => (
             "This machine's clock is too far from AWS's time (more than 15 minutes), so every signature is rejected."
                 .into(),
             vec!["Synchronise the clock (e.g. `sudo timedatectl set-ntp true`) and retry.".into()],
         ),
-        "ExpiredToken" | "InvalidToken" | "TokenRefreshRequired" => (
+        ErrorCode::ExpiredToken | ErrorCode::InvalidClientTokenId => (
             "The credentials include an expired or invalid session token.".into(),
             vec![format!("Use a long-term access key of the backend's user in {env}, or refresh the session.")],
         ),
-        "NoSuchKey" | "NotFound" => (
+        ErrorCode::NoSuchKey | ErrorCode::NotFound => (
             format!(
                 "The object is not in `{bucket}`: something else deleted it, or the bucket's contents are not what was written."
             ),
             vec!["Run `t3s3 verify` again; if it repeats, check bucket lifecycle rules and other writers.".into()],
         ),
-        "SlowDown" | "ServiceUnavailable" | "InternalError" => (
-            format!("S3 at {endpoint_name} is failing or throttling requests."),
+        ErrorCode::SlowDown | ErrorCode::ServiceUnavailable | ErrorCode::InternalError => (
+            format!("S3 at {} is failing or throttling requests.", endpoint_name(settings)),
             vec!["Wait a minute and run `t3s3 verify` again.".into()],
         ),
-        _ => (
+        code => (
             format!(
                 "S3 answered {operation} on `{bucket}` with {code} (HTTP {}).",
-                facts.status.map_or("?".into(), |s| s.to_string())
+                error.status.map_or("?".into(), |s| s.to_string())
             ),
             vec!["Look the code up in the S3 error reference; the message above says what S3 objected to.".into()],
         ),
-    };
-    let message = if message.is_empty() && facts.status.is_some() {
-        format!("HTTP {}", facts.status.unwrap_or_default())
-    } else {
-        message
-    };
-    make(&code, message, cause, fix)
-}
-
-/// An error from a call made with the acting credentials (init, doctor, destroy), as one
-/// message naming the action, the resource and the next step; never a bare "service error".
-pub fn acting_error<E>(error: SdkError<E, HttpResponse>, action: &str, resource: &str) -> anyhow::Error
-where
-    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-{
-    use crate::exit::Failure;
-    let facts = facts(&error);
-    let code = facts.code.clone().unwrap_or_else(|| facts.status.map_or("no answer".into(), |s| format!("HTTP {s}")));
-    let said = facts.message.clone().map(|m| format!(" ({m})")).unwrap_or_default();
-    match (&facts.transport, code.as_str()) {
-        (Some(Transport::Unreachable(detail)), _) => Failure::bad_input(format!("{action} on {resource}: cannot reach AWS: {detail}"))
-            .hint("check --endpoint-url / AWS_ENDPOINT_URL, the network and any proxy")
-            .into(),
-        (Some(Transport::TimedOut), _) => Failure::unexpected(format!("{action} on {resource}: no answer in time"))
-            .hint("check the network, then run the command again; it picks up where it stopped")
-            .into(),
-        (_, "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
-            Failure::bad_input(format!("{action} on {resource} was denied{said}"))
-                .hint(format!("the acting credentials need {action}; use an administrator profile (--profile NAME)"))
-                .into()
-        }
-        (_, "InvalidClientTokenId" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "UnrecognizedClientException") => {
-            Failure::bad_input(format!("{action} on {resource}: the acting credentials were rejected: {code}{said}"))
-                .hint("check the profile or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in your shell (`aws configure`, `aws sso login`)")
-                .into()
-        }
-        (Some(Transport::Other(detail)), _) if facts.code.is_none() && facts.status.is_some() => {
-            Failure::unexpected(format!("{action} on {resource}: the answer could not be read: {detail}")).into()
-        }
-        (Some(Transport::Other(detail)), _) if facts.status.is_none() => {
-            if detail.contains("Missing Region") {
-                Failure::bad_input(format!("{action} on {resource}: no AWS region is configured"))
-                    .hint("pass --region REGION, or set AWS_REGION")
-                    .into()
-            } else if detail.contains("credentials") || detail.contains("Credentials") {
-                Failure::bad_input(format!("{action} on {resource}: no AWS credentials were found"))
-                    .hint("run `aws configure` or `aws sso login`, pass --profile NAME, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-                    .into()
-            } else {
-                Failure::unexpected(format!("{action} on {resource} failed: {detail}")).into()
-            }
-        }
-        _ => Failure::unexpected(format!("{action} on {resource} failed: {code}{said}"))
-            .hint("run the command again; it converges from wherever it stopped")
-            .into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::{Setting, Source};
 
-    #[test]
-    fn reads_xml_elements() {
-        let body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
-        assert_eq!(xml_element(body, "Code").as_deref(), Some("AccessDenied"));
-        assert_eq!(xml_element(body, "Message").as_deref(), Some("Access Denied"));
-        assert_eq!(xml_element(body, "Region"), None);
+    fn settings() -> AppSettings {
+        let set = |name: Key, value: &str| Setting {
+            name,
+            value: Some(value.into()),
+            source: Source::File { path: "backend/.env".into(), line: 2 },
+        };
+        AppSettings {
+            required: vec![
+                set(Key::AccessKeyId, "AKIAIOSFODNN7EXAMPLE"),
+                set(Key::SecretAccessKey, "x".repeat(40).as_str()),
+                set(Key::Region, "ap-south-1"),
+                set(Key::Bucket, "t3-chat-documents-x"),
+            ],
+            endpoint_url: Setting { name: Key::EndpointUrl, value: None, source: Source::Missing },
+            env_file: Some("backend/.env".into()),
+            tried: vec!["backend/.env".into()],
+            lint: Vec::new(),
+        }
+    }
+
+    fn service(code: ErrorCode) -> AwsError {
+        AwsError::new("s3:PutObject", "bucket `t3-chat-documents-x`", ErrorKind::Service(code))
     }
 
     #[test]
-    fn finds_the_expected_region_in_a_malformed_header_message() {
-        let facts = ErrorFacts {
-            message: Some(
-                "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'".into(),
+    fn each_failure_of_the_backend_key_gets_its_cause() {
+        let table: [(AwsError, &str, &str); 8] = [
+            (service(ErrorCode::AccessDenied), "AccessDenied", "MyPolicy is not attached"),
+            (service(ErrorCode::NoSuchBucket), "NoSuchBucket", "No bucket named `t3-chat-documents-x`"),
+            (service(ErrorCode::InvalidAccessKeyId), "InvalidAccessKeyId", "does not know the access key ID"),
+            (service(ErrorCode::SignatureDoesNotMatch), "SignatureDoesNotMatch", "backend/.env line 2"),
+            (service(ErrorCode::RequestTimeTooSkewed), "RequestTimeTooSkewed", "clock"),
+            (service(ErrorCode::SlowDown), "SlowDown", "throttling"),
+            (AwsError::new("s3:PutObject", "b", ErrorKind::Timeout), "Timeout", "did not answer in time"),
+            (
+                AwsError::new("s3:PutObject", "b", ErrorKind::Unreachable("refused".into())),
+                "EndpointUnreachable",
+                "Nothing answered at https://s3.ap-south-1.amazonaws.com",
             ),
-            ..Default::default()
-        };
-        assert_eq!(real_region(&facts).as_deref(), Some("eu-west-1"));
+        ];
+        for (error, code, cause) in table {
+            let diagnosis = diagnose(&error, &settings(), "MyPolicy");
+            assert_eq!(diagnosis.code, code);
+            assert!(diagnosis.cause.contains(cause), "{code}: {}", diagnosis.cause);
+            assert!(!diagnosis.fix.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_bucket_in_another_region_names_the_real_one() {
+        let mut error = service(ErrorCode::PermanentRedirect);
+        error.bucket_region = Some("eu-west-1".into());
+        let diagnosis = diagnose(&error, &settings(), "T3ChatS3Policy");
+        assert!(diagnosis.cause.contains("is in eu-west-1, but AWS_REGION is ap-south-1"), "{}", diagnosis.cause);
+        assert_eq!(diagnosis.fix, vec!["Set AWS_REGION=eu-west-1 in backend/.env line 2 and restart the backend."]);
+        let unnamed = diagnose(&service(ErrorCode::AuthorizationHeaderMalformed), &settings(), "T3ChatS3Policy");
+        assert!(unnamed.fix[0].contains("Properties"), "{:?}", unnamed.fix);
+    }
+
+    #[test]
+    fn acting_errors_name_the_action_the_resource_and_the_next_step() {
+        let error = |kind| AwsError::new("iam:CreatePolicy", "policy `P`", kind);
+        let table = [
+            (
+                error(ErrorKind::Service(ErrorCode::AccessDenied)),
+                "iam:CreatePolicy on policy `P` was denied",
+                "--profile",
+            ),
+            (error(ErrorKind::Service(ErrorCode::InvalidClientTokenId)), "were rejected", "aws configure"),
+            (error(ErrorKind::NoCredentials(String::new())), "no AWS credentials were found", "aws sso login"),
+            (error(ErrorKind::NoRegion), "no AWS region", "--region"),
+            (error(ErrorKind::Unreachable("refused".into())), "cannot reach AWS", "--endpoint-url"),
+            (error(ErrorKind::Service(ErrorCode::LimitExceeded)), "limit", "2 access keys"),
+            (error(ErrorKind::Service(ErrorCode::DeleteConflict)), "still in use", "detach"),
+            (error(ErrorKind::Service(ErrorCode::Other("Weird".into()))), "failed: Weird", "run the command again"),
+        ];
+        for (error, message, fix) in table {
+            let explained = explain(&error);
+            assert!(explained.message.contains(message), "{}", explained.message);
+            assert!(explained.fix.as_deref().unwrap_or_default().contains(fix), "{:?}", explained.fix);
+        }
     }
 }

@@ -9,17 +9,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::keys::Key;
+
 /// The comment the guide puts above the S3 settings; new keys are appended under it.
 pub const SECTION_HEADER: &str = "# AWS S3 Configuration";
-
-/// Keys t3s3 reads and writes; lint findings on these lines are errors, elsewhere warnings.
-pub const MANAGED_KEYS: [&str; 5] =
-    ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "S3_BUCKET_NAME", "AWS_ENDPOINT_URL"];
-
-/// Length of every AWS access key ID.
-pub const ACCESS_KEY_ID_LEN: usize = 20;
-/// Length of every AWS secret access key.
-pub const SECRET_ACCESS_KEY_LEN: usize = 40;
 
 /// One physical line and the line ending that followed it (empty for a last line without one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +137,7 @@ impl EnvFile {
     pub fn lint(&self) -> Vec<LintIssue> {
         let mut issues = Vec::new();
         let severity_for = |key: &str| {
-            if MANAGED_KEYS.contains(&key) { Severity::Error } else { Severity::Warning }
+            if Key::from_name(key).is_some() { Severity::Error } else { Severity::Warning }
         };
         if let Some(index) = self.lines.iter().position(|line| line.ending == "\r\n") {
             issues.push(LintIssue {
@@ -203,9 +196,7 @@ impl EnvFile {
         }
         let (values, parse_issues) = self.values();
         {
-            for (key, expected) in
-                [("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID_LEN), ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY_LEN)]
-            {
+            for (key, expected) in Key::ALL.into_iter().filter_map(|k| Some((k.name(), k.fixed_length()?))) {
                 if let Some(found) = values.get(key) {
                     let length = found.value.chars().count();
                     if length != expected && !found.value.is_empty() {

@@ -1,6 +1,8 @@
-//! Exit codes, chosen in one place, and the error type that carries one.
+//! Exit codes, chosen in one place ([`status_of`]), and the errors that carry what decides them.
 
 use std::fmt;
+
+use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
 
 /// What the process tells its caller. CI pipelines branch on these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,8 +13,11 @@ pub enum ExitStatus {
     CheckFailed = 1,
     /// Bad input or configuration: nothing was changed.
     BadInput = 2,
-    /// Anything else that went wrong (a service error nobody expected).
+    /// Something nobody planned for went wrong before anything was changed.
     Unexpected = 3,
+    /// A failure after something was changed: the summary lists the changes, and running
+    /// the same command again converges.
+    FailedAfterChanges = 4,
 }
 
 impl ExitStatus {
@@ -59,12 +64,59 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// The exit status an error stands for: a [`Failure`] anywhere in the chain decides.
+/// Context around an error that struck after the command had changed something: what it
+/// changed, so the summary can say so, and exit 2 is never claimed.
+#[derive(Debug)]
+pub struct AfterChanges {
+    pub changes: Vec<String>,
+}
+
+impl fmt::Display for AfterChanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stopped after changing {}", self.changes.join(", "))
+    }
+}
+
+impl std::error::Error for AfterChanges {}
+
+/// Wraps `error` with the changes made before it, when there were any.
+pub fn after_changes(error: anyhow::Error, changes: Vec<String>) -> anyhow::Error {
+    if changes.is_empty() { error } else { error.context(AfterChanges { changes }) }
+}
+
+/// The changes an error says were made before it struck.
+pub fn changes_of(error: &anyhow::Error) -> Option<&[String]> {
+    // A context, so anyhow's own downcast (which looks through context layers) finds it.
+    error.downcast_ref::<AfterChanges>().map(|a| a.changes.as_slice())
+}
+
+/// The exit status an error stands for. A change before the failure decides first (4);
+/// then a [`Failure`] anywhere in the chain; then the kind of AWS error.
 pub fn status_of(error: &anyhow::Error) -> ExitStatus {
-    error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<Failure>())
-        .map_or(ExitStatus::Unexpected, |failure| failure.status)
+    if changes_of(error).is_some() {
+        return ExitStatus::FailedAfterChanges;
+    }
+    if let Some(failure) = error.chain().find_map(|cause| cause.downcast_ref::<Failure>()) {
+        return failure.status;
+    }
+    match error.chain().find_map(|cause| cause.downcast_ref::<AwsError>()) {
+        Some(aws) => status_of_aws(&aws.kind),
+        None => ExitStatus::Unexpected,
+    }
+}
+
+/// An AWS failure before any change: the user's configuration (credentials, permissions,
+/// region, endpoint) is bad input; anything else is unexpected.
+pub fn status_of_aws(kind: &ErrorKind) -> ExitStatus {
+    match kind {
+        ErrorKind::Unreachable(_) | ErrorKind::NoCredentials(_) | ErrorKind::NoRegion => ExitStatus::BadInput,
+        ErrorKind::Service(code) if *code == ErrorCode::AccessDenied || code.is_rejected_credentials() => {
+            ExitStatus::BadInput
+        }
+        ErrorKind::Service(_) | ErrorKind::Timeout | ErrorKind::Unreadable(_) | ErrorKind::Other(_) => {
+            ExitStatus::Unexpected
+        }
+    }
 }
 
 #[cfg(test)]
@@ -77,6 +129,7 @@ mod tests {
         assert_eq!(ExitStatus::CheckFailed.code(), 1);
         assert_eq!(ExitStatus::BadInput.code(), 2);
         assert_eq!(ExitStatus::Unexpected.code(), 3);
+        assert_eq!(ExitStatus::FailedAfterChanges.code(), 4);
     }
 
     #[test]
@@ -84,5 +137,35 @@ mod tests {
         let error = anyhow::Error::new(Failure::bad_input("bad")).context("while doing x");
         assert_eq!(status_of(&error), ExitStatus::BadInput);
         assert_eq!(status_of(&anyhow::anyhow!("boom")), ExitStatus::Unexpected);
+    }
+
+    #[test]
+    fn aws_errors_map_to_exit_codes() {
+        let table = [
+            (ErrorKind::Service(ErrorCode::AccessDenied), ExitStatus::BadInput),
+            (ErrorKind::Service(ErrorCode::InvalidClientTokenId), ExitStatus::BadInput),
+            (ErrorKind::Service(ErrorCode::SignatureDoesNotMatch), ExitStatus::BadInput),
+            (ErrorKind::Unreachable("refused".into()), ExitStatus::BadInput),
+            (ErrorKind::NoCredentials(String::new()), ExitStatus::BadInput),
+            (ErrorKind::NoRegion, ExitStatus::BadInput),
+            (ErrorKind::Timeout, ExitStatus::Unexpected),
+            (ErrorKind::Service(ErrorCode::InternalError), ExitStatus::Unexpected),
+            (ErrorKind::Unreadable("junk".into()), ExitStatus::Unexpected),
+        ];
+        for (kind, status) in table {
+            let error = anyhow::Error::new(AwsError::new("s3:CreateBucket", "bucket `b`", kind.clone()));
+            assert_eq!(status_of(&error), status, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn any_failure_after_a_change_is_never_exit_2() {
+        let denied = AwsError::new("s3:PutEncryptionConfiguration", "b", ErrorKind::Service(ErrorCode::AccessDenied));
+        let error = after_changes(anyhow::Error::new(denied), vec!["bucket `b` created".into()]);
+        assert_eq!(status_of(&error), ExitStatus::FailedAfterChanges);
+        let bad = after_changes(Failure::bad_input("x").into(), vec!["key created".into()]);
+        assert_eq!(status_of(&bad), ExitStatus::FailedAfterChanges);
+        let nothing = after_changes(Failure::bad_input("x").into(), Vec::new());
+        assert_eq!(status_of(&nothing), ExitStatus::BadInput);
     }
 }

@@ -42,6 +42,22 @@ pub fn is_ignored(path: &Path) -> bool {
     git(&folder_of(path), &["check-ignore", "-q", "--", &file_name(path)]).is_some_and(|output| output.status.success())
 }
 
+/// A `!` pattern outside `gitignore` that re-includes `path` (so adding `.env` and `*.env`
+/// to `gitignore` would not make git ignore it), as `file:line:pattern`.
+pub fn reincluded_elsewhere(path: &Path, gitignore: &Path) -> Option<String> {
+    let output = git(&folder_of(path), &["check-ignore", "-v", "--non-matching", "--", &file_name(path)])?;
+    let line = String::from_utf8_lossy(&output.stdout).lines().next()?.to_string();
+    let (rule, _) = line.split_once('\t')?;
+    let mut parts = rule.splitn(3, ':');
+    let (source, _line, pattern) = (parts.next()?, parts.next()?, parts.next()?);
+    let source_path = folder_of(path).join(source);
+    let same_file = match (std::fs::canonicalize(&source_path), std::fs::canonicalize(gitignore)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    (pattern.starts_with('!') && !same_file).then_some(rule.to_string())
+}
+
 /// Appends to `gitignore` the patterns of [`IGNORE_PATTERNS`] it lacks, keeping every other
 /// line; returns the patterns added (none when it already had them all).
 pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {

@@ -1,41 +1,31 @@
 //! The backend's IAM side: its user, its access keys, and the customer-managed policy.
+//! Every list call goes through the SDK's paginator, so long lists are read to the end.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
 use aws_sdk_iam::Client;
+use aws_sdk_iam::operation::get_user::GetUserError;
 use serde::Serialize;
 
-use crate::diagnose::{acting_error, facts};
+use crate::aws_error::{AwsError, During, ErrorCode, ErrorKind};
 
-fn is_no_such_entity<E>(
-    error: &aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> bool
-where
-    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let facts = facts(error);
-    facts.code.as_deref() == Some("NoSuchEntity") || facts.status == Some(404)
+type Result<T> = std::result::Result<T, AwsError>;
+
+fn user_named(user: &str) -> String {
+    format!("IAM user `{user}`")
 }
 
 /// Whether the IAM user exists.
 pub async fn user_exists(iam: &Client, user: &str) -> Result<bool> {
     match iam.get_user().user_name(user).send().await {
         Ok(_) => Ok(true),
-        Err(e) if is_no_such_entity(&e) => Ok(false),
-        Err(e) => Err(acting_error(e, "iam:GetUser", &format!("IAM user `{user}`"))),
+        Err(error) if matches!(error.as_service_error(), Some(GetUserError::NoSuchEntityException(_))) => Ok(false),
+        Err(error) => Err(AwsError::from_sdk(&error, "iam:GetUser", user_named(user))),
     }
 }
 
 pub async fn create_user(iam: &Client, user: &str) -> Result<()> {
-    iam.create_user()
-        .user_name(user)
-        .send()
-        .await
-        .map_err(|e| acting_error(e, "iam:CreateUser", &format!("IAM user `{user}`")))?;
+    iam.create_user().user_name(user).send().await.during("iam:CreateUser", user_named(user))?;
     Ok(())
 }
 
@@ -65,35 +55,26 @@ fn days_since(seconds: i64) -> Option<u64> {
     u64::try_from((now - seconds) / 86_400).ok()
 }
 
+/// When a key was last used, in words; `None` when never (or when IAM will not say).
+async fn last_used(iam: &Client, id: &str) -> Option<String> {
+    let out = iam.get_access_key_last_used().access_key_id(id).send().await.ok()?;
+    let used = out.access_key_last_used()?;
+    let date = used.last_used_date()?;
+    Some(format!("last used {} days ago ({})", days_since(date.secs()).unwrap_or(0), used.service_name()))
+}
+
 /// The user's access keys (with when each was last used when `with_last_used`).
 pub async fn list_keys(iam: &Client, user: &str, with_last_used: bool) -> Result<Vec<KeyInfo>> {
-    let listed = iam
-        .list_access_keys()
-        .user_name(user)
-        .send()
-        .await
-        .map_err(|e| acting_error(e, "iam:ListAccessKeys", &format!("IAM user `{user}`")))?;
     let mut keys = Vec::new();
-    for key in listed.access_key_metadata() {
+    let mut pages = iam.list_access_keys().user_name(user).into_paginator().items().send();
+    while let Some(key) = pages.next().await {
+        let key = key.during("iam:ListAccessKeys", user_named(user))?;
         let id = key.access_key_id().unwrap_or_default().to_string();
-        let last_used = if with_last_used {
-            match iam.get_access_key_last_used().access_key_id(&id).send().await {
-                Ok(out) => out.access_key_last_used().and_then(|u| {
-                    u.last_used_date().map(|date| {
-                        let days = days_since(date.secs()).unwrap_or(0);
-                        format!("last used {days} days ago ({})", u.service_name())
-                    })
-                }),
-                Err(_) => None,
-            }
-        } else {
-            None
-        };
         keys.push(KeyInfo {
-            id,
+            last_used: if with_last_used { last_used(iam, &id).await } else { None },
             status: key.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
             age_days: key.create_date().and_then(|d| days_since(d.secs())),
-            last_used,
+            id,
         });
     }
     Ok(keys)
@@ -112,13 +93,10 @@ pub const KEY_DESCRIPTION: &str = "T3 Chat Backend S3 Access";
 /// Creates a key with the guide's description. A description that cannot be set (no
 /// iam:TagUser) does not undo the key: it is cosmetic.
 pub async fn create_key(iam: &Client, user: &str) -> Result<NewKey> {
-    let out = iam
-        .create_access_key()
-        .user_name(user)
-        .send()
-        .await
-        .map_err(|e| acting_error(e, "iam:CreateAccessKey", &format!("IAM user `{user}`")))?;
-    let key = out.access_key().context("CreateAccessKey returned no key")?;
+    let out = iam.create_access_key().user_name(user).send().await.during("iam:CreateAccessKey", user_named(user))?;
+    let key = out.access_key().ok_or_else(|| {
+        AwsError::new("iam:CreateAccessKey", user_named(user), ErrorKind::Unreadable("the answer holds no key".into()))
+    })?;
     let key = NewKey { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() };
     if let Ok(tag) = aws_sdk_iam::types::Tag::builder().key(&key.id).value(KEY_DESCRIPTION).build() {
         let _ = iam.tag_user().user_name(user).tags(tag).send().await;
@@ -133,7 +111,7 @@ pub async fn delete_key(iam: &Client, user: &str, id: &str) -> Result<()> {
         .access_key_id(id)
         .send()
         .await
-        .map_err(|e| acting_error(e, "iam:DeleteAccessKey", &format!("access key {id} of `{user}`")))?;
+        .during("iam:DeleteAccessKey", format!("access key {id} of `{user}`"))?;
     let _ = iam.untag_user().user_name(user).tag_keys(id).send().await;
     Ok(())
 }
@@ -146,51 +124,51 @@ pub async fn deactivate_key(iam: &Client, user: &str, id: &str) -> Result<()> {
         .status(aws_sdk_iam::types::StatusType::Inactive)
         .send()
         .await
-        .map_err(|e| acting_error(e, "iam:UpdateAccessKey", &format!("access key {id} of `{user}`")))?;
+        .during("iam:UpdateAccessKey", format!("access key {id} of `{user}`"))?;
     Ok(())
 }
 
 /// The IAM user an access key belongs to, if IAM knows the key.
 pub async fn user_of_key(iam: &Client, id: &str) -> Result<Option<String>> {
-    match iam.get_access_key_last_used().access_key_id(id).send().await {
+    match iam
+        .get_access_key_last_used()
+        .access_key_id(id)
+        .send()
+        .await
+        .during("iam:GetAccessKeyLastUsed", format!("access key {id}"))
+    {
         Ok(out) => Ok(out.user_name().map(str::to_string)),
-        Err(e) if is_no_such_entity(&e) || facts(&e).status == Some(400) => Ok(None),
-        Err(e) => Err(acting_error(e, "iam:GetAccessKeyLastUsed", &format!("access key {id}"))),
+        Err(error) if error.is_not_found() || error.status == Some(400) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
 /// Who holds a managed policy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PolicyHolders {
     pub users: Vec<String>,
     pub groups: Vec<String>,
     pub roles: Vec<String>,
 }
 
+/// Every user, group and role the policy is attached to, across all pages.
 pub async fn policy_holders(iam: &Client, arn: &str) -> Result<PolicyHolders> {
-    let out = iam
-        .list_entities_for_policy()
-        .policy_arn(arn)
-        .send()
-        .await
-        .map_err(|e| acting_error(e, "iam:ListEntitiesForPolicy", arn))?;
-    Ok(PolicyHolders {
-        users: out.policy_users().iter().filter_map(|u| u.user_name().map(str::to_string)).collect(),
-        groups: out.policy_groups().iter().filter_map(|g| g.group_name().map(str::to_string)).collect(),
-        roles: out.policy_roles().iter().filter_map(|r| r.role_name().map(str::to_string)).collect(),
-    })
+    let mut holders = PolicyHolders::default();
+    let mut pages = iam.list_entities_for_policy().policy_arn(arn).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.during("iam:ListEntitiesForPolicy", arn)?;
+        holders.users.extend(page.policy_users().iter().filter_map(|u| u.user_name().map(str::to_string)));
+        holders.groups.extend(page.policy_groups().iter().filter_map(|g| g.group_name().map(str::to_string)));
+        holders.roles.extend(page.policy_roles().iter().filter_map(|r| r.role_name().map(str::to_string)));
+    }
+    Ok(holders)
 }
 
 /// Detaches the policy from every holder, deletes its non-default versions, then the policy.
 pub async fn delete_policy(iam: &Client, state: &PolicyState, holders: &PolicyHolders) -> Result<()> {
     let arn = state.arn.as_str();
     for user in &holders.users {
-        iam.detach_user_policy()
-            .user_name(user)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| acting_error(e, "iam:DetachUserPolicy", arn))?;
+        iam.detach_user_policy().user_name(user).policy_arn(arn).send().await.during("iam:DetachUserPolicy", arn)?;
     }
     for group in &holders.groups {
         iam.detach_group_policy()
@@ -198,15 +176,10 @@ pub async fn delete_policy(iam: &Client, state: &PolicyState, holders: &PolicyHo
             .policy_arn(arn)
             .send()
             .await
-            .map_err(|e| acting_error(e, "iam:DetachGroupPolicy", arn))?;
+            .during("iam:DetachGroupPolicy", arn)?;
     }
     for role in &holders.roles {
-        iam.detach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| acting_error(e, "iam:DetachRolePolicy", arn))?;
+        iam.detach_role_policy().role_name(role).policy_arn(arn).send().await.during("iam:DetachRolePolicy", arn)?;
     }
     for version in &state.older_versions {
         iam.delete_policy_version()
@@ -214,9 +187,9 @@ pub async fn delete_policy(iam: &Client, state: &PolicyState, holders: &PolicyHo
             .version_id(version)
             .send()
             .await
-            .map_err(|e| acting_error(e, "iam:DeletePolicyVersion", arn))?;
+            .during("iam:DeletePolicyVersion", arn)?;
     }
-    iam.delete_policy().policy_arn(arn).send().await.map_err(|e| acting_error(e, "iam:DeletePolicy", arn))?;
+    iam.delete_policy().policy_arn(arn).send().await.during("iam:DeletePolicy", arn)?;
     Ok(())
 }
 
@@ -264,28 +237,26 @@ pub fn decode_document(raw: &str) -> String {
 
 /// The policy and its default version's document, if the policy exists.
 pub async fn find_policy(iam: &Client, arn: &str) -> Result<Option<PolicyState>> {
-    let policy = match iam.get_policy().policy_arn(arn).send().await {
-        Ok(out) => out.policy().cloned().context("GetPolicy returned no policy")?,
-        Err(e) if is_no_such_entity(&e) => return Ok(None),
-        Err(e) => return Err(acting_error(e, "iam:GetPolicy", arn)),
+    let policy = match iam.get_policy().policy_arn(arn).send().await.during("iam:GetPolicy", arn) {
+        Ok(out) => out.policy().cloned(),
+        Err(error) if error.is(&ErrorCode::NoSuchEntity) || error.status == Some(404) => return Ok(None),
+        Err(error) => return Err(error),
     };
-    let default_version = policy.default_version_id().unwrap_or("v1").to_string();
+    let default_version = policy.as_ref().and_then(|p| p.default_version_id()).unwrap_or("v1").to_string();
     let version = iam
         .get_policy_version()
         .policy_arn(arn)
         .version_id(&default_version)
         .send()
         .await
-        .map_err(|e| acting_error(e, "iam:GetPolicyVersion", arn))?;
+        .during("iam:GetPolicyVersion", arn)?;
     let document = decode_document(version.policy_version().and_then(|v| v.document()).unwrap_or_default());
-    let versions = iam
-        .list_policy_versions()
-        .policy_arn(arn)
-        .send()
-        .await
-        .map_err(|e| acting_error(e, "iam:ListPolicyVersions", arn))?;
+    let mut versions = Vec::new();
+    let mut pages = iam.list_policy_versions().policy_arn(arn).into_paginator().items().send();
+    while let Some(version) = pages.next().await {
+        versions.push(version.during("iam:ListPolicyVersions", arn)?);
+    }
     let mut older: Vec<(i64, String)> = versions
-        .versions()
         .iter()
         .filter(|v| !v.is_default_version())
         .map(|v| (v.create_date().map_or(0, |d| d.secs()), v.version_id().unwrap_or_default().to_string()))
@@ -296,7 +267,7 @@ pub async fn find_policy(iam: &Client, arn: &str) -> Result<Option<PolicyState>>
         default_version,
         document,
         older_versions: older.into_iter().map(|(_, id)| id).collect(),
-        version_count: versions.versions().len(),
+        version_count: versions.len(),
     }))
 }
 
@@ -313,7 +284,7 @@ pub async fn create_policy(iam: &Client, name: &str, document: &str, description
         .description(description)
         .send()
         .await
-        .map_err(|e| acting_error(e, "iam:CreatePolicy", &format!("policy `{name}`")))?;
+        .during("iam:CreatePolicy", format!("policy `{name}`"))?;
     Ok(out.policy().and_then(|p| p.arn()).unwrap_or_default().to_string())
 }
 
@@ -333,7 +304,7 @@ pub async fn new_default_version(
                 .version_id(oldest)
                 .send()
                 .await
-                .map_err(|e| acting_error(e, "iam:DeletePolicyVersion", &format!("{} {oldest}", state.arn)))?;
+                .during("iam:DeletePolicyVersion", format!("{} {oldest}", state.arn))?;
             deleted = Some(oldest.clone());
         }
     }
@@ -344,23 +315,22 @@ pub async fn new_default_version(
         .set_as_default(true)
         .send()
         .await
-        .map_err(|e| acting_error(e, "iam:CreatePolicyVersion", &state.arn))?;
+        .during("iam:CreatePolicyVersion", &state.arn)?;
     Ok((out.policy_version().and_then(|v| v.version_id()).unwrap_or_default().to_string(), deleted))
 }
 
 /// The managed policies attached to the user: (name, ARN).
 pub async fn attached_policies(iam: &Client, user: &str) -> Result<Vec<(String, String)>> {
-    let out = iam
-        .list_attached_user_policies()
-        .user_name(user)
-        .send()
-        .await
-        .map_err(|e| acting_error(e, "iam:ListAttachedUserPolicies", &format!("IAM user `{user}`")))?;
-    Ok(out
-        .attached_policies()
-        .iter()
-        .map(|p| (p.policy_name().unwrap_or_default().to_string(), p.policy_arn().unwrap_or_default().to_string()))
-        .collect())
+    let mut attached = Vec::new();
+    let mut pages = iam.list_attached_user_policies().user_name(user).into_paginator().items().send();
+    while let Some(policy) = pages.next().await {
+        let policy = policy.during("iam:ListAttachedUserPolicies", user_named(user))?;
+        attached.push((
+            policy.policy_name().unwrap_or_default().to_string(),
+            policy.policy_arn().unwrap_or_default().to_string(),
+        ));
+    }
+    Ok(attached)
 }
 
 pub async fn attach(iam: &Client, user: &str, arn: &str) -> Result<()> {
@@ -369,18 +339,34 @@ pub async fn attach(iam: &Client, user: &str, arn: &str) -> Result<()> {
         .policy_arn(arn)
         .send()
         .await
-        .map_err(|e| acting_error(e, "iam:AttachUserPolicy", &format!("{arn} to `{user}`")))?;
+        .during("iam:AttachUserPolicy", format!("{arn} to `{user}`"))?;
     Ok(())
 }
 
+/// The user's inline policies: (name, document).
+async fn inline_policies(iam: &Client, user: &str) -> Result<Vec<(String, String)>> {
+    let mut names = Vec::new();
+    let mut pages = iam.list_user_policies().user_name(user).into_paginator().items().send();
+    while let Some(name) = pages.next().await {
+        names.push(name.during("iam:ListUserPolicies", user_named(user))?);
+    }
+    let mut found = Vec::new();
+    for name in names {
+        let policy = iam
+            .get_user_policy()
+            .user_name(user)
+            .policy_name(&name)
+            .send()
+            .await
+            .during("iam:GetUserPolicy", user_named(user))?;
+        found.push((name, decode_document(policy.policy_document())));
+    }
+    Ok(found)
+}
+
 /// Policies of the user, other than `except_arn`, that grant all of S3 or every bucket:
-/// the guide says not to.
-pub async fn broad_s3_grants(
-    iam: &Client,
-    user: &str,
-    attached: &[(String, String)],
-    except_arn: &str,
-) -> Result<Vec<String>> {
+/// the guide says not to. Policies that cannot be read are passed over.
+pub async fn broad_s3_grants(iam: &Client, user: &str, attached: &[(String, String)], except_arn: &str) -> Vec<String> {
     let mut found = Vec::new();
     for (name, arn) in attached.iter().filter(|(_, arn)| arn != except_arn) {
         if name == "AmazonS3FullAccess" {
@@ -393,16 +379,20 @@ pub async fn broad_s3_grants(
             }
         }
     }
-    if let Ok(inline) = iam.list_user_policies().user_name(user).send().await {
-        for name in inline.policy_names() {
-            if let Ok(policy) = iam.get_user_policy().user_name(user).policy_name(name).send().await {
-                if let Some(what) = crate::policy::broad_s3_grant(&decode_document(policy.policy_document())) {
-                    found.push(format!("inline policy {name}, which {what}"));
-                }
-            }
+    for (name, document) in inline_policies(iam, user).await.unwrap_or_default() {
+        if let Some(what) = crate::policy::broad_s3_grant(&document) {
+            found.push(format!("inline policy {name}, which {what}"));
         }
     }
-    Ok(found)
+    found
+}
+
+/// Whether the account root has MFA (GetAccountSummary's AccountMFAEnabled).
+pub async fn root_mfa_enabled(iam: &Client) -> Result<bool> {
+    let out = iam.get_account_summary().send().await.during("iam:GetAccountSummary", "the account")?;
+    let enabled =
+        out.summary_map().and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AccountMfaEnabled)).copied();
+    Ok(enabled == Some(1))
 }
 
 #[cfg(test)]

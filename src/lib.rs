@@ -1,6 +1,20 @@
 //! t3s3: set up, verify and audit the S3 bucket, IAM policy and `.env` of a T3 Chat backend.
+//!
+//! Layers, top to bottom; a module uses only modules of its own layer or below:
+//!
+//! 1. `run` (parse, dispatch, print the error, exit code) and `commands` (one file per
+//!    subcommand: arguments -> options -> operation -> report -> exit status). No command
+//!    imports another.
+//! 2. `ops`: the work (`selftest`, `converge`, `audit`, `teardown`, `rotate`). Each returns
+//!    a report that implements `ui::Render`. No operation calls the SDK.
+//! 3. `bucket`, `iam`, `sts`: the only callers of the AWS SDK; each failed call becomes one
+//!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
+//! 4. `aws` (the one place clients are built), `settings`, `envfile`, `git`, `policy`,
+//!    `bucket_name`, `prompt`, `cli`, `ui` (the printer; it knows no command).
+//! 5. `aws_error`, `keys`: plain types, no crate imports besides each other.
 
 pub mod aws;
+pub mod aws_error;
 pub mod bucket;
 pub mod bucket_name;
 pub mod cli;
@@ -10,8 +24,11 @@ pub mod envfile;
 pub mod exit;
 pub mod git;
 pub mod iam;
+pub mod keys;
+pub mod ops;
 pub mod policy;
 pub mod prompt;
-pub mod report;
 pub mod run;
 pub mod settings;
+pub mod sts;
+pub mod ui;

@@ -4,10 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::aws_error::AwsError;
 use crate::cli::{Cli, Command};
 use crate::commands;
-use crate::exit::{self, ExitStatus};
-use crate::report::Printer;
+use crate::diagnose;
+use crate::exit::{self, AfterChanges, ExitStatus, Failure};
+use crate::ui::{ErrorReport, Printer};
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,7 +19,7 @@ pub fn main() -> ExitCode {
         Err(error) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),
     };
     let status = status.unwrap_or_else(|error| {
-        printer.error(&error);
+        printer.error(&error_report(&error));
         exit::status_of(&error)
     });
     ExitCode::from(status.code())
@@ -32,4 +34,44 @@ async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::RotateKey(args) => commands::rotate_key::run(args, &cli.global, printer).await,
         Command::Destroy(args) => commands::destroy::run(args, &cli.global, printer).await,
     }
+}
+
+/// How an error reads: the context around it, its own message (a [`Failure`]'s, or an AWS
+/// error explained), the next step, and what was changed before it struck.
+pub fn error_report(error: &anyhow::Error) -> ErrorReport {
+    let is_cause = |cause: &(dyn std::error::Error + 'static)| {
+        cause.downcast_ref::<Failure>().is_some() || cause.downcast_ref::<AwsError>().is_some()
+    };
+    let after_changes = error.downcast_ref::<AfterChanges>().map(ToString::to_string);
+    let context: Vec<String> = error
+        .chain()
+        .take_while(|cause| !is_cause(*cause))
+        .map(ToString::to_string)
+        .filter(|text| Some(text) != after_changes.as_ref())
+        .collect();
+    let (message, fix) = match error.chain().find(|cause| is_cause(*cause)) {
+        Some(cause) => match (cause.downcast_ref::<Failure>(), cause.downcast_ref::<AwsError>()) {
+            (Some(failure), _) => (Some(failure.message.clone()), failure.hint.clone()),
+            (None, Some(aws)) => {
+                let explained = diagnose::explain(aws);
+                (Some(explained.message), explained.fix)
+            }
+            (None, None) => (None, None),
+        },
+        None => (None, None),
+    };
+    let error_text = match message {
+        Some(message) if context.is_empty() => message,
+        Some(message) => format!("{}: {message}", context.join(": ")),
+        None => context.join(": "),
+    };
+    let changed = exit::changes_of(error).map(<[String]>::to_vec);
+    let fix = match (&changed, fix) {
+        (Some(_), Some(fix)) => {
+            Some(format!("{fix}; then run the same command again: it converges from where it stopped"))
+        }
+        (Some(_), None) => Some("run the same command again: it converges from where it stopped".into()),
+        (None, fix) => fix,
+    };
+    ErrorReport { ok: false, error: error_text, fix, changed }
 }

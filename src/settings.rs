@@ -9,11 +9,7 @@ use serde::Serialize;
 use crate::aws::AppCredentials;
 use crate::envfile::{EnvFile, LintIssue, Severity};
 use crate::exit::Failure;
-
-/// The four settings the guide requires, in its order.
-pub const REQUIRED: [&str; 4] = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "S3_BUCKET_NAME"];
-/// Optional: where the backend sends S3 requests (an emulator, or a custom endpoint).
-pub const ENDPOINT: &str = "AWS_ENDPOINT_URL";
+use crate::keys::Key;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -39,7 +35,7 @@ impl std::fmt::Display for Source {
 /// One setting: its value (if any) and where it came from.
 #[derive(Debug, Clone)]
 pub struct Setting {
-    pub name: &'static str,
+    pub name: Key,
     pub value: Option<String>,
     pub source: Source,
 }
@@ -47,7 +43,7 @@ pub struct Setting {
 /// Everything `verify` and `doctor` need to know about the backend's configuration.
 #[derive(Debug, Clone)]
 pub struct AppSettings {
-    /// The four required settings, in [`REQUIRED`] order.
+    /// The four required settings, in [`Key::REQUIRED`] order.
     pub required: Vec<Setting>,
     pub endpoint_url: Setting,
     /// The .env file read, if one was found.
@@ -101,14 +97,14 @@ impl AppSettings {
         let values = file.as_ref().map(|file| file.values().0).unwrap_or_default();
         let mut lint = file.as_ref().map(EnvFile::lint).unwrap_or_default();
 
-        let setting = |name: &'static str, flag: Option<&String>| {
+        let setting = |name: Key, flag: Option<&String>| {
             if let Some(value) = flag {
                 return Setting { name, value: Some(value.clone()), source: Source::CommandLine };
             }
-            if let Some(value) = std::env::var(name).ok().filter(|v| use_process_env && !v.is_empty()) {
+            if let Some(value) = std::env::var(name.name()).ok().filter(|v| use_process_env && !v.is_empty()) {
                 return Setting { name, value: Some(value), source: Source::Environment };
             }
-            match (values.get(name), &found) {
+            match (values.get(name.name()), &found) {
                 (Some(found_value), Some(path)) if !found_value.value.is_empty() => Setting {
                     name,
                     value: Some(found_value.value.clone()),
@@ -117,18 +113,18 @@ impl AppSettings {
                 _ => Setting { name, value: None, source: Source::Missing },
             }
         };
-        let required = REQUIRED
-            .iter()
-            .map(|name| setting(name, if *name == "AWS_REGION" { overrides.region.as_ref() } else { None }))
+        let required = Key::REQUIRED
+            .into_iter()
+            .map(|name| setting(name, if name == Key::Region { overrides.region.as_ref() } else { None }))
             .collect::<Vec<_>>();
-        let endpoint_url = setting(ENDPOINT, overrides.endpoint_url.as_ref());
+        let endpoint_url = setting(Key::EndpointUrl, overrides.endpoint_url.as_ref());
 
         // A finding about a key whose value came from elsewhere does not affect what is used.
         let from_file = |key: &str| {
             required
                 .iter()
                 .chain([&endpoint_url])
-                .find(|s| s.name == key)
+                .find(|s| s.name.name() == key)
                 .is_none_or(|s| matches!(s.source, Source::File { .. } | Source::Missing))
         };
         lint.retain(|issue| issue.key.as_deref().is_none_or(from_file));
@@ -136,16 +132,17 @@ impl AppSettings {
         Ok(AppSettings { required, endpoint_url, env_file: found, tried, lint })
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.required.iter().chain([&self.endpoint_url]).find(|s| s.name == name).and_then(|s| s.value.as_deref())
+    pub fn get(&self, name: Key) -> Option<&str> {
+        self.setting(name).and_then(|s| s.value.as_deref())
     }
 
-    pub fn setting(&self, name: &str) -> Option<&Setting> {
+    pub fn setting(&self, name: Key) -> Option<&Setting> {
         self.required.iter().chain([&self.endpoint_url]).find(|s| s.name == name)
     }
 
+    /// The required settings that have no value, by name.
     pub fn missing(&self) -> Vec<&'static str> {
-        self.required.iter().filter(|s| s.value.is_none()).map(|s| s.name).collect()
+        self.required.iter().filter(|s| s.value.is_none()).map(|s| s.name.name()).collect()
     }
 
     pub fn lint_errors(&self) -> Vec<&LintIssue> {
@@ -153,15 +150,15 @@ impl AppSettings {
     }
 
     pub fn bucket(&self) -> &str {
-        self.get("S3_BUCKET_NAME").unwrap_or_default()
+        self.get(Key::Bucket).unwrap_or_default()
     }
 
     pub fn region(&self) -> &str {
-        self.get("AWS_REGION").unwrap_or_default()
+        self.get(Key::Region).unwrap_or_default()
     }
 
     /// Where a setting is (or should be) written, for messages: "backend/.env line 3".
-    pub fn where_set(&self, name: &str) -> String {
+    pub fn where_set(&self, name: Key) -> String {
         match self.setting(name).map(|s| &s.source) {
             Some(Source::Missing) | None => match &self.env_file {
                 Some(path) => format!("{} (add a `{name}=` line)", path.display()),
@@ -182,10 +179,10 @@ impl AppSettings {
     /// The static credentials, region and endpoint, once all four are set.
     pub fn app_credentials(&self) -> Option<AppCredentials> {
         Some(AppCredentials {
-            access_key_id: self.get("AWS_ACCESS_KEY_ID")?.to_string(),
-            secret_access_key: self.get("AWS_SECRET_ACCESS_KEY")?.to_string(),
-            region: self.get("AWS_REGION")?.to_string(),
-            endpoint_url: self.get(ENDPOINT).map(str::to_string),
+            access_key_id: self.get(Key::AccessKeyId)?.to_string(),
+            secret_access_key: self.get(Key::SecretAccessKey)?.to_string(),
+            region: self.get(Key::Region)?.to_string(),
+            endpoint_url: self.get(Key::EndpointUrl).map(str::to_string),
         })
     }
 }

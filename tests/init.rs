@@ -430,7 +430,7 @@ async fn the_created_key_is_least_privilege_under_iam_enforcement() {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| code(t3s3::diagnose::facts(&e).code.unwrap_or_default())),
+            .map_err(|e| code(t3s3::aws_error::AwsError::from_sdk(&e, "", "").code_name())),
         "ListBuckets",
     );
     denied(
@@ -440,7 +440,7 @@ async fn the_created_key_is_least_privilege_under_iam_enforcement() {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+            .map_err(|e| t3s3::aws_error::AwsError::from_sdk(&e, "", "").code_name()),
         "PutBucketPolicy",
     );
     denied(
@@ -449,7 +449,7 @@ async fn the_created_key_is_least_privilege_under_iam_enforcement() {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+            .map_err(|e| t3s3::aws_error::AwsError::from_sdk(&e, "", "").code_name()),
         "DeleteBucket",
     );
     denied(
@@ -459,7 +459,7 @@ async fn the_created_key_is_least_privilege_under_iam_enforcement() {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+            .map_err(|e| t3s3::aws_error::AwsError::from_sdk(&e, "", "").code_name()),
         "GetObject on another bucket",
     );
     denied(
@@ -470,7 +470,7 @@ async fn the_created_key_is_least_privilege_under_iam_enforcement() {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| t3s3::diagnose::facts(&e).code.unwrap_or_default()),
+            .map_err(|e| t3s3::aws_error::AwsError::from_sdk(&e, "", "").code_name()),
         "PutObject on another bucket",
     );
 }

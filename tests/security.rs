@@ -50,8 +50,8 @@ fn initialised(server: &Server) -> Workspace {
 fn doctor(ws: &Workspace, server: &Server) -> BTreeMap<String, (String, String)> {
     let out = run(acting(ws, server).args(["doctor", "--json"]));
     assert!(out.code == 0 || out.code == 1, "{}", out.all());
-    let checks = out.json();
-    let map: BTreeMap<String, (String, String)> = checks
+    let report = out.json();
+    let map: BTreeMap<String, (String, String)> = report["checks"]
         .as_array()
         .unwrap()
         .iter()
@@ -65,6 +65,7 @@ fn doctor(ws: &Workspace, server: &Server) -> BTreeMap<String, (String, String)>
         .collect();
     let failed = map.values().any(|(s, _)| s == "FAIL");
     assert_eq!(out.code, i32::from(failed), "exit 1 exactly when a check fails: {map:?}");
+    assert_eq!(report["ok"], !failed, "ok is false exactly when a check fails");
     map
 }
 
@@ -179,7 +180,9 @@ async fn doctor_fails_a_tracked_env_and_one_that_was_ever_committed() {
     assert_eq!(status(&checks, "env_untracked"), "PASS");
     assert_eq!(status(&checks, "env_never_committed"), "FAIL", "removal does not unleak: {checks:?}");
     let out = run(acting(&ws, &server).args(["doctor", "--json"]));
-    let fix = out.json().as_array().unwrap().iter().find(|c| c["id"] == "env_never_committed").unwrap()["fix"].clone();
+    let fix =
+        out.json()["checks"].as_array().unwrap().iter().find(|c| c["id"] == "env_never_committed").unwrap()["fix"]
+            .clone();
     assert!(fix.as_str().unwrap().contains("rotate"), "{fix}");
 }
 
@@ -190,7 +193,7 @@ async fn doctor_skips_what_needs_acting_credentials_when_there_are_none() {
     // No acting credentials in the environment: only the app key from the .env.
     let out = run(ws.t3s3().args(["doctor", "--json"]));
     let checks = out.json();
-    let get = |id: &str| checks.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone();
+    let get = |id: &str| checks["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone();
     assert_eq!(get("app_identity")["status"], "PASS");
     assert_eq!(get("key_age")["status"], "SKIPPED");
     assert!(get("key_age")["evidence"].as_str().unwrap().contains("acting credentials"), "{}", get("key_age"));

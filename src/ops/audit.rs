@@ -1,0 +1,658 @@
+//! `doctor`'s work: a read-only audit of the guide's security practices, check by check, each
+//! with its evidence and the exact fix. Every check id comes from [`CheckId`]; one that a run
+//! cannot reach is reported SKIPPED with the reason, never left out.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::aws::{self, ActingClients, AppCredentials, Target};
+use crate::bucket;
+use crate::diagnose;
+use crate::envfile::Severity;
+use crate::git;
+use crate::iam;
+use crate::keys::Key;
+use crate::outln;
+use crate::policy;
+use crate::settings::AppSettings;
+use crate::sts;
+use crate::ui::{Render, style};
+
+/// The free tier's S3 Standard storage, as the guide states it.
+pub const FREE_TIER_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// The guide rotates keys every 90 days; warn ten days before.
+pub const KEY_MAX_DAYS: u64 = 90;
+pub const KEY_WARN_DAYS: u64 = 80;
+
+/// Declares the check ids once: the enum, the list of all of them in report order, and
+/// each id's name in the output.
+macro_rules! check_ids {
+    ($($id:ident => $name:literal,)*) => {
+        /// One check of the audit.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+        pub enum CheckId {
+            $(#[serde(rename = $name)] $id,)*
+        }
+
+        impl CheckId {
+            /// Every check, in the order the report lists them.
+            pub const ALL: &'static [CheckId] = &[$(CheckId::$id,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(CheckId::$id => $name,)*
+                }
+            }
+        }
+    };
+}
+
+check_ids! {
+    EnvExists => "env_exists",
+    EnvLint => "env_lint",
+    EnvMode => "env_mode",
+    EnvIgnored => "env_ignored",
+    EnvUntracked => "env_untracked",
+    EnvNeverCommitted => "env_never_committed",
+    GitignorePatterns => "gitignore_patterns",
+    AppIdentity => "app_identity",
+    BucketRegion => "bucket_region",
+    BucketReachable => "bucket_reachable",
+    KeyAge => "key_age",
+    BroadS3Access => "broad_s3_access",
+    PolicyDrift => "policy_drift",
+    PublicAccessBlock => "public_access_block",
+    AclsDisabled => "acls_disabled",
+    DefaultEncryption => "default_encryption",
+    BucketPolicyPublic => "bucket_policy_public",
+    RootMfa => "root_mfa",
+    Storage => "storage",
+    AccessLogging => "access_logging",
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum CheckStatus {
+    Pass,
+    Warn,
+    Fail,
+    Skipped,
+    Info,
+}
+
+impl CheckStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "PASS",
+            CheckStatus::Warn => "WARN",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Skipped => "SKIPPED",
+            CheckStatus::Info => "INFO",
+        }
+    }
+}
+
+/// One finding: what was checked, what was seen, and what to do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub id: CheckId,
+    pub status: CheckStatus,
+    pub evidence: String,
+    pub fix: String,
+}
+
+/// The whole audit: `ok` is false when any check FAILs.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    pub ok: bool,
+    pub checks: Vec<Check>,
+}
+
+impl Render for DoctorReport {
+    fn text(&self, out: &mut String) {
+        for check in &self.checks {
+            let label = format!("{:<7}", check.status.label());
+            let label = match check.status {
+                CheckStatus::Pass => style::ok(&label),
+                CheckStatus::Warn => style::warn(&label),
+                CheckStatus::Fail => style::fail(&label),
+                CheckStatus::Skipped | CheckStatus::Info => style::note(&label),
+            };
+            outln!(out, "{label} {:<22} {}", check.id.as_str(), check.evidence);
+            if !check.fix.is_empty() && check.status != CheckStatus::Pass {
+                outln!(out, "        {:<22} {} {}", "", style::note("fix:"), check.fix);
+            }
+        }
+        let count = |status: CheckStatus| self.checks.iter().filter(|c| c.status == status).count();
+        outln!(
+            out,
+            "\nSummary: {} PASS, {} WARN, {} FAIL, {} SKIPPED, {} INFO",
+            count(CheckStatus::Pass),
+            count(CheckStatus::Warn),
+            count(CheckStatus::Fail),
+            count(CheckStatus::Skipped),
+            count(CheckStatus::Info)
+        );
+    }
+}
+
+/// The rotation rule: WARN past 80 days, FAIL past 90.
+pub fn key_age_status(days: u64) -> CheckStatus {
+    if days > KEY_MAX_DAYS {
+        CheckStatus::Fail
+    } else if days > KEY_WARN_DAYS {
+        CheckStatus::Warn
+    } else {
+        CheckStatus::Pass
+    }
+}
+
+/// The findings so far.
+struct Audit {
+    checks: Vec<Check>,
+}
+
+impl Audit {
+    fn add(&mut self, id: CheckId, status: CheckStatus, evidence: impl Into<String>, fix: impl Into<String>) {
+        self.checks.push(Check { id, status, evidence: evidence.into(), fix: fix.into() });
+    }
+
+    fn skip(&mut self, ids: &[CheckId], reason: &str) {
+        for id in ids {
+            self.add(*id, CheckStatus::Skipped, reason, "");
+        }
+    }
+
+    /// Every check not reached is SKIPPED with `reason`; the report is in [`CheckId::ALL`] order.
+    fn finish(mut self, reason: &str) -> DoctorReport {
+        for id in CheckId::ALL {
+            if !self.checks.iter().any(|c| c.id == *id) {
+                self.add(*id, CheckStatus::Skipped, reason, "");
+            }
+        }
+        self.checks.sort_by_key(|c| c.id);
+        DoctorReport { ok: !self.checks.iter().any(|c| c.status == CheckStatus::Fail), checks: self.checks }
+    }
+}
+
+/// What the audit looks at.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The .env files to look for, in order; the first that exists is audited.
+    pub env_candidates: Vec<PathBuf>,
+    pub policy_name: String,
+}
+
+/// Runs every check; only a bad argument is an error, everything else is a finding.
+/// The acting clients go where `explicit` says, else where the .env's backend looks.
+pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
+    let mut audit = Audit { checks: Vec::new() };
+    let Some(env_path) = options.env_candidates.iter().find(|p| p.is_file()).cloned() else {
+        let tried = options.env_candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        audit.add(
+            CheckId::EnvExists,
+            CheckStatus::Fail,
+            format!("no .env file (looked for {tried})"),
+            "run `t3s3 init`, or pass --env-file PATH",
+        );
+        return Ok(audit.finish("no .env file to audit"));
+    };
+    let shown = env_path.display().to_string();
+    audit.add(CheckId::EnvExists, CheckStatus::Pass, format!("{shown} exists"), "");
+    let settings = AppSettings::from_file(&env_path)?;
+    local_checks(&mut audit, &env_path, &settings);
+
+    let Some(app) = settings.app_credentials() else {
+        return Ok(audit.finish(&format!("{shown} does not set {}", settings.missing().join(", "))));
+    };
+    let app_user = app_checks(&mut audit, &app, &settings, &options.policy_name).await;
+
+    // What an administrator can see: the acting credentials of the standard chain.
+    let clients = aws::acting_clients(&super::acting_target(explicit, &settings)).await;
+    if let Err(error) = sts::acting_caller(&clients).await {
+        let reason = diagnose::explain(&error).message;
+        return Ok(
+            audit.finish(&format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator"))
+        );
+    }
+    let user = match app_user {
+        Some(user) => Some(user),
+        None => iam::user_of_key(&clients.iam, &app.access_key_id).await.ok().flatten(),
+    };
+    let scope = Scope {
+        clients: &clients,
+        key_id: &app.access_key_id,
+        bucket: settings.bucket(),
+        policy_name: &options.policy_name,
+    };
+    match &user {
+        Some(user) => {
+            scope.key_age(&mut audit, user).await;
+            scope.user_policies(&mut audit, user).await;
+        }
+        None => audit.skip(
+            &[CheckId::KeyAge, CheckId::BroadS3Access, CheckId::PolicyDrift],
+            "the key's IAM user is unknown (the key was refused)",
+        ),
+    }
+    let s3 = clients.s3_in(settings.region());
+    scope.bucket_settings(&mut audit, &s3).await;
+    scope.bucket_policy(&mut audit, &s3).await;
+    scope.root_mfa(&mut audit).await;
+    scope.storage(&mut audit, &s3).await;
+    scope.access_logging(&mut audit, &s3).await;
+    Ok(audit.finish("not reached"))
+}
+
+/// The .env itself, and what git knows about it.
+fn local_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
+    let shown = env_path.display().to_string();
+    let errors: Vec<String> =
+        settings.lint_errors().iter().map(|i| format!("line {}: {}", i.line, i.message)).collect();
+    let warnings: Vec<String> = settings
+        .lint
+        .iter()
+        .filter(|i| i.severity == Severity::Warning)
+        .map(|i| format!("line {}: {}", i.line, i.message))
+        .collect();
+    let missing = settings.missing();
+    if !errors.is_empty() || !missing.is_empty() {
+        let mut evidence = errors;
+        if !missing.is_empty() {
+            evidence.push(format!("missing {}", missing.join(", ")));
+        }
+        audit.add(
+            CheckId::EnvLint,
+            CheckStatus::Fail,
+            evidence.join("; "),
+            format!("fix those lines in {shown}: KEY=value, no spaces, no quotes"),
+        );
+    } else if !warnings.is_empty() {
+        audit.add(CheckId::EnvLint, CheckStatus::Warn, warnings.join("; "), format!("tidy those lines in {shown}"));
+    } else {
+        audit.add(CheckId::EnvLint, CheckStatus::Pass, "parses; the four settings are set and well formed", "");
+    }
+
+    let mode = std::fs::metadata(env_path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    if mode & 0o077 == 0 {
+        audit.add(CheckId::EnvMode, CheckStatus::Pass, format!("mode {mode:04o}"), "");
+    } else {
+        audit.add(
+            CheckId::EnvMode,
+            CheckStatus::Fail,
+            format!("mode {mode:04o}: other users can read the secret"),
+            format!("chmod 600 {shown}"),
+        );
+    }
+    if git::repo_root(env_path).is_none() {
+        let in_git = [CheckId::EnvIgnored, CheckId::EnvUntracked, CheckId::EnvNeverCommitted];
+        audit.skip(&in_git, "not in a git repository");
+    } else {
+        git_checks(audit, env_path, settings);
+    }
+    let root = git::repo_root(env_path).unwrap_or_else(|| PathBuf::from("."));
+    let gitignore = root.join(".gitignore");
+    let missing = git::missing_patterns(&gitignore);
+    if missing.is_empty() {
+        let evidence = format!("{} has .env and *.env", gitignore.display());
+        audit.add(CheckId::GitignorePatterns, CheckStatus::Pass, evidence, "");
+    } else {
+        audit.add(
+            CheckId::GitignorePatterns,
+            CheckStatus::Warn,
+            format!("{} lacks {}", gitignore.display(), missing.join(", ")),
+            format!("add {} to {}", missing.join(" and "), gitignore.display()),
+        );
+    }
+}
+
+fn git_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
+    let shown = env_path.display().to_string();
+    if git::is_ignored(env_path) {
+        audit.add(CheckId::EnvIgnored, CheckStatus::Pass, format!("git ignores {shown}"), "");
+    } else {
+        audit.add(
+            CheckId::EnvIgnored,
+            CheckStatus::Fail,
+            format!("git does not ignore {shown}"),
+            "add `.env` and `*.env` to .gitignore (`t3s3 init` does)",
+        );
+    }
+    if git::is_tracked(env_path) {
+        audit.add(
+            CheckId::EnvUntracked,
+            CheckStatus::Fail,
+            format!("git tracks {shown}"),
+            format!("`git rm --cached {shown}`, commit, and rotate the key (`t3s3 rotate-key`)"),
+        );
+    } else {
+        audit.add(CheckId::EnvUntracked, CheckStatus::Pass, format!("git does not track {shown}"), "");
+    }
+    let mut commits = git::commits_with_file(env_path);
+    if let Some(key_id) = settings.get(Key::AccessKeyId) {
+        commits.extend(git::commits_mentioning(env_path, key_id));
+    }
+    commits.sort();
+    commits.dedup();
+    if commits.is_empty() {
+        audit.add(CheckId::EnvNeverCommitted, CheckStatus::Pass, "no commit holds the file or the key ID", "");
+    } else {
+        audit.add(
+            CheckId::EnvNeverCommitted,
+            CheckStatus::Fail,
+            format!("the file or key ID is in commit(s) {}: the secret is leaked even after removal", commits.join(", ")),
+            "rotate the key now (`t3s3 rotate-key`); then rewrite history (git filter-repo) if the repository is shared",
+        );
+    }
+}
+
+/// What the backend's own key can do: who it is, where its bucket is, that it reaches it.
+/// Returns the key's IAM user name when STS says it.
+async fn app_checks(audit: &mut Audit, app: &AppCredentials, settings: &AppSettings, policy: &str) -> Option<String> {
+    let timeout = Duration::from_secs(15);
+    let shown = settings.env_display();
+    let user = match sts::identity(&aws::app_sts_client(app, timeout), "the backend's key").await {
+        Ok(caller) => {
+            audit.add(
+                CheckId::AppIdentity,
+                CheckStatus::Pass,
+                format!("the key {} is {}", app.access_key_id, caller.arn),
+                "",
+            );
+            caller.user_name()
+        }
+        Err(error) => {
+            audit.add(
+                CheckId::AppIdentity,
+                CheckStatus::Fail,
+                format!("the key {} was refused: {}", app.access_key_id, error.code_name()),
+                format!(
+                    "check the key in IAM; create a new one with `t3s3 rotate-key` or `t3s3 init` and update {shown}"
+                ),
+            );
+            None
+        }
+    };
+    let (bucket, region) = (settings.bucket(), settings.region());
+    let s3 = aws::app_s3_client(app, timeout);
+    match bucket::region_of(&s3, bucket).await {
+        Ok(actual) if actual == region => {
+            let evidence = format!("`{bucket}` is in {region}, as AWS_REGION says");
+            audit.add(CheckId::BucketRegion, CheckStatus::Pass, evidence, "");
+        }
+        Ok(actual) => audit.add(
+            CheckId::BucketRegion,
+            CheckStatus::Fail,
+            format!("`{bucket}` is in {actual}, but AWS_REGION is {region}"),
+            format!("set AWS_REGION={actual} in {}", settings.where_set(Key::Region)),
+        ),
+        Err(error) => {
+            let diagnosis = diagnose::diagnose(&error, settings, policy);
+            let status = if error.code().is_some_and(|c| c.is_wrong_region()) {
+                CheckStatus::Fail
+            } else {
+                CheckStatus::Skipped
+            };
+            audit.add(CheckId::BucketRegion, status, diagnosis.error_line(), diagnosis.fix_line());
+        }
+    }
+    match bucket::head(&s3, bucket).await {
+        Ok(_) => audit.add(CheckId::BucketReachable, CheckStatus::Pass, format!("the key can reach `{bucket}`"), ""),
+        Err(error) => {
+            let diagnosis = diagnose::diagnose(&error, settings, policy);
+            audit.add(CheckId::BucketReachable, CheckStatus::Fail, diagnosis.error_line(), diagnosis.fix_line());
+        }
+    }
+    user
+}
+
+/// The checks made with the acting credentials.
+struct Scope<'a> {
+    clients: &'a ActingClients,
+    key_id: &'a str,
+    bucket: &'a str,
+    policy_name: &'a str,
+}
+
+impl Scope<'_> {
+    async fn key_age(&self, audit: &mut Audit, user: &str) {
+        let key_id = self.key_id;
+        let keys = match iam::list_keys(&self.clients.iam, user, true).await {
+            Ok(keys) => keys,
+            Err(error) => return audit.skip(&[CheckId::KeyAge], &format!("cannot list the keys of `{user}`: {error}")),
+        };
+        let Some(key) = keys.iter().find(|k| k.id == key_id) else {
+            let evidence = format!("{key_id} is not a key of `{user}` any more");
+            return audit.add(CheckId::KeyAge, CheckStatus::Fail, evidence, "create a new key with `t3s3 init`");
+        };
+        let days = key.age_days.unwrap_or(0);
+        let used = key.last_used.clone().unwrap_or_else(|| "never used".into());
+        let status = key_age_status(days);
+        let fix = if status == CheckStatus::Pass { "" } else { "rotate it: `t3s3 rotate-key`" };
+        audit.add(CheckId::KeyAge, status, format!("{key_id} is {days} days old ({}, {used})", key.status), fix);
+    }
+
+    async fn user_policies(&self, audit: &mut Audit, user: &str) {
+        let (iam_client, policy_name, bucket) = (&self.clients.iam, self.policy_name, self.bucket);
+        let attached = match iam::attached_policies(iam_client, user).await {
+            Ok(attached) => attached,
+            Err(error) => {
+                let ids = [CheckId::BroadS3Access, CheckId::PolicyDrift];
+                return audit.skip(&ids, &format!("cannot read the policies of `{user}`: {error}"));
+            }
+        };
+        let ours = attached.iter().find(|(name, _)| name == policy_name).map(|(_, arn)| arn.clone());
+        let found = iam::broad_s3_grants(iam_client, user, &attached, ours.as_deref().unwrap_or_default()).await;
+        if found.is_empty() {
+            audit.add(
+                CheckId::BroadS3Access,
+                CheckStatus::Pass,
+                format!("`{user}` holds no policy granting all of S3"),
+                "",
+            );
+        } else {
+            audit.add(
+                CheckId::BroadS3Access,
+                CheckStatus::Fail,
+                format!("`{user}` holds {}", found.join("; ")),
+                format!("detach it: `aws iam detach-user-policy --user-name {user} --policy-arn ARN` ({policy_name} grants what the backend needs)"),
+            );
+        }
+        let Some(arn) = ours else {
+            let evidence = format!("{policy_name} is not attached to `{user}`");
+            let fix = format!("`t3s3 init --bucket {bucket} --policy-name {policy_name}` attaches it");
+            return audit.add(CheckId::PolicyDrift, CheckStatus::Warn, evidence, fix);
+        };
+        let wanted = policy::render(bucket).unwrap_or_default();
+        match iam::find_policy(iam_client, &arn).await {
+            Ok(Some(state)) => match policy::difference(&state.document, &wanted) {
+                None => {
+                    let evidence = format!("{policy_name} {} matches `t3s3 policy`", state.default_version);
+                    audit.add(CheckId::PolicyDrift, CheckStatus::Pass, evidence, "");
+                }
+                Some(diff) => audit.add(
+                    CheckId::PolicyDrift,
+                    CheckStatus::Warn,
+                    format!("{policy_name} {} differs: {diff}", state.default_version),
+                    format!("`t3s3 init --bucket {bucket} --policy-name {policy_name}` adds a matching version"),
+                ),
+            },
+            Ok(None) => audit.skip(&[CheckId::PolicyDrift], "the attached policy vanished while reading it"),
+            Err(error) => audit.skip(&[CheckId::PolicyDrift], &error.to_string()),
+        }
+    }
+
+    async fn bucket_settings(&self, audit: &mut Audit, s3: &aws_sdk_s3::Client) {
+        let bucket = self.bucket;
+        let found = match bucket::read_settings(s3, bucket).await {
+            Ok(found) => found,
+            Err(error) => {
+                let ids = [CheckId::PublicAccessBlock, CheckId::AclsDisabled, CheckId::DefaultEncryption];
+                return audit.skip(&ids, &format!("cannot read the bucket settings: {error}"));
+            }
+        };
+        if found.all_public_access_blocked() {
+            audit.add(CheckId::PublicAccessBlock, CheckStatus::Pass, "all four Block Public Access flags are on", "");
+        } else {
+            audit.add(
+                CheckId::PublicAccessBlock,
+                CheckStatus::Fail,
+                format!("Block Public Access is {:?} (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets)", found.public_access_block),
+                format!("`t3s3 init --bucket {bucket}` turns all four on"),
+            );
+        }
+        if found.acls_disabled() {
+            let evidence = "object ownership is BucketOwnerEnforced (ACLs disabled)";
+            audit.add(CheckId::AclsDisabled, CheckStatus::Pass, evidence, "");
+        } else {
+            audit.add(
+                CheckId::AclsDisabled,
+                CheckStatus::Fail,
+                format!("object ownership is {:?}: ACLs can grant access", found.ownership),
+                format!("`t3s3 init --bucket {bucket}` disables ACLs"),
+            );
+        }
+        if found.encrypted() {
+            let evidence = format!("default encryption {}", found.encryption.unwrap_or_default());
+            audit.add(CheckId::DefaultEncryption, CheckStatus::Pass, evidence, "");
+        } else {
+            let fix = format!("`t3s3 init --bucket {bucket}` sets SSE-S3");
+            audit.add(CheckId::DefaultEncryption, CheckStatus::Fail, "no default encryption", fix);
+        }
+    }
+
+    async fn bucket_policy(&self, audit: &mut Audit, s3: &aws_sdk_s3::Client) {
+        let id = CheckId::BucketPolicyPublic;
+        match bucket::policy(s3, self.bucket).await {
+            Ok(None) => audit.add(id, CheckStatus::Pass, "no bucket policy", ""),
+            Ok(Some(document)) => match public_statement(&document) {
+                Some(sid) => audit.add(
+                    id,
+                    CheckStatus::Fail,
+                    format!("the bucket policy lets anyone in (statement {sid})"),
+                    format!(
+                        "remove that statement: `aws s3api delete-bucket-policy --bucket {}` if it is the only one",
+                        self.bucket
+                    ),
+                ),
+                None => audit.add(id, CheckStatus::Pass, "the bucket policy grants nothing to everyone", ""),
+            },
+            Err(error) => audit.skip(&[id], &format!("cannot read the bucket policy: {}", error.code_name())),
+        }
+    }
+
+    async fn root_mfa(&self, audit: &mut Audit) {
+        match iam::root_mfa_enabled(&self.clients.iam).await {
+            Ok(true) => audit.add(CheckId::RootMfa, CheckStatus::Pass, "the account root has MFA", ""),
+            Ok(false) => audit.add(
+                CheckId::RootMfa,
+                CheckStatus::Fail,
+                "AccountMFAEnabled is 0: the account root has no MFA",
+                "IAM → Security credentials (signed in as root) → Assign MFA device",
+            ),
+            Err(error) => {
+                audit.skip(&[CheckId::RootMfa], &format!("cannot read the account summary: {}", error.code_name()))
+            }
+        }
+    }
+
+    async fn storage(&self, audit: &mut Audit, s3: &aws_sdk_s3::Client) {
+        let (bytes, objects) = match bucket::stored_bytes(s3, self.bucket).await {
+            Ok(found) => found,
+            Err(error) => {
+                return audit.skip(&[CheckId::Storage], &format!("cannot list the bucket: {}", error.code_name()));
+            }
+        };
+        let percent = bytes as f64 * 100.0 / FREE_TIER_BYTES as f64;
+        let status = if bytes > FREE_TIER_BYTES { CheckStatus::Warn } else { CheckStatus::Info };
+        let evidence =
+            format!("{objects} objects, {:.1} MB: {percent:.2}% of the free tier's 5 GB", bytes as f64 / 1e6);
+        let fix = if status == CheckStatus::Warn { "past the free tier: check billing alerts" } else { "" };
+        audit.add(CheckId::Storage, status, evidence, fix);
+    }
+
+    async fn access_logging(&self, audit: &mut Audit, s3: &aws_sdk_s3::Client) {
+        match bucket::logging_target(s3, self.bucket).await {
+            Ok(Some(target)) => {
+                audit.add(CheckId::AccessLogging, CheckStatus::Info, format!("on, into `{target}`"), "")
+            }
+            Ok(None) => audit.add(
+                CheckId::AccessLogging,
+                CheckStatus::Info,
+                "off (the guide suggests it if needed)",
+                "turn on server access logging in S3 → bucket → Properties if you need an audit trail",
+            ),
+            Err(error) => audit.skip(&[CheckId::AccessLogging], &format!("cannot read logging: {}", error.code_name())),
+        }
+    }
+}
+
+/// The Sid (or index) of an Allow statement open to everyone without a condition.
+pub fn public_statement(document: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(document).ok()?;
+    let statements = match &value["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        single => vec![single.clone()],
+    };
+    statements.iter().enumerate().find_map(|(index, statement)| {
+        let principal = &statement["Principal"];
+        let everyone = principal == "*"
+            || principal["AWS"] == "*"
+            || principal["AWS"].as_array().is_some_and(|a| a.iter().any(|p| p == "*"));
+        (statement["Effect"] == "Allow" && everyone && statement.get("Condition").is_none())
+            .then(|| statement["Sid"].as_str().map_or_else(|| format!("#{}", index + 1), str::to_string))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_age_follows_the_ninety_day_rule() {
+        assert_eq!(key_age_status(0), CheckStatus::Pass);
+        assert_eq!(key_age_status(80), CheckStatus::Pass);
+        assert_eq!(key_age_status(81), CheckStatus::Warn);
+        assert_eq!(key_age_status(90), CheckStatus::Warn);
+        assert_eq!(key_age_status(91), CheckStatus::Fail);
+    }
+
+    #[test]
+    fn check_ids_are_unique_and_serialize_as_their_names() {
+        let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
+        assert_eq!(names.len(), 20);
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 20);
+        for id in CheckId::ALL {
+            assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
+        }
+    }
+
+    #[test]
+    fn an_audit_reports_every_check_in_order_even_those_not_reached() {
+        let mut audit = Audit { checks: Vec::new() };
+        audit.add(CheckId::RootMfa, CheckStatus::Pass, "x", "");
+        audit.add(CheckId::EnvExists, CheckStatus::Fail, "y", "");
+        let report = audit.finish("why");
+        assert_eq!(report.checks.len(), CheckId::ALL.len());
+        assert_eq!(report.checks.iter().map(|c| c.id).collect::<Vec<_>>(), CheckId::ALL.to_vec());
+        assert!(!report.ok);
+        assert_eq!(report.checks[1].status, CheckStatus::Skipped);
+        assert_eq!(report.checks[1].evidence, "why");
+    }
+
+    #[test]
+    fn public_bucket_policies_are_spotted() {
+        let public = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+        assert_eq!(public_statement(public).as_deref(), Some("Open"));
+        let conditioned = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
+        assert_eq!(public_statement(conditioned), None);
+        let account = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:root"},"Action":"s3:*","Resource":"*"}}"#;
+        assert_eq!(public_statement(account), None);
+    }
+}

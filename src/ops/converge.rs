@@ -1,0 +1,654 @@
+//! `init`'s work: read the local inputs, discover what the account already has with read-only
+//! calls (every reason to stop is found there), then apply one step per resource, each
+//! recording created / updated / unchanged (or would be, in a dry run).
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::aws::ActingClients;
+use crate::bucket::{self, Presence};
+use crate::bucket_name;
+use crate::envfile::EnvFile;
+use crate::exit::{Failure, after_changes};
+use crate::git;
+use crate::iam;
+use crate::keys::Key;
+use crate::ops::selftest::VerifyReport;
+use crate::outln;
+use crate::policy;
+use crate::sts::Caller;
+use crate::ui::{Render, style};
+
+/// What happened (or, with --dry-run, would happen) to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Created,
+    Updated,
+    Unchanged,
+    WouldCreate,
+    WouldUpdate,
+}
+
+impl Status {
+    fn changed(dry_run: bool, create: bool) -> Self {
+        match (dry_run, create) {
+            (true, true) => Status::WouldCreate,
+            (true, false) => Status::WouldUpdate,
+            (false, true) => Status::Created,
+            (false, false) => Status::Updated,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Updated => "updated",
+            Status::Unchanged => "unchanged",
+            Status::WouldCreate => "would create",
+            Status::WouldUpdate => "would update",
+        }
+    }
+}
+
+/// One row of the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resource {
+    pub resource: &'static str,
+    pub name: String,
+    pub status: Status,
+    pub detail: String,
+}
+
+/// How many AWS requests the acting credentials sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Requests {
+    pub total: usize,
+    pub mutating: usize,
+    pub operations: Vec<String>,
+}
+
+/// Everything `init` did or would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    pub ok: bool,
+    pub dry_run: bool,
+    pub account: String,
+    pub caller_arn: String,
+    pub bucket: String,
+    pub region: String,
+    pub resources: Vec<Resource>,
+    pub warnings: Vec<String>,
+    pub requests: Requests,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyReport>,
+    /// A self-test follows the summary (its banner ends the text instead of a closing line).
+    #[serde(skip)]
+    pub self_test_follows: bool,
+}
+
+impl Render for InitReport {
+    fn text(&self, out: &mut String) {
+        outln!(out);
+        for resource in &self.resources {
+            let status = match resource.status {
+                Status::Created | Status::Updated => style::ok(resource.status.label()),
+                Status::WouldCreate | Status::WouldUpdate => style::warn(resource.status.label()),
+                Status::Unchanged => style::note(resource.status.label()),
+            };
+            let label = resource.resource.replace('_', " ");
+            let detail =
+                if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
+            outln!(out, "  {label:<20} {status:<13} {}{detail}", resource.name);
+        }
+        for warning in &self.warnings {
+            outln!(out, "  {} {warning}", style::warn("warning:"));
+        }
+        let requests = format!("  {} AWS requests, {} of them changes", self.requests.total, self.requests.mutating);
+        outln!(out, "{}", style::note(&requests));
+        outln!(out);
+        if self.dry_run {
+            outln!(out, "Dry run finished: run without --dry-run to apply.");
+        } else if !self.self_test_follows && self.ok {
+            outln!(out, "Done. Check it any time with `t3s3 verify`.");
+        }
+    }
+}
+
+/// What the user asked `init` for, resolved.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub env_path: PathBuf,
+    pub bucket: Option<String>,
+    pub region: String,
+    pub user: String,
+    pub create_user: bool,
+    pub policy_name: String,
+    pub versioning: bool,
+    pub dry_run: bool,
+}
+
+/// The env file `init` writes when none is named: the guide's backend/.env when a
+/// backend/ folder exists, else ./.env.
+pub fn default_env_path() -> PathBuf {
+    if Path::new("backend").is_dir() { PathBuf::from("backend").join(".env") } else { PathBuf::from(".env") }
+}
+
+/// A bucket name no one can guess: the guide's prefix and 12 random base-36 characters.
+pub fn generated_bucket_name() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("cannot read random bytes from /dev/urandom")?;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let suffix: String = bytes.iter().take(12).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    Ok(format!("t3-chat-documents-{suffix}"))
+}
+
+/// What `init` reads before talking to AWS: the env file, and the bucket it names.
+pub struct Local {
+    pub env_path: PathBuf,
+    env: EnvFile,
+    existing: BTreeMap<String, String>,
+    pub bucket: String,
+}
+
+impl Local {
+    /// Reads the env file and settles the bucket name; refuses a file git tracks.
+    pub fn read(env_path: &Path, bucket: Option<&str>) -> Result<Self> {
+        let folder = env_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !folder.is_dir() {
+            return Err(Failure::bad_input(format!("the folder of {} does not exist", env_path.display()))
+                .hint("create it, or pass another path with --env-file")
+                .into());
+        }
+        let env = EnvFile::read(env_path)?;
+        let existing: BTreeMap<String, String> =
+            env.values().0.into_iter().filter(|(_, v)| !v.value.is_empty()).map(|(k, v)| (k, v.value)).collect();
+        let bucket = match bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned()) {
+            Some(name) => name,
+            None => generated_bucket_name()?,
+        };
+        bucket_name::validate(&bucket)
+            .map_err(|rule| Failure::bad_input(rule).hint("pass a valid name with --bucket"))?;
+        if git::is_tracked(env_path) {
+            return Err(Failure::bad_input(format!("refusing to write secrets to {}: git tracks it", env_path.display()))
+                .hint(format!(
+                    "run `git rm --cached {}` and commit, then run `t3s3 init` again (and rotate any key it held: it is in git history)",
+                    env_path.display()
+                ))
+                .into());
+        }
+        Ok(Local { env_path: env_path.to_path_buf(), env, existing, bucket })
+    }
+
+    /// A non-empty value the env file already holds.
+    pub fn existing(&self, key: Key) -> Option<String> {
+        self.existing.get(key.name()).cloned()
+    }
+}
+
+/// Discovers, then applies. A failure after a change carries the list of changes
+/// (exit 4); before any change, it is the failure itself.
+pub async fn run(
+    clients: &ActingClients,
+    caller: &Caller,
+    options: &Options,
+    local: &mut Local,
+) -> Result<(InitReport, Option<iam::NewKey>)> {
+    let found = discover(clients, options, local, caller).await?;
+    let mut apply = Apply { clients, options, account: &caller.account, resources: Vec::new(), changes: Vec::new() };
+    let new_key = match apply.all(&found, local).await {
+        Ok(new_key) => new_key,
+        Err(error) => return Err(after_changes(error, apply.changes)),
+    };
+    let log = &clients.log;
+    let requests =
+        Requests { total: log.operations().len(), mutating: log.mutating().len(), operations: log.operations() };
+    let report = InitReport {
+        ok: true,
+        dry_run: options.dry_run,
+        account: caller.account.clone(),
+        caller_arn: caller.arn.clone(),
+        bucket: local.bucket.clone(),
+        region: options.region.clone(),
+        resources: apply.resources,
+        warnings: found.warnings,
+        requests,
+        verify: None,
+        self_test_follows: false,
+    };
+    Ok((report, new_key))
+}
+
+/// What is already there, found with read-only calls. Every reason to stop is found
+/// here, before anything changes.
+struct Discovery {
+    user_exists: bool,
+    /// The Active key of the user that the env file already holds, with its secret.
+    kept_key: Option<String>,
+    /// The bucket's settings when the account already owns it in the right region.
+    bucket: Option<bucket::Settings>,
+    policy_arn: String,
+    policy: Option<iam::PolicyState>,
+    /// The policy document as `t3s3 policy` renders it, in compact JSON.
+    document: String,
+    attached: bool,
+    warnings: Vec<String>,
+}
+
+async fn discover(clients: &ActingClients, options: &Options, local: &Local, caller: &Caller) -> Result<Discovery> {
+    let user = options.user.as_str();
+    let user_exists = iam::user_exists(&clients.iam, user).await?;
+    if !user_exists && !options.create_user {
+        return Err(Failure::bad_input(format!("IAM user `{user}` does not exist in account {}", caller.account))
+            .hint("pass --create-user to create it, or --user NAME to use another existing user")
+            .into());
+    }
+    let kept_key = if user_exists { key_to_keep(clients, user, local).await? } else { None };
+    let bucket = discover_bucket(clients, &local.bucket, &options.region).await?;
+
+    let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, &options.policy_name);
+    let policy = iam::find_policy(&clients.iam, &policy_arn).await?;
+    // Compact JSON: the same document as `t3s3 policy`, without layout white space.
+    let document = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(&local.bucket)?)?)?;
+    let attached_policies = if user_exists { iam::attached_policies(&clients.iam, user).await? } else { Vec::new() };
+    let attached = attached_policies.iter().any(|(_, arn)| *arn == policy_arn);
+    let broad = if user_exists {
+        iam::broad_s3_grants(&clients.iam, user, &attached_policies, &policy_arn).await
+    } else {
+        Vec::new()
+    };
+    let policy_name = &options.policy_name;
+    let warnings = broad
+        .into_iter()
+        .map(|w| {
+            format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once {policy_name} works")
+        })
+        .collect();
+    Ok(Discovery { user_exists, kept_key, bucket, policy_arn, policy, document, attached, warnings })
+}
+
+/// The env file's key when it is an Active key of the user with its secret; with no such
+/// key and both slots taken, init stops before creating anything.
+async fn key_to_keep(clients: &ActingClients, user: &str, local: &Local) -> Result<Option<String>> {
+    let keys = iam::list_keys(&clients.iam, user, false).await?;
+    let env_key_id = local.existing(Key::AccessKeyId);
+    let has_secret = local.existing(Key::SecretAccessKey).is_some();
+    let kept =
+        keys.iter().find(|k| Some(&k.id) == env_key_id.as_ref() && k.active() && has_secret).map(|k| k.id.clone());
+    if kept.is_some() || keys.len() < 2 {
+        return Ok(kept);
+    }
+    let detailed = iam::list_keys(&clients.iam, user, true).await?;
+    let listing: Vec<String> = detailed.iter().map(|k| format!("  {}", k.describe())).collect();
+    let env = local.env_path.display();
+    Err(Failure::bad_input(format!(
+        "IAM user `{user}` already has 2 access keys, the most AWS allows, and {env} holds neither:\n{}",
+        listing.join("\n")
+    ))
+    .hint(format!(
+        "free a slot: deactivate, then delete a key nothing uses (IAM → Users → {user} → Security credentials, or `aws iam delete-access-key --user-name {user} --access-key-id ID`); or put the key the backend uses, with its secret, in {env} so init keeps it"
+    ))
+    .into())
+}
+
+/// The bucket's settings when the account owns it in `region`; `None` when it is missing.
+async fn discover_bucket(clients: &ActingClients, name: &str, region: &str) -> Result<Option<bucket::Settings>> {
+    match bucket::presence(&clients.s3_in("us-east-1"), name).await? {
+        Presence::OtherOwner => {
+            Err(Failure::bad_input(format!("the bucket name `{name}` belongs to another AWS account"))
+                .hint(format!(
+                    "bucket names are global across all AWS accounts; choose another, e.g. --bucket {}",
+                    generated_bucket_name()?
+                ))
+                .into())
+        }
+        Presence::Ours { region: actual } if actual != region => {
+            Err(Failure::bad_input(format!("your bucket `{name}` is in {actual}, not {region}"))
+                .hint(format!("run again with --region {actual}"))
+                .into())
+        }
+        Presence::Ours { .. } => Ok(Some(bucket::read_settings(&clients.s3_in(region), name).await?)),
+        Presence::Missing => Ok(None),
+    }
+}
+
+/// Makes each change (or, with --dry-run, only records it), keeps the summary rows and
+/// a list of what was changed, for the summary of a failure.
+struct Apply<'a> {
+    clients: &'a ActingClients,
+    options: &'a Options,
+    account: &'a str,
+    resources: Vec<Resource>,
+    changes: Vec<String>,
+}
+
+impl Apply<'_> {
+    /// Every step, in order. .gitignore first: no secret is ever written to a file git
+    /// would pick up. Its row is shown last.
+    async fn all(&mut self, found: &Discovery, local: &mut Local) -> Result<Option<iam::NewKey>> {
+        let gitignore_row = self.gitignore(&local.env_path)?;
+        self.bucket(&local.bucket, found.bucket.as_ref()).await?;
+        self.user(found.user_exists).await?;
+        self.policy(found, &local.bucket).await?;
+        let new_key = self.access_key(found.kept_key.as_deref(), &local.env_path).await?;
+        self.env_file(local, new_key.as_ref()).await?;
+        self.resources.push(gitignore_row);
+        Ok(new_key)
+    }
+
+    fn row(&mut self, resource: &'static str, name: impl Into<String>, status: Status, detail: impl Into<String>) {
+        self.resources.push(Resource { resource, name: name.into(), status, detail: detail.into() });
+    }
+
+    /// `unchanged` when nothing is needed, else created / updated (or would be).
+    fn status(&self, needed: bool, create: bool) -> Status {
+        if needed { Status::changed(self.options.dry_run, create) } else { Status::Unchanged }
+    }
+
+    fn changed(&mut self, what: String) {
+        self.changes.push(what);
+    }
+
+    /// Makes sure git ignores the env file; returns the summary row (shown last).
+    fn gitignore(&mut self, env_path: &Path) -> Result<Resource> {
+        let dry_run = self.options.dry_run;
+        let repo = git::repo_root(env_path);
+        let gitignore = repo.as_ref().map_or_else(|| PathBuf::from(".gitignore"), |root| root.join(".gitignore"));
+        let existed = gitignore.exists();
+        if let Some(rule) = repo.as_ref().and_then(|_| git::reincluded_elsewhere(env_path, &gitignore)) {
+            return Err(Failure::bad_input(format!(
+                "git does not ignore {} even with `.env` and `*.env` in {}: {rule} re-includes it",
+                env_path.display(),
+                gitignore.display()
+            ))
+            .hint(format!(
+                "a `!` pattern re-includes it: make git ignore {}, then run `t3s3 init` again",
+                env_path.display()
+            ))
+            .into());
+        }
+        let added = git::ensure_ignored(&gitignore, dry_run)?;
+        if !added.is_empty() && !dry_run {
+            self.changed(format!("{} gained {}", gitignore.display(), added.join(", ")));
+        }
+        if repo.is_some() && !dry_run && !git::is_ignored(env_path) {
+            return Err(Failure::bad_input(format!(
+                "git does not ignore {} even with `.env` and `*.env` in {}",
+                env_path.display(),
+                gitignore.display()
+            ))
+            .hint(format!(
+                "a `!` pattern may re-include it: make {} ignore {}, then run `t3s3 init` again",
+                gitignore.display(),
+                env_path.display()
+            ))
+            .into());
+        }
+        let env = env_path.display();
+        let detail = match (&repo, added.is_empty()) {
+            (Some(_), true) => format!("has .env and *.env; git ignores {env}"),
+            (Some(_), false) => format!("added {}; git ignores {env}", added.join(", ")),
+            (None, true) => "has .env and *.env (not a git repository)".into(),
+            (None, false) => format!("added {} (not a git repository)", added.join(", ")),
+        };
+        Ok(Resource {
+            resource: "gitignore",
+            name: gitignore.display().to_string(),
+            status: self.status(!added.is_empty(), !existed),
+            detail,
+        })
+    }
+
+    /// The bucket and its four settings, each read back after a change.
+    async fn bucket(&mut self, name: &str, current: Option<&bucket::Settings>) -> Result<()> {
+        let (region, dry_run) = (self.options.region.as_str(), self.options.dry_run);
+        let s3 = self.clients.s3_in(region);
+        let create = current.is_none();
+        if create && !dry_run {
+            if !bucket::create(&s3, name, region).await? {
+                return Err(Failure::bad_input(format!(
+                    "the bucket name `{name}` was just taken by another AWS account"
+                ))
+                .hint("bucket names are global; run again with another --bucket")
+                .into());
+            }
+            self.changed(format!("bucket `{name}` created in {region}"));
+        }
+        self.row("bucket", name, self.status(create, true), format!("in {region}"));
+
+        let before = current.cloned().unwrap_or_default();
+        // A new bucket already has ACLs disabled (ObjectOwnership on CreateBucket).
+        let fix_ownership = !before.acls_disabled();
+        let fix_public = !before.all_public_access_blocked();
+        let fix_encryption = !before.encrypted();
+        let fix_versioning = self.options.versioning && !before.versioning_enabled();
+        if !dry_run {
+            if fix_ownership && !create {
+                bucket::disable_acls(&s3, name).await?;
+                self.changed(format!("ACLs disabled on `{name}`"));
+            }
+            if fix_public {
+                bucket::block_public_access(&s3, name).await?;
+                self.changed(format!("Block Public Access turned on for `{name}`"));
+            }
+            if fix_encryption {
+                bucket::encrypt_sse_s3(&s3, name).await?;
+                self.changed(format!("SSE-S3 default encryption set on `{name}`"));
+            }
+            if fix_versioning {
+                bucket::enable_versioning(&s3, name).await?;
+                self.changed(format!("versioning turned on for `{name}`"));
+            }
+        }
+        let changes = create || fix_ownership || fix_public || fix_encryption || fix_versioning;
+        let after = if dry_run || !changes { before.clone() } else { bucket::read_settings(&s3, name).await? };
+        self.bucket_rows(name, create, &before, &after);
+        let wrong = if dry_run { Vec::new() } else { self.wrong_settings(&after) };
+        if !wrong.is_empty() {
+            return Err(Failure::check_failed(format!("bucket `{name}` settings did not stick: {}", wrong.join("; ")))
+                .hint("check for an SCP or another tool reverting bucket settings, then run `t3s3 init` again")
+                .into());
+        }
+        Ok(())
+    }
+
+    fn bucket_rows(&mut self, name: &str, create: bool, before: &bucket::Settings, after: &bucket::Settings) {
+        let fix_versioning = self.options.versioning && !before.versioning_enabled();
+        let status = |needed: bool| self.status(needed, create);
+        let (ownership, public, encrypted, versioning) = (
+            status(!before.acls_disabled()),
+            status(!before.all_public_access_blocked()),
+            status(!before.encrypted()),
+            status(fix_versioning),
+        );
+        self.row("object_ownership", name, ownership, "BucketOwnerEnforced (ACLs disabled)");
+        self.row("public_access_block", name, public, "all four Block Public Access flags on");
+        let encryption = match after.encryption.as_deref() {
+            Some("AES256") | None => "SSE-S3 (AES256)".to_string(),
+            Some(other) => format!("{other} (already stronger than SSE-S3; left as it is)"),
+        };
+        self.row("encryption", name, encrypted, encryption);
+        let versioning_detail =
+            match (self.options.versioning || before.versioning_enabled(), before.versioning.as_deref()) {
+                (true, _) => "on",
+                (false, Some("Suspended")) => "suspended",
+                (false, _) => "off (pass --versioning to keep object history)",
+            };
+        self.row("versioning", name, versioning, versioning_detail);
+    }
+
+    /// The settings that read back wrong after the changes.
+    fn wrong_settings(&self, after: &bucket::Settings) -> Vec<String> {
+        let mut wrong = Vec::new();
+        if !after.acls_disabled() {
+            wrong.push(format!("object ownership reads back as {:?}", after.ownership));
+        }
+        if !after.all_public_access_blocked() {
+            wrong.push(format!("Block Public Access reads back as {:?}", after.public_access_block));
+        }
+        if !after.encrypted() {
+            wrong.push(format!("default encryption reads back as {:?}", after.encryption));
+        }
+        if self.options.versioning && !after.versioning_enabled() {
+            wrong.push(format!("versioning reads back as {:?}", after.versioning));
+        }
+        wrong
+    }
+
+    async fn user(&mut self, exists: bool) -> Result<()> {
+        let user = self.options.user.clone();
+        if !exists && !self.options.dry_run {
+            iam::create_user(&self.clients.iam, &user).await?;
+            self.changed(format!("IAM user `{user}` created"));
+        }
+        self.row("user", user, self.status(!exists, true), format!("account {}", self.account));
+        Ok(())
+    }
+
+    /// The policy (created, or a new default version when it drifted) and its attachment.
+    async fn policy(&mut self, found: &Discovery, bucket: &str) -> Result<()> {
+        let (name, dry_run) = (self.options.policy_name.clone(), self.options.dry_run);
+        let iam_client = &self.clients.iam;
+        match &found.policy {
+            None => {
+                let arn = if dry_run {
+                    found.policy_arn.clone()
+                } else {
+                    let arn = iam::create_policy(iam_client, &name, &found.document, policy::DESCRIPTION).await?;
+                    self.changed(format!("policy {name} created"));
+                    arn
+                };
+                self.row("policy", arn, self.status(true, true), format!("{name} v1"));
+            }
+            Some(state) if policy::same_document(&state.document, &found.document) => {
+                let detail = format!("{name} {} (default)", state.default_version);
+                self.row("policy", state.arn.clone(), Status::Unchanged, detail);
+            }
+            Some(state) if dry_run => {
+                let pruned = match (state.version_count >= 5, state.older_versions.first()) {
+                    (true, Some(oldest)) => format!(", deleting {oldest}"),
+                    _ => String::new(),
+                };
+                let detail =
+                    format!("new default version{pruned}: its document differs from `t3s3 policy --bucket {bucket}`");
+                self.row("policy", state.arn.clone(), Status::WouldUpdate, detail);
+            }
+            Some(state) => {
+                let (version, deleted) = iam::new_default_version(iam_client, state, &found.document).await?;
+                self.changed(format!("policy {name} {version} made the default"));
+                let detail = match deleted {
+                    Some(old) => format!("{name} {version} (default; drifted, deleted oldest version {old})"),
+                    None => format!("{name} {version} (default; the old document had drifted)"),
+                };
+                self.row("policy", state.arn.clone(), Status::Updated, detail);
+            }
+        }
+        let user = self.options.user.clone();
+        if !found.attached && !dry_run {
+            iam::attach(&self.clients.iam, &user, &found.policy_arn).await?;
+            self.changed(format!("{name} attached to `{user}`"));
+        }
+        self.row("attachment", format!("{name} → {user}"), self.status(!found.attached, true), "");
+        Ok(())
+    }
+
+    /// Keeps the env file's key when it is an Active key of the user, else creates one.
+    async fn access_key(&mut self, kept: Option<&str>, env_path: &Path) -> Result<Option<iam::NewKey>> {
+        let user = self.options.user.clone();
+        match kept {
+            Some(id) => {
+                let detail = format!("Active key of `{user}` already in {}", env_path.display());
+                self.row("access_key", id, Status::Unchanged, detail);
+                Ok(None)
+            }
+            None if self.options.dry_run => {
+                self.row("access_key", format!("new key of `{user}`"), Status::WouldCreate, "");
+                Ok(None)
+            }
+            None => {
+                let key = iam::create_key(&self.clients.iam, &user).await?;
+                self.changed(format!("access key {} created", key.id));
+                self.row("access_key", key.id.clone(), Status::Created, "the secret goes only into the env file");
+                Ok(Some(key))
+            }
+        }
+    }
+
+    /// Merges the settings into the env file and writes it atomically with mode 0600.
+    /// A key created in this run is deleted again if the file cannot be written.
+    async fn env_file(&mut self, local: &mut Local, new_key: Option<&iam::NewKey>) -> Result<()> {
+        let key_id = new_key.map(|k| k.id.clone()).or(local.existing(Key::AccessKeyId)).unwrap_or_default();
+        let secret = new_key.map(|k| k.secret.clone()).or(local.existing(Key::SecretAccessKey)).unwrap_or_default();
+        let endpoint = self.clients.endpoint_url();
+        let mut updates =
+            vec![(Key::Region.name(), self.options.region.as_str()), (Key::Bucket.name(), local.bucket.as_str())];
+        // In a dry run without a key yet there is no key to write: the plan shows the rest.
+        if !key_id.is_empty() {
+            updates.splice(
+                0..0,
+                [(Key::AccessKeyId.name(), key_id.as_str()), (Key::SecretAccessKey.name(), secret.as_str())],
+            );
+        }
+        if let Some(endpoint) = &endpoint {
+            updates.push((Key::EndpointUrl.name(), endpoint.as_str()));
+        }
+        let path = local.env_path.clone();
+        let existed = local.env.exists();
+        let merged = local.env.merge(&updates);
+        let loose_mode = existed && file_mode(&path).is_some_and(|mode| mode & 0o077 != 0);
+        let needed = merged.changed() || loose_mode || !existed;
+        if needed && !self.options.dry_run {
+            if let Err(error) = local.env.write() {
+                if let Some(key) = new_key {
+                    // Nobody would hold this secret: take the key back before reporting.
+                    if iam::delete_key(&self.clients.iam, &self.options.user, &key.id).await.is_ok() {
+                        self.changes.retain(|change| !change.contains(&key.id));
+                    }
+                }
+                return Err(
+                    error.context(format!("cannot write {} (the new access key was deleted again)", path.display()))
+                );
+            }
+            self.changed(format!("{} written", path.display()));
+        }
+        let mut parts = Vec::new();
+        if !merged.added.is_empty() {
+            parts.push(format!("added {}", merged.added.join(", ")));
+        }
+        if !merged.updated.is_empty() {
+            parts.push(format!("updated {}", merged.updated.join(", ")));
+        }
+        let detail = match (parts.is_empty(), loose_mode) {
+            (true, true) => "mode set to 0600".to_string(),
+            (true, false) => "already up to date (mode 0600)".to_string(),
+            (false, _) => format!("{}; other lines kept; mode 0600", parts.join("; ")),
+        };
+        self.row("env_file", path.display().to_string(), self.status(needed, !existed), detail);
+        Ok(())
+    }
+}
+
+fn file_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o777)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_are_valid_and_differ() {
+        let a = generated_bucket_name().unwrap();
+        let b = generated_bucket_name().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(bucket_name::validate(&a), Ok(()));
+        assert_eq!(a.len(), "t3-chat-documents-".len() + 12);
+    }
+}

@@ -1,0 +1,40 @@
+//! The work below the commands: each operation takes resolved options and clients and
+//! returns a report that renders itself. No operation calls the SDK directly (bucket.rs,
+//! iam.rs and sts.rs do), and no operation knows which command called it.
+
+pub mod audit;
+pub mod converge;
+pub mod rotate;
+pub mod selftest;
+pub mod teardown;
+
+use std::path::{Path, PathBuf};
+
+use crate::aws::Target;
+use crate::exit::Failure;
+use crate::keys::Key;
+use crate::settings::{self, AppSettings};
+
+/// The .env a command works on: the one named, else ./.env, else ./backend/.env; it must exist.
+pub fn existing_env_file(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let candidates = match explicit {
+        Some(path) => vec![path.to_path_buf()],
+        None => settings::default_env_candidates(),
+    };
+    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+        let tried = candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        Failure::bad_input(format!("no .env file found (looked for {tried})"))
+            .hint("pass --env-file PATH, or run `t3s3 init` first")
+            .into()
+    })
+}
+
+/// Where the acting credentials go: the flags, else the backend's own region and endpoint,
+/// so an audit or a change targets the same place the backend talks to.
+pub fn acting_target(explicit: &Target, settings: &AppSettings) -> Target {
+    Target {
+        profile: explicit.profile.clone(),
+        region: explicit.region.clone().or_else(|| settings.get(Key::Region).map(str::to_string)),
+        endpoint_url: explicit.endpoint_url.clone().or_else(|| settings.get(Key::EndpointUrl).map(str::to_string)),
+    }
+}

@@ -1,0 +1,187 @@
+//! `rotate-key`'s work: the guide's "rotate every 90 days, delete old keys after updating your
+//! application", without an outage: new key, .env, self-test, then retire the old key.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::aws::ActingClients;
+use crate::envfile::{self, EnvFile};
+use crate::exit::{Failure, after_changes};
+use crate::git;
+use crate::iam::{self, KeyInfo};
+use crate::keys::Key;
+use crate::ops::selftest::{self, Banner, VerifyReport};
+use crate::outln;
+use crate::policy;
+use crate::settings::AppSettings;
+use crate::ui::{Printer, Render, style};
+
+/// What became of the key the .env held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OldKeyAction {
+    Deleted,
+    Deactivated,
+    /// The rotation was rolled back: the old key is still the one in use.
+    Kept,
+}
+
+/// What the rotation did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RotateReport {
+    pub ok: bool,
+    pub user: String,
+    pub env_file: String,
+    pub old_key: String,
+    pub new_key: Option<String>,
+    pub old_key_action: OldKeyAction,
+    /// The user's other key, deleted (with consent) to free a slot.
+    pub freed_slot: Option<String>,
+    pub rolled_back: bool,
+    pub verify: Option<VerifyReport>,
+}
+
+impl Render for RotateReport {
+    fn text(&self, out: &mut String) {
+        if self.rolled_back {
+            let line = format!(
+                "✗ The new key failed verification: {} names {} again and the new key was deleted.",
+                self.env_file, self.old_key
+            );
+            outln!(out, "{}", style::fail(&line));
+            return;
+        }
+        let action = match self.old_key_action {
+            OldKeyAction::Deleted => "deleted",
+            OldKeyAction::Deactivated => "deactivated",
+            OldKeyAction::Kept => "kept",
+        };
+        let line = format!(
+            "✓ Rotated: {} now holds {}; the old key {} was {action}.",
+            self.env_file,
+            self.new_key.as_deref().unwrap_or_default(),
+            self.old_key
+        );
+        outln!(out, "{}", style::ok(&line));
+        outln!(out, "  Restart the backend so it loads the new key.");
+    }
+}
+
+/// The key to rotate, its user, and the user's other key if both slots are taken.
+pub struct Prepared {
+    pub env_path: PathBuf,
+    pub user: String,
+    pub old_key: String,
+    /// A second key, not in the .env, that must go to make room (only with consent).
+    pub other_key: Option<KeyInfo>,
+}
+
+/// Finds the key and its user; refuses a .env git tracks or one without a key.
+pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepared> {
+    let shown = env_path.display().to_string();
+    if git::is_tracked(env_path) {
+        return Err(Failure::bad_input(format!("refusing to write a new secret to {shown}: git tracks it"))
+            .hint(format!("run `git rm --cached {shown}` and commit first"))
+            .into());
+    }
+    let settings = AppSettings::from_file(env_path)?;
+    let old_key = settings
+        .get(Key::AccessKeyId)
+        .ok_or_else(|| {
+            Failure::bad_input(format!("{shown} has no AWS_ACCESS_KEY_ID to rotate"))
+                .hint("run `t3s3 init` to create a key")
+        })?
+        .to_string();
+    let user = iam::user_of_key(&clients.iam, &old_key).await?.ok_or_else(|| {
+        Failure::bad_input(format!("IAM does not know the key {old_key} from {shown}"))
+            .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
+    })?;
+    let keys = iam::list_keys(&clients.iam, &user, true).await?;
+    let other_key = if keys.len() >= 2 { keys.into_iter().find(|k| k.id != old_key) } else { None };
+    Ok(Prepared { env_path: env_path.to_path_buf(), user, old_key, other_key })
+}
+
+/// Rotates: frees a slot if allowed, creates the new key, writes it, runs the self-test,
+/// then retires the old key, or, when the self-test fails, puts everything back.
+pub async fn run(
+    clients: &ActingClients,
+    prepared: &Prepared,
+    keep_old: bool,
+    printer: &Printer,
+) -> Result<RotateReport> {
+    let mut changes = Vec::new();
+    match rotate(clients, prepared, keep_old, printer, &mut changes).await {
+        Ok(report) => Ok(report),
+        Err(error) => Err(after_changes(error, changes)),
+    }
+}
+
+async fn rotate(
+    clients: &ActingClients,
+    prepared: &Prepared,
+    keep_old: bool,
+    printer: &Printer,
+    changes: &mut Vec<String>,
+) -> Result<RotateReport> {
+    let Prepared { env_path, user, old_key, other_key } = prepared;
+    let shown = env_path.display().to_string();
+    let mut freed_slot = None;
+    if let Some(other) = other_key {
+        iam::delete_key(&clients.iam, user, &other.id).await?;
+        changes.push(format!("access key {} deleted to free a slot", other.id));
+        printer.note(&format!("Deleted {} (not in {shown}) to free a slot", other.id));
+        freed_slot = Some(other.id.clone());
+    }
+    // New key, written atomically; the old key stays valid until the new one is verified.
+    let new_key = iam::create_key(&clients.iam, user).await?;
+    printer.note(&format!("Created {} for `{user}`", new_key.id));
+    let mut env = EnvFile::read(env_path)?;
+    let original = env.contents();
+    env.merge(&[(Key::AccessKeyId.name(), &new_key.id), (Key::SecretAccessKey.name(), &new_key.secret)]);
+    if let Err(error) = env.write() {
+        let _ = iam::delete_key(&clients.iam, user, &new_key.id).await;
+        return Err(
+            error.context(format!("cannot write {shown} (the new key was deleted again; the old key is untouched)"))
+        );
+    }
+    changes.push(format!("access key {} created and written to {shown}", new_key.id));
+    printer.note(&format!("Wrote the new key to {shown}"));
+
+    let options = selftest::Options {
+        timeout: Duration::from_secs(20),
+        wait_for_new_key: Some(Duration::from_secs(30)),
+        policy_name: policy::DEFAULT_NAME.to_string(),
+    };
+    printer.progress(&Banner);
+    let result = selftest::run(&AppSettings::from_file(env_path)?, &options, printer).await;
+    printer.progress(&result);
+    let mut report = RotateReport {
+        ok: result.ok,
+        user: user.clone(),
+        env_file: shown,
+        old_key: old_key.clone(),
+        new_key: Some(new_key.id.clone()),
+        old_key_action: OldKeyAction::Kept,
+        freed_slot,
+        rolled_back: false,
+        verify: Some(result),
+    };
+    if !report.ok {
+        // Roll back: the .env names the old key again before the new key goes.
+        envfile::write_atomic(env_path, original.as_bytes(), 0o600)?;
+        iam::delete_key(&clients.iam, user, &new_key.id).await?;
+        report.rolled_back = true;
+        report.new_key = None;
+        return Ok(report);
+    }
+    iam::deactivate_key(&clients.iam, user, old_key).await?;
+    report.old_key_action = OldKeyAction::Deactivated;
+    if !keep_old {
+        iam::delete_key(&clients.iam, user, old_key).await?;
+        report.old_key_action = OldKeyAction::Deleted;
+    }
+    Ok(report)
+}

@@ -1,0 +1,662 @@
+//! The guide's seven-step self-test (section 8), run with exactly the settings the backend
+//! uses: used by `verify`, and by `init` and `rotate-key` after they write a key.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::aws::{self, AppCredentials};
+use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
+use crate::bucket;
+use crate::bucket_name;
+use crate::diagnose::{self, Diagnosis};
+use crate::envfile::{LintIssue, Severity};
+use crate::exit::ExitStatus;
+use crate::keys::Key;
+use crate::outln;
+use crate::settings::{AppSettings, Source, is_region_name};
+use crate::ui::{Printer, Render, style};
+
+/// What the test uploads, as in the guide.
+pub const TEST_CONTENT: &[u8] = b"Hello, this is a test file for T3 Chat S3 setup!";
+/// How long the presigned URL is valid, as in the guide.
+pub const PRESIGN_SECONDS: u64 = 60;
+
+const RULE: &str = "==================================================";
+
+/// How the self-test runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Per-request time limit.
+    pub timeout: Duration,
+    /// For a key created moments ago: keep retrying InvalidAccessKeyId this long.
+    pub wait_for_new_key: Option<Duration>,
+    /// The policy the key should hold, named in diagnoses.
+    pub policy_name: String,
+}
+
+/// Told about each step as it ends, and about waits, so people see progress.
+pub trait Progress {
+    fn step(&self, step: &Step);
+    fn waiting(&self, message: &str);
+}
+
+impl Progress for Printer {
+    fn step(&self, step: &Step) {
+        self.progress(step);
+    }
+
+    fn waiting(&self, message: &str) {
+        Printer::waiting(self, message);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// How a detail line of a step reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Ok,
+    Fail,
+    Warn,
+    Info,
+}
+
+type Lines = Vec<(Mark, String)>;
+type StepResult = Result<Lines, (Lines, Diagnosis)>;
+
+/// One of the seven steps and what it found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub number: u8,
+    pub name: &'static str,
+    #[serde(skip)]
+    pub title: &'static str,
+    pub status: StepStatus,
+    pub duration_ms: u64,
+    #[serde(skip)]
+    pub lines: Lines,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    #[serde(skip)]
+    pub diagnosis: Option<Diagnosis>,
+}
+
+impl Render for Step {
+    fn text(&self, out: &mut String) {
+        outln!(out, "\n{}. {}", self.number, self.title);
+        for (mark, line) in &self.lines {
+            let text = match mark {
+                _ if line.is_empty() => {
+                    outln!(out);
+                    continue;
+                }
+                Mark::Ok if !line.contains('✓') => style::ok(&format!("✓ {line}")).to_string(),
+                Mark::Ok => style::ok(line).to_string(),
+                Mark::Fail if !line.contains('✗') => style::fail(&format!("✗ {line}")).to_string(),
+                Mark::Fail => style::fail(line).to_string(),
+                Mark::Warn => style::warn(&format!("⚠ {line}")).to_string(),
+                Mark::Info => line.clone(),
+            };
+            outln!(out, "   {text}");
+        }
+        if let Some(diagnosis) = &self.diagnosis {
+            outln!(out, "   {} {}", style::fail("Error:"), diagnosis.error_line());
+            outln!(out, "   {} {}", style::heading("Cause:"), diagnosis.cause);
+            outln!(out, "   {}", style::heading("Fix:"));
+            for (index, fix) in diagnosis.fix.iter().enumerate() {
+                outln!(out, "     {}. {fix}", index + 1);
+            }
+        }
+        outln!(out, "   {}", style::note(&format!("({} ms)", self.duration_ms)));
+    }
+}
+
+/// One setting as step 1 saw it; never the value of the secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingReport {
+    pub name: Key,
+    pub set: bool,
+    pub source: Source,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_file: Option<String>,
+    pub bucket: String,
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub settings: Vec<SettingReport>,
+    pub lint: Vec<LintIssue>,
+    pub steps: Vec<Step>,
+    /// What happened to the test object after a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<String>,
+}
+
+impl VerifyReport {
+    pub fn failed_step(&self) -> Option<&Step> {
+        self.steps.iter().find(|step| step.status == StepStatus::Failed)
+    }
+
+    /// 0 when every step passed, 2 when the settings themselves are unusable, else 1.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self.failed_step() {
+            None => ExitStatus::Success,
+            Some(step) if step.number == 1 => ExitStatus::BadInput,
+            Some(_) => ExitStatus::CheckFailed,
+        }
+    }
+}
+
+/// The banner a self-test opens with, in text mode.
+pub struct Banner;
+
+impl Serialize for Banner {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
+    }
+}
+
+impl Render for Banner {
+    fn text(&self, out: &mut String) {
+        outln!(out, "{RULE}\n{}\n{RULE}", style::heading("S3 Configuration Test"));
+    }
+}
+
+/// The closing banner; the steps were shown as they ended.
+impl Render for VerifyReport {
+    fn text(&self, out: &mut String) {
+        if let Some(cleanup) = &self.cleanup {
+            outln!(out, "\n   {} {cleanup}", style::note("Cleanup:"));
+        }
+        outln!(out, "\n{RULE}");
+        match self.failed_step() {
+            None => outln!(out, "{}", style::ok("✓ ALL TESTS PASSED! S3 is configured correctly.")),
+            Some(step) => {
+                let skipped: Vec<String> = self
+                    .steps
+                    .iter()
+                    .filter(|s| s.status == StepStatus::Skipped)
+                    .map(|s| s.number.to_string())
+                    .collect();
+                outln!(out, "{}", style::fail(&format!("✗ TEST FAILED at step {} ({}).", step.number, step.name)));
+                if !skipped.is_empty() {
+                    outln!(out, "  Steps {} were skipped.", skipped.join(", "));
+                }
+            }
+        }
+        let total: u64 = self.steps.iter().map(|s| s.duration_ms).sum();
+        outln!(out, "{}", style::note(&format!("  Total time: {total} ms")));
+        outln!(out, "{RULE}");
+    }
+}
+
+const STEPS: [(&str, &str); 7] = [
+    ("environment", "Checking environment variables..."),
+    ("connection", "Testing S3 connection..."),
+    ("upload", "Testing file upload..."),
+    ("download", "Testing file download..."),
+    ("presigned_url", "Testing presigned URL generation..."),
+    ("delete", "Testing file deletion..."),
+    ("confirm_deletion", "Verifying file was deleted..."),
+];
+
+/// The run in progress: the report so far and who hears about each step.
+struct Run<'a> {
+    report: VerifyReport,
+    progress: &'a dyn Progress,
+    started: Instant,
+}
+
+impl Run<'_> {
+    /// Records step `number` (timed from the last record); `true` when it passed.
+    fn record(&mut self, number: u8, result: StepResult) -> bool {
+        let (name, title) = STEPS[usize::from(number - 1)];
+        let (lines, diagnosis) = match result {
+            Ok(lines) => (lines, None),
+            Err((lines, diagnosis)) => (lines, Some(diagnosis)),
+        };
+        let step = Step {
+            number,
+            name,
+            title,
+            status: if diagnosis.is_some() { StepStatus::Failed } else { StepStatus::Passed },
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            lines,
+            error: diagnosis.as_ref().map(Diagnosis::error_line),
+            cause: diagnosis.as_ref().map(|d| d.cause.clone()),
+            fix: diagnosis.as_ref().map(Diagnosis::fix_line),
+            diagnosis,
+        };
+        self.started = Instant::now();
+        self.progress.step(&step);
+        let passed = step.status == StepStatus::Passed;
+        self.report.steps.push(step);
+        passed
+    }
+
+    fn finish(mut self) -> VerifyReport {
+        for number in self.report.steps.len() as u8 + 1..=STEPS.len() as u8 {
+            let (name, title) = STEPS[usize::from(number - 1)];
+            self.report.steps.push(Step {
+                number,
+                name,
+                title,
+                status: StepStatus::Skipped,
+                duration_ms: 0,
+                lines: Vec::new(),
+                error: None,
+                cause: None,
+                fix: None,
+                diagnosis: None,
+            });
+        }
+        self.report.ok = self.report.steps.iter().all(|step| step.status == StepStatus::Passed);
+        self.report
+    }
+}
+
+fn empty_report(settings: &AppSettings) -> VerifyReport {
+    VerifyReport {
+        ok: false,
+        env_file: settings.env_file.as_ref().map(|p| p.display().to_string()),
+        bucket: settings.bucket().to_string(),
+        region: settings.region().to_string(),
+        endpoint_url: settings.get(Key::EndpointUrl).map(str::to_string),
+        key: None,
+        settings: settings
+            .required
+            .iter()
+            .chain([&settings.endpoint_url])
+            .map(|s| SettingReport { name: s.name, set: s.value.is_some(), source: s.source.clone() })
+            .collect(),
+        lint: settings.lint.clone(),
+        steps: Vec::new(),
+        cleanup: None,
+    }
+}
+
+/// Runs the seven steps with `settings`, telling `progress` as each ends.
+pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progress) -> VerifyReport {
+    let mut run = Run { report: empty_report(settings), progress, started: Instant::now() };
+    let app = match check_settings(settings) {
+        Ok((lines, app)) => {
+            run.record(1, Ok(lines));
+            app
+        }
+        Err(failed) => {
+            run.record(1, Err(failed));
+            return run.finish();
+        }
+    };
+    let test = Test { client: aws::app_s3_client(&app, options.timeout), settings, options };
+    if !run.record(2, test.connection(progress).await) {
+        return run.finish();
+    }
+    let key = unique_key();
+    run.report.key = Some(key.clone());
+    if !run.record(3, test.upload(&key).await) {
+        return run.finish();
+    }
+    if !run.record(4, test.download(&key).await) || !run.record(5, test.presigned_fetch(&key).await) {
+        run.report.cleanup = Some(test.clean_up(&key).await);
+        return run.finish();
+    }
+    if run.record(6, test.delete(&key).await) {
+        run.record(7, test.confirm_deleted(&key).await);
+    }
+    run.finish()
+}
+
+/// Step 1: every setting set, well formed, and the .env free of errors.
+fn check_settings(settings: &AppSettings) -> Result<(Lines, AppCredentials), (Lines, Diagnosis)> {
+    let mut lines = Vec::new();
+    for setting in &settings.required {
+        match &setting.value {
+            Some(_) => lines.push((Mark::Ok, format!("{}: ✓ SET ({})", setting.name, setting.source))),
+            None => lines.push((Mark::Fail, format!("{}: ✗ MISSING", setting.name))),
+        }
+    }
+    if settings.endpoint_url.value.is_some() {
+        lines.push((Mark::Info, format!("AWS_ENDPOINT_URL: SET ({})", settings.endpoint_url.source)));
+    }
+    for issue in &settings.lint {
+        let mark = if issue.severity == Severity::Error { Mark::Fail } else { Mark::Warn };
+        lines.push((mark, format!("{} line {}: {}", settings.env_display(), issue.line, issue.message)));
+    }
+    let Some(app) = settings.app_credentials() else {
+        return Err((lines, missing_settings(settings)));
+    };
+    let problems = setting_problems(settings);
+    if !problems.is_empty() {
+        let diagnosis = Diagnosis {
+            code: "MalformedSettings".into(),
+            message: format!("{} problem(s) in the settings", problems.len()),
+            cause: problems.join("; "),
+            fix: vec![
+                format!(
+                    "Fix the lines named above in {}: KEY=value, no spaces around '=', no quotes.",
+                    settings.env_display()
+                ),
+                "Restart the application after changing .env.".into(),
+            ],
+        };
+        return Err((lines, diagnosis));
+    }
+    lines.push((Mark::Info, String::new()));
+    lines.push((Mark::Info, format!("Region: {}", settings.region())));
+    lines.push((Mark::Info, format!("Bucket: {}", settings.bucket())));
+    if let Some(endpoint) = settings.get(Key::EndpointUrl) {
+        lines.push((Mark::Info, format!("Endpoint: {endpoint}")));
+    }
+    Ok((lines, app))
+}
+
+fn missing_settings(settings: &AppSettings) -> Diagnosis {
+    let missing = settings.missing().join(", ");
+    let tried = settings.tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let (cause, mut fix) = match &settings.env_file {
+        None => (
+            format!("No .env file was found (looked for {tried}) and the environment does not set {missing}."),
+            vec![
+                "Put the .env file in the backend/ directory (or pass --env-file PATH).".into(),
+                "Run `t3s3 init` to create the bucket, key and .env in one go.".into(),
+            ],
+        ),
+        Some(path) => (
+            format!(
+                "{missing} {} not set in {} or the environment.",
+                if settings.missing().len() == 1 { "is" } else { "are" },
+                path.display()
+            ),
+            vec![format!("Add {missing} to {} (KEY=value, no spaces around '=').", path.display())],
+        ),
+    };
+    fix.push("Restart the application after changing .env.".into());
+    Diagnosis { code: "NoCredentials".into(), message: format!("missing {missing}"), cause, fix }
+}
+
+/// Values that are set but cannot work: lint errors, a bad region, bucket name or endpoint.
+fn setting_problems(settings: &AppSettings) -> Vec<String> {
+    let mut problems: Vec<String> = settings
+        .lint_errors()
+        .iter()
+        .map(|issue| format!("{} line {}: {}", settings.env_display(), issue.line, issue.message))
+        .collect();
+    if !is_region_name(settings.region()) {
+        problems.push(format!(
+            "AWS_REGION `{}` ({}) is not a region name like ap-south-1",
+            settings.region(),
+            settings.where_set(Key::Region)
+        ));
+    }
+    if let Err(rule) = bucket_name::validate(settings.bucket()) {
+        problems.push(format!("S3_BUCKET_NAME ({}): {rule}", settings.where_set(Key::Bucket)));
+    }
+    if let Some(endpoint) = settings.get(Key::EndpointUrl) {
+        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+            problems.push(format!(
+                "AWS_ENDPOINT_URL `{endpoint}` ({}) must start with http:// or https://",
+                settings.where_set(Key::EndpointUrl)
+            ));
+        }
+    }
+    problems
+}
+
+/// Steps 2-7: the backend's key against its bucket.
+struct Test<'a> {
+    client: aws_sdk_s3::Client,
+    settings: &'a AppSettings,
+    options: &'a Options,
+}
+
+impl Test<'_> {
+    fn bucket(&self) -> &str {
+        self.settings.bucket()
+    }
+
+    fn failed(&self, line: &str, error: &AwsError) -> (Lines, Diagnosis) {
+        (vec![(Mark::Fail, line.to_string())], diagnose::diagnose(error, self.settings, &self.options.policy_name))
+    }
+
+    /// Step 2: the bucket's location, compared with AWS_REGION. A key created moments ago
+    /// may be refused for a few seconds: with `wait_for_new_key`, that is waited out.
+    async fn connection(&self, progress: &dyn Progress) -> StepResult {
+        let bucket = self.bucket();
+        let deadline = self.options.wait_for_new_key.map(|wait| Instant::now() + wait);
+        let mut delay = Duration::from_millis(500);
+        loop {
+            let error = match bucket::region_of(&self.client, bucket).await {
+                Ok(real) => return self.compare_region(Some(real), "GetBucketLocation"),
+                Err(error) => error,
+            };
+            if error.is(&ErrorCode::NotImplemented) || error.status == Some(501) {
+                return match bucket::head(&self.client, bucket).await {
+                    Ok(real) => self.compare_region(real, "HeadBucket"),
+                    Err(error) => Err(self.failed("Failed to reach the bucket", &error)),
+                };
+            }
+            if error.is(&ErrorCode::InvalidAccessKeyId) && deadline.is_some_and(|d| Instant::now() + delay < d) {
+                progress.waiting(&format!(
+                    "the new access key is not active yet (InvalidAccessKeyId); retrying in {:.1} s",
+                    delay.as_secs_f32()
+                ));
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                continue;
+            }
+            return Err(self.failed("Failed to reach the bucket", &error));
+        }
+    }
+
+    /// The region the bucket answered from against AWS_REGION.
+    fn compare_region(&self, real: Option<String>, how: &str) -> StepResult {
+        let (bucket, region) = (self.bucket(), self.settings.region());
+        let created = (Mark::Ok, "S3 client created successfully".to_string());
+        match real {
+            Some(real) if real != region => {
+                let error = AwsError {
+                    message: Some(format!("{how} says `{bucket}` is in {real}")),
+                    bucket_region: Some(real),
+                    status: Some(200),
+                    ..AwsError::new(
+                        "s3:GetBucketLocation",
+                        format!("bucket `{bucket}`"),
+                        ErrorKind::Service(ErrorCode::Other("RegionMismatch".into())),
+                    )
+                };
+                Err((vec![created], diagnose::diagnose(&error, self.settings, &self.options.policy_name)))
+            }
+            _ => Ok(vec![created, (Mark::Ok, format!("Bucket {bucket} answers from {region}"))]),
+        }
+    }
+
+    async fn upload(&self, key: &str) -> StepResult {
+        match bucket::put_object(&self.client, self.bucket(), key, TEST_CONTENT).await {
+            Ok(()) => Ok(vec![(Mark::Ok, "Upload successful!".into()), (Mark::Info, format!("S3 Key: {key}"))]),
+            Err(error) => Err(self.failed("Upload failed", &error)),
+        }
+    }
+
+    async fn download(&self, key: &str) -> StepResult {
+        match bucket::get_object(&self.client, self.bucket(), key).await {
+            Ok(bytes) if bytes == TEST_CONTENT => Ok(vec![(Mark::Ok, "Download successful! Content matches.".into())]),
+            Ok(bytes) => {
+                Err((vec![(Mark::Fail, "Downloaded content doesn't match!".into())], mismatch("download", bytes.len())))
+            }
+            Err(error) => Err(self.failed("Download failed", &error)),
+        }
+    }
+
+    /// Step 5: a presigned URL, fetched over HTTP as a browser would.
+    async fn presigned_fetch(&self, key: &str) -> StepResult {
+        let expires = Duration::from_secs(PRESIGN_SECONDS);
+        let (url, headers) = match bucket::presign_get(&self.client, self.bucket(), key, expires).await {
+            Ok(presigned) => presigned,
+            Err(error) => return Err(self.failed("Presigned URL generation failed", &error)),
+        };
+        let preview: String = url.chars().take(80).collect();
+        let mut lines = vec![
+            (Mark::Ok, "Presigned URL generated!".into()),
+            (Mark::Info, format!("URL (valid for {PRESIGN_SECONDS} seconds): {preview}...")),
+        ];
+        let resource = format!("the presigned URL for `{key}`");
+        let answer = match fetch(&url, &headers, self.options.timeout).await {
+            Ok(answer) => answer,
+            Err(kind) => {
+                lines.push((Mark::Fail, "Fetching the presigned URL failed".into()));
+                let error = AwsError::new("s3:GetObject", resource, kind);
+                return Err((lines, diagnose::diagnose(&error, self.settings, &self.options.policy_name)));
+            }
+        };
+        if answer.status == 200 && answer.body == TEST_CONTENT {
+            lines.push((Mark::Ok, "Fetched over HTTP: content matches.".into()));
+            return Ok(lines);
+        }
+        lines.push((Mark::Fail, format!("Fetching the presigned URL returned HTTP {}", answer.status)));
+        if answer.status == 200 {
+            return Err((lines, mismatch("presigned URL", answer.body.len())));
+        }
+        let text = String::from_utf8_lossy(&answer.body);
+        let error = AwsError::from_http("s3:GetObject", resource, answer.status, answer.bucket_region, &text);
+        Err((lines, self.presign_refused(&error)))
+    }
+
+    /// The presigned URL was refused though header-signed requests worked.
+    fn presign_refused(&self, error: &AwsError) -> Diagnosis {
+        let mut diagnosis = diagnose::diagnose(error, self.settings, &self.options.policy_name);
+        if matches!(
+            diagnosis.code.as_str(),
+            "SignatureDoesNotMatch" | "AccessDenied" | "AuthorizationQueryParametersError" | "HTTP 500"
+        ) {
+            diagnosis.cause = format!(
+                "Requests signed in headers worked with this key, but S3 refused the presigned URL ({}). \
+                 The URL was changed on its way (a proxy or CDN rewriting its host or query), the host a browser reaches is not the one signed, \
+                 or the clock is off.",
+                diagnosis.code
+            );
+            diagnosis.fix = vec![
+                "Hand presigned URLs to browsers unchanged, straight from the S3 endpoint they were signed for.".into(),
+                format!(
+                    "If AWS_ENDPOINT_URL is set ({}), it must be the address browsers reach.",
+                    self.settings.where_set(Key::EndpointUrl)
+                ),
+                "Check the machine's clock is synchronised.".into(),
+            ];
+        }
+        diagnosis
+    }
+
+    async fn delete(&self, key: &str) -> StepResult {
+        match bucket::delete_object(&self.client, self.bucket(), key).await {
+            Ok(()) => Ok(vec![(Mark::Ok, "File deleted successfully!".into())]),
+            Err(error) => Err(self.failed("Delete failed", &error)),
+        }
+    }
+
+    async fn confirm_deleted(&self, key: &str) -> StepResult {
+        let bucket = self.bucket();
+        match bucket::object_exists(&self.client, bucket, key).await {
+            Ok(false) => Ok(vec![(Mark::Ok, "File no longer exists (deletion confirmed)".into())]),
+            Ok(true) => Err((
+                vec![(Mark::Fail, "File still exists!".into())],
+                Diagnosis {
+                    code: "StillExists".into(),
+                    message: format!("{key} is still in {bucket}"),
+                    cause: "DeleteObject succeeded but the object is still there: the bucket may have Object Lock or a replication or versioning setup that restores it.".into(),
+                    fix: vec![format!("Check Object Lock and replication on `{bucket}`.")],
+                },
+            )),
+            Err(error) => {
+                let (lines, mut diagnosis) = self.failed("Verification failed", &error);
+                if error.status == Some(403) {
+                    diagnosis.cause = format!(
+                        "S3 answers 403 instead of 404 for a missing object when the key may not list `{bucket}`, so the deletion cannot be confirmed."
+                    );
+                    diagnosis.fix.insert(0, format!("Make sure {} grants s3:ListBucket on the bucket ARN.", self.options.policy_name));
+                }
+                Err((lines, diagnosis))
+            }
+        }
+    }
+
+    async fn clean_up(&self, key: &str) -> String {
+        match bucket::delete_object(&self.client, self.bucket(), key).await {
+            Ok(()) => format!("test object {key} deleted"),
+            Err(error) => format!("could not delete the test object {key} ({}); delete it by hand", error.code_name()),
+        }
+    }
+}
+
+/// What the presigned URL answered.
+struct Answer {
+    status: u16,
+    bucket_region: Option<String>,
+    body: Vec<u8>,
+}
+
+/// A plain HTTP GET, as a browser would send it.
+async fn fetch(url: &str, headers: &[(String, String)], timeout: Duration) -> Result<Answer, ErrorKind> {
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(3).min(timeout))
+        .build()
+        .map_err(|error| ErrorKind::Other(error.to_string()))?;
+    let mut request = http.get(url);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.map_err(|error| {
+        if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unreachable(format!("{error:?}")) }
+    })?;
+    let status = response.status().as_u16();
+    let bucket_region = response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    Ok(Answer { status, bucket_region, body })
+}
+
+fn mismatch(what: &str, got: usize) -> Diagnosis {
+    Diagnosis {
+        code: "ContentMismatch".into(),
+        message: format!("the {what} returned {got} bytes that differ from the {} uploaded", TEST_CONTENT.len()),
+        cause:
+            "Something between the backend and S3 changed the object (a proxy, an encoding setting, or another writer)."
+                .into(),
+        fix: vec!["Check proxies and any object transformation on the bucket, then run `t3s3 verify` again.".into()],
+    }
+}
+
+/// A key no other run shares, so two CI jobs at once never collide.
+fn unique_key() -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("test_user/test_conversation/{:x}-{:x}/test_file.txt", nanos, std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_per_run() {
+        assert_ne!(unique_key(), unique_key());
+        assert!(unique_key().starts_with("test_user/test_conversation/"));
+    }
+}

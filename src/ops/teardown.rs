@@ -1,0 +1,278 @@
+//! `destroy`'s work: undo `init` for a dev environment. A plan first (read-only), then the
+//! changes in an order that never leaves the .env naming a deleted key. The IAM user stays.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::aws::ActingClients;
+use crate::bucket::{self, Presence};
+use crate::envfile::EnvFile;
+use crate::exit::{Failure, after_changes};
+use crate::iam;
+use crate::keys::Key;
+use crate::outln;
+use crate::settings::AppSettings;
+use crate::sts::Caller;
+use crate::ui::{Render, style};
+
+/// What happens to one resource: planned, done, or nothing to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DestroyStatus {
+    Delete,
+    Detach,
+    Remove,
+    Deleted,
+    Detached,
+    Removed,
+    Absent,
+    Kept,
+}
+
+impl DestroyStatus {
+    fn label(self) -> &'static str {
+        match self {
+            DestroyStatus::Delete => "delete",
+            DestroyStatus::Detach => "detach",
+            DestroyStatus::Remove => "remove",
+            DestroyStatus::Deleted => "deleted",
+            DestroyStatus::Detached => "detached",
+            DestroyStatus::Removed => "removed",
+            DestroyStatus::Absent => "absent",
+            DestroyStatus::Kept => "kept",
+        }
+    }
+
+    /// The planned action, done.
+    fn done(self) -> Self {
+        match self {
+            DestroyStatus::Delete => DestroyStatus::Deleted,
+            DestroyStatus::Detach => DestroyStatus::Detached,
+            DestroyStatus::Remove => DestroyStatus::Removed,
+            other => other,
+        }
+    }
+
+    fn is_done(self) -> bool {
+        matches!(self, DestroyStatus::Deleted | DestroyStatus::Detached | DestroyStatus::Removed)
+    }
+
+    fn is_nothing(self) -> bool {
+        matches!(self, DestroyStatus::Absent | DestroyStatus::Kept)
+    }
+}
+
+/// One resource and what happens to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DestroyStep {
+    pub resource: &'static str,
+    pub name: String,
+    pub status: DestroyStatus,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DestroyReport {
+    pub ok: bool,
+    pub dry_run: bool,
+    pub steps: Vec<DestroyStep>,
+}
+
+fn rows(out: &mut String, steps: &[DestroyStep]) {
+    for step in steps {
+        let label = step.status.label();
+        let status = if step.status.is_done() {
+            style::ok(label)
+        } else if step.status.is_nothing() {
+            style::note(label)
+        } else {
+            style::warn(label)
+        };
+        outln!(out, "  {:<12} {:<16} {}", step.resource, status, step.name);
+    }
+}
+
+impl Render for DestroyReport {
+    fn text(&self, out: &mut String) {
+        if !self.dry_run && self.steps.iter().any(|s| s.status.is_done()) {
+            outln!(out, "Result:");
+        }
+        rows(out, &self.steps);
+        if self.dry_run {
+            outln!(out, "Dry run: nothing was deleted.");
+        }
+    }
+}
+
+/// The bucket to delete: a client in its region, its name, and every object version in it.
+struct BucketPlan {
+    s3: aws_sdk_s3::Client,
+    name: String,
+    versions: Vec<(String, Option<String>)>,
+}
+
+/// What `destroy` will do, found with read-only calls.
+pub struct Plan {
+    pub steps: Vec<DestroyStep>,
+    bucket: Option<BucketPlan>,
+    policy: Option<(iam::PolicyState, iam::PolicyHolders)>,
+    key: Option<(String, String)>,
+    env: EnvFile,
+    env_removes: bool,
+}
+
+impl Plan {
+    /// Nothing exists to delete.
+    pub fn is_empty(&self) -> bool {
+        self.steps.iter().all(|s| s.status.is_nothing())
+    }
+}
+
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.steps.serialize(serializer)
+    }
+}
+
+impl Render for Plan {
+    fn text(&self, out: &mut String) {
+        outln!(out, "Plan:");
+        rows(out, &self.steps);
+    }
+}
+
+fn step(resource: &'static str, name: impl Into<String>, status: DestroyStatus) -> DestroyStep {
+    DestroyStep { resource, name: name.into(), status }
+}
+
+/// Looks at everything first. A bucket with objects stops the plan without `force`.
+pub async fn plan(
+    clients: &ActingClients,
+    caller: &Caller,
+    env_path: &std::path::Path,
+    policy_name: &str,
+    force: bool,
+) -> Result<Plan> {
+    let settings = AppSettings::from_file(env_path)?;
+    let mut steps = Vec::new();
+    let bucket = match settings.get(Key::Bucket) {
+        Some(name) => plan_bucket(clients, name, force, &mut steps).await?,
+        None => None,
+    };
+    let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, policy_name);
+    let policy = match iam::find_policy(&clients.iam, &policy_arn).await? {
+        Some(state) => {
+            let holders = iam::policy_holders(&clients.iam, &policy_arn).await?;
+            let attachments = holders.users.iter().map(|u| format!("{policy_name} → {u}"));
+            let attachments = attachments
+                .chain(holders.groups.iter().map(|g| format!("{policy_name} → group {g}")))
+                .chain(holders.roles.iter().map(|r| format!("{policy_name} → role {r}")));
+            steps.extend(attachments.map(|name| step("attachment", name, DestroyStatus::Detach)));
+            steps.push(step("policy", &policy_arn, DestroyStatus::Delete));
+            Some((state, holders))
+        }
+        None => {
+            steps.push(step("policy", &policy_arn, DestroyStatus::Absent));
+            None
+        }
+    };
+    let key = match settings.get(Key::AccessKeyId) {
+        Some(id) => match iam::user_of_key(&clients.iam, id).await? {
+            Some(user) => {
+                steps.push(step("access_key", format!("{id} of `{user}`"), DestroyStatus::Delete));
+                Some((user, id.to_string()))
+            }
+            None => {
+                steps.push(step("access_key", id, DestroyStatus::Absent));
+                None
+            }
+        },
+        None => None,
+    };
+    let shown = env_path.display().to_string();
+    let mut env = EnvFile::read(env_path)?;
+    let removed = env.remove(&Key::ALL.map(Key::name));
+    let env_removes = !removed.is_empty();
+    steps.push(if env_removes {
+        step("env_file", format!("{shown}: {}", removed.join(", ")), DestroyStatus::Remove)
+    } else {
+        step("env_file", shown, DestroyStatus::Absent)
+    });
+    let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
+    steps.push(step("user", user, DestroyStatus::Kept));
+    Ok(Plan { steps, bucket, policy, key, env, env_removes })
+}
+
+async fn plan_bucket(
+    clients: &ActingClients,
+    name: &str,
+    force: bool,
+    steps: &mut Vec<DestroyStep>,
+) -> Result<Option<BucketPlan>> {
+    match bucket::presence(&clients.s3_in("us-east-1"), name).await? {
+        Presence::Ours { region } => {
+            let s3 = clients.s3_in(&region);
+            let versions = bucket::all_versions(&s3, name).await?;
+            if !versions.is_empty() && !force {
+                return Err(Failure::bad_input(format!(
+                    "bucket `{name}` still holds {} object version(s); nothing was deleted",
+                    versions.len()
+                ))
+                .hint("run again with --force to delete them (every version) with the bucket, or empty it yourself")
+                .into());
+            }
+            let detail = if versions.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name} and its {} object version(s)", versions.len())
+            };
+            steps.push(step("bucket", detail, DestroyStatus::Delete));
+            Ok(Some(BucketPlan { s3, name: name.to_string(), versions }))
+        }
+        Presence::Missing => {
+            steps.push(step("bucket", name, DestroyStatus::Absent));
+            Ok(None)
+        }
+        Presence::OtherOwner => {
+            steps.push(step("bucket", format!("{name} (another account's)"), DestroyStatus::Kept));
+            Ok(None)
+        }
+    }
+}
+
+/// Carries out the plan: the .env first, so it never names a key that no longer exists;
+/// then the key, the policy and the bucket. A failure part way lists what went.
+pub async fn apply(clients: &ActingClients, mut plan: Plan) -> Result<DestroyReport> {
+    let mut changes = Vec::new();
+    match apply_steps(clients, &mut plan, &mut changes).await {
+        Ok(()) => Ok(DestroyReport { ok: true, dry_run: false, steps: plan.steps }),
+        Err(error) => Err(after_changes(error, changes)),
+    }
+}
+
+async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec<String>) -> Result<()> {
+    let mut done = |steps: &mut Vec<DestroyStep>, resource: &str| {
+        for step in steps.iter_mut().filter(|s| s.resource == resource) {
+            step.status = step.status.done();
+            changes.push(format!("{} {} {}", step.resource, step.name, step.status.label()));
+        }
+    };
+    if plan.env_removes {
+        plan.env.write()?;
+        done(&mut plan.steps, "env_file");
+    }
+    if let Some((user, id)) = &plan.key {
+        iam::delete_key(&clients.iam, user, id).await?;
+        done(&mut plan.steps, "access_key");
+    }
+    if let Some((state, holders)) = &plan.policy {
+        iam::delete_policy(&clients.iam, state, holders).await?;
+        done(&mut plan.steps, "attachment");
+        done(&mut plan.steps, "policy");
+    }
+    if let Some(BucketPlan { s3, name, versions }) = &plan.bucket {
+        bucket::delete_versions(s3, name, versions).await?;
+        bucket::delete_bucket(s3, name).await?;
+        done(&mut plan.steps, "bucket");
+    }
+    Ok(())
+}
