@@ -337,22 +337,31 @@ fn has_source<T: StdError + 'static>(error: &(dyn StdError + 'static)) -> bool {
     false
 }
 
-/// What the credential chain said, from the innermost credentials error.
+/// What the credential chain said: the messages below the outermost credentials error.
 fn credentials_problem(error: &(dyn StdError + 'static)) -> String {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
-    let mut found = String::new();
     while let Some(current) = cause {
-        if let Some(credentials) = current.downcast_ref::<CredentialsError>() {
-            found = aws_smithy_types::error::display::DisplayErrorContext(credentials).to_string();
+        if current.downcast_ref::<CredentialsError>().is_some() {
+            return chain(current);
         }
         cause = current.source();
     }
-    found
+    String::new()
 }
 
-/// The whole chain of causes, for failures without an answer.
+/// The messages of an error and its causes, in one line: "dispatch failure: io error:
+/// ... Connection refused (os error 111)". Each cause's Display, never a Debug dump.
 fn chain(error: &(dyn StdError + 'static)) -> String {
-    aws_smithy_types::error::display::DisplayErrorContext(error).to_string()
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(current) = cause {
+        let text = current.to_string();
+        if !text.is_empty() && !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        cause = current.source();
+    }
+    parts.join(": ")
 }
 
 /// The text of the first `<name>` element in an XML error body.

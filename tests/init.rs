@@ -6,6 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
 
@@ -670,4 +672,43 @@ async fn the_new_key_carries_the_guides_description() {
     let tags = iam(&root_config(&server, "us-east-1")).list_user_tags().user_name("t3_chat").send().await.unwrap();
     let tag = tags.tags().iter().find(|t| t.key() == key_id).expect("a tag named after the key");
     assert_eq!(tag.value(), "T3 Chat Backend S3 Access");
+}
+
+/// Issue 7: a failure after a change never exits 2. S3 denies PutBucketEncryption (as an
+/// IAM policy or SCP would; moto does not enforce that action, so a loopback proxy gives
+/// S3's documented 403 AccessDenied answer), after init has created the bucket.
+#[tokio::test]
+async fn a_denial_after_the_bucket_was_created_exits_4_listing_the_change_and_a_rerun_converges() {
+    let server = moto(None);
+    let deny = Arc::new(AtomicBool::new(true));
+    let proxy = denying_proxy(server.port, "PUT ", "?encryption", deny.clone());
+    let ws = Workspace::new();
+    let acting_init = |ws: &Workspace| {
+        run(ws
+            .t3s3()
+            .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+            .args(["--endpoint-url", &format!("http://127.0.0.1:{proxy}"), "--region", APP_REGION, "init", "--json"])
+            .args(["--no-verify", "--bucket", BUCKET, "--create-user"]))
+    };
+
+    let out = acting_init(&ws);
+    assert_eq!(out.code, 4, "{}", out.all());
+    let report = out.json();
+    let error = report["error"].as_str().unwrap();
+    assert!(error.contains("s3:PutEncryptionConfiguration on bucket `t3-chat-documents-init` was denied"), "{report}");
+    let changed: Vec<&str> = report["changed"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert!(changed.iter().any(|c| c.contains("bucket `t3-chat-documents-init` created")), "{changed:?}");
+    assert!(report["fix"].as_str().unwrap().contains("run the same command again"), "{report}");
+    assert!(!ws.path().join(".env").exists(), "no key was created yet, so no .env was written");
+    assert_eq!(snapshot(&server).await, "bucket t3-chat-documents-init", "only the bucket exists");
+
+    // Lift the denial; the same command converges from where it stopped.
+    deny.store(false, Ordering::SeqCst);
+    let again = acting_init(&ws);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let statuses = statuses(&again.json());
+    assert_eq!(statuses["bucket"], "unchanged");
+    assert_eq!(statuses["encryption"], "updated");
+    assert_eq!(statuses["access_key"], "created");
 }
