@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-test-env.sh
 export AWS_EC2_METADATA_DISABLED=true
+# The crate's shape: no import cycle, no command importing another, only bucket/iam/sts
+# calling the SDK, no function over 80 lines (issue 7).
+python3 scripts/check-shape.py
 cargo test --locked "$@"

@@ -195,23 +195,7 @@ impl EnvFile {
             }
         }
         let (values, parse_issues) = self.values();
-        {
-            for (key, expected) in Key::ALL.into_iter().filter_map(|k| Some((k.name(), k.fixed_length()?))) {
-                if let Some(found) = values.get(key) {
-                    let length = found.value.chars().count();
-                    if length != expected && !found.value.is_empty() {
-                        issues.push(LintIssue {
-                            line: found.line,
-                            key: Some(key.into()),
-                            severity: Severity::Error,
-                            message: format!(
-                                "`{key}` is {length} characters long; AWS issues them {expected} long (a character lost or added when copying?)"
-                            ),
-                        });
-                    }
-                }
-            }
-        }
+        issues.extend(length_issues(&values));
         for issue in parse_issues {
             if !issues.iter().any(|known| known.line == issue.line && known.severity == Severity::Error) {
                 issues.push(issue);
@@ -320,6 +304,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 struct Assignment<'a> {
     key: &'a str,
     value: &'a str,
+}
+
+/// Keys and secrets whose length is not the one AWS gives them (a character lost or added).
+fn length_issues(values: &BTreeMap<String, EnvValue>) -> Vec<LintIssue> {
+    let fixed = Key::ALL.into_iter().filter_map(|k| Some((k.name(), k.fixed_length()?)));
+    fixed
+        .filter_map(|(key, expected)| {
+            let found = values.get(key)?;
+            let length = found.value.chars().count();
+            (length != expected && !found.value.is_empty()).then(|| LintIssue {
+                line: found.line,
+                key: Some(key.into()),
+                severity: Severity::Error,
+                message: format!(
+                    "`{key}` is {length} characters long; AWS issues them {expected} long (a character lost or added when copying?)"
+                ),
+            })
+        })
+        .collect()
 }
 
 fn assignment(text: &str) -> Option<Assignment<'_>> {
