@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::dotenv;
+use crate::exit::Failure;
 use crate::keys::Key;
 
 /// The comment the guide puts above the S3 settings; new keys are appended under it.
@@ -66,17 +68,40 @@ impl MergeOutcome {
     }
 }
 
+/// A statement of the file (python-dotenv's binding) and the physical lines it covers.
+#[derive(Debug, Clone)]
+struct Statement {
+    binding: dotenv::Binding,
+    /// Zero-based indexes of its first and last physical line.
+    first: usize,
+    last: usize,
+}
+
 impl EnvFile {
-    /// Reads `path`; a missing file reads as empty (and [`EnvFile::exists`] says so).
+    /// Reads `path`; a missing file reads as empty (and [`EnvFile::exists`] says so). A file
+    /// that cannot be read, a folder, bytes that are not UTF-8 or a link to nothing are
+    /// bad input (exit 2), named with the line where it matters.
     pub fn read(path: &Path) -> Result<Self> {
+        let shown = path.display();
+        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) && fs::metadata(path).is_err() {
+            let target = fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+            return Err(Failure::bad_input(format!("{shown} is a link to {target}, which does not exist"))
+                .hint(format!("point the link at the real .env, or remove it so t3s3 can create {shown}"))
+                .into());
+        }
+        if path.is_dir() {
+            return Err(Failure::bad_input(format!("{shown} is a folder, not a .env file"))
+                .hint("pass the path of the .env file itself")
+                .into());
+        }
         let (text, existed) = match fs::read(path) {
-            Ok(bytes) => {
-                let text =
-                    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?;
-                (text, true)
-            }
+            Ok(bytes) => (utf8(path, bytes)?, true),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
-            Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+            Err(error) => {
+                return Err(Failure::bad_input(format!("cannot read {shown}: {error}"))
+                    .hint(format!("check the permissions of {shown} (t3s3 runs as you)"))
+                    .into());
+            }
         };
         Ok(EnvFile { path: path.to_path_buf(), lines: split_lines(&text), existed })
     }
@@ -90,55 +115,88 @@ impl EnvFile {
         self.lines.iter().map(|line| format!("{}{}", line.text, line.ending)).collect()
     }
 
-    /// The values, parsed the way dotenv libraries parse them; a later definition wins.
-    /// When the whole file does not parse, each line is parsed alone so that one bad line
-    /// does not hide the others; the lines that fail are returned as lint errors.
-    pub fn values(&self) -> (BTreeMap<String, EnvValue>, Vec<LintIssue>) {
-        let mut values = BTreeMap::new();
-        let insert = |key: String, value: String, values: &mut BTreeMap<String, EnvValue>| {
-            let line = self.definition_lines(&key).last().map_or(0, |index| index + 1);
-            values.insert(key, EnvValue { value, line });
-        };
-        let whole: Result<Vec<(String, String)>, _> = dotenvy::from_read_iter(self.contents().as_bytes()).collect();
-        if let Ok(pairs) = whole {
-            for (key, value) in pairs {
-                insert(key, value, &mut values);
-            }
-            return (values, Vec::new());
-        }
-        let mut issues = Vec::new();
+    /// The text python-dotenv parses (Python's text mode: every line break `\n`, no
+    /// byte-order mark) and where each physical line starts in it.
+    fn normalized(&self) -> (String, Vec<usize>) {
+        let mut text = String::new();
+        let mut starts = Vec::with_capacity(self.lines.len());
         for (index, line) in self.lines.iter().enumerate() {
-            for item in dotenvy::from_read_iter(line.text.as_bytes()) {
-                match item {
-                    Ok((key, value)) => insert(key, value, &mut values),
-                    Err(_) => issues.push(LintIssue {
-                        line: index + 1,
-                        key: assignment(&line.text).map(|a| a.key.trim().to_string()),
-                        severity: Severity::Error,
-                        message: "cannot be parsed (an unclosed quote or a stray character?)".into(),
-                    }),
-                }
+            starts.push(text.len());
+            let body = if index == 0 { line.text.strip_prefix('\u{feff}').unwrap_or(&line.text) } else { &line.text };
+            text.push_str(body);
+            if !line.ending.is_empty() {
+                text.push('\n');
             }
         }
-        (values, issues)
+        (text, starts)
     }
 
-    /// Zero-based indexes of the lines that assign `key`.
-    fn definition_lines(&self, key: &str) -> Vec<usize> {
-        self.lines
-            .iter()
-            .enumerate()
-            .filter(|(_, line)| assignment(&line.text).is_some_and(|a| a.key.trim() == key))
-            .map(|(index, _)| index)
+    fn statements(&self) -> Vec<Statement> {
+        let (text, starts) = self.normalized();
+        let line_of = |offset: usize| starts.partition_point(|start| *start <= offset).saturating_sub(1);
+        dotenv::parse(&text)
+            .into_iter()
+            .map(|binding| {
+                let first = line_of(binding.start);
+                let last = line_of(binding.end.saturating_sub(1).max(binding.start));
+                Statement { binding, first, last }
+            })
             .collect()
+    }
+
+    /// The values as the backend's python-dotenv reads them (`${VAR}` looked up in the
+    /// process environment first, as `load_dotenv` does); a later definition wins. Keys
+    /// without `=` are left out. Statements python-dotenv cannot parse (it skips them) are
+    /// returned as lint errors.
+    pub fn values(&self) -> (BTreeMap<String, EnvValue>, Vec<LintIssue>) {
+        let statements = self.statements();
+        let bindings: Vec<dotenv::Binding> = statements.iter().map(|s| s.binding.clone()).collect();
+        let environment: BTreeMap<String, String> = std::env::vars().collect();
+        let resolved = dotenv::values(&bindings, &environment, false);
+        let mut values = BTreeMap::new();
+        for (key, value) in resolved {
+            let Some(value) = value else { continue };
+            let line = statements
+                .iter()
+                .rev()
+                .find(|s| s.binding.key.as_deref() == Some(key.as_str()))
+                .map_or(0, |s| s.first + 1);
+            values.insert(key, EnvValue { value, line });
+        }
+        (values, self.parse_errors())
+    }
+
+    /// The values exactly as python-dotenv's `dotenv_values` gives them for `environment`
+    /// (keys without `=` map to `None`).
+    pub fn dotenv_values(&self, environment: &BTreeMap<String, String>) -> BTreeMap<String, Option<String>> {
+        let bindings: Vec<dotenv::Binding> = self.statements().into_iter().map(|s| s.binding).collect();
+        dotenv::values(&bindings, environment, true)
+    }
+
+    /// The statements python-dotenv cannot parse, with their first line.
+    pub fn parse_errors(&self) -> Vec<LintIssue> {
+        self.statements()
+            .iter()
+            .filter_map(|s| {
+                let reason = s.binding.error?;
+                Some(LintIssue {
+                    line: s.first + 1,
+                    key: assignment(&self.lines[s.first].text).map(|a| a.key.trim().to_string()),
+                    severity: Severity::Error,
+                    message: format!("cannot be parsed: {reason}; python-dotenv skips this line"),
+                })
+            })
+            .collect()
+    }
+
+    /// The statements that set `key`.
+    fn definitions(&self, key: &str) -> Vec<Statement> {
+        self.statements().into_iter().filter(|s| s.binding.key.as_deref() == Some(key)).collect()
     }
 
     /// Finds the mistakes behind the guide's NoCredentials and SignatureDoesNotMatch errors.
     pub fn lint(&self) -> Vec<LintIssue> {
         let mut issues = Vec::new();
-        let severity_for = |key: &str| {
-            if Key::from_name(key).is_some() { Severity::Error } else { Severity::Warning }
-        };
         if let Some(index) = self.lines.iter().position(|line| line.ending == "\r\n") {
             issues.push(LintIssue {
                 line: index + 1,
@@ -149,80 +207,63 @@ impl EnvFile {
                         .into(),
             });
         }
-        let mut seen: BTreeMap<String, (usize, String)> = BTreeMap::new();
-        for (index, line) in self.lines.iter().enumerate() {
-            let number = index + 1;
-            let trimmed = line.text.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            let Some(assignment) = assignment(&line.text) else {
-                issues.push(LintIssue {
-                    line: number,
-                    key: None,
-                    severity: Severity::Warning,
-                    message: "not a KEY=VALUE line".into(),
-                });
-                continue;
-            };
-            let key = assignment.key.trim().to_string();
-            let severity = severity_for(&key);
+        let mut seen: BTreeMap<String, (usize, Option<String>)> = BTreeMap::new();
+        for statement in self.statements() {
+            let Some(key) = statement.binding.key.clone() else { continue };
+            let number = statement.first + 1;
+            let severity = if Key::from_name(&key).is_some() { Severity::Error } else { Severity::Warning };
             let mut push =
                 |message: String| issues.push(LintIssue { line: number, key: Some(key.clone()), severity, message });
-            if key.contains(char::is_whitespace) {
-                push(format!("the key `{key}` contains white space"));
-            }
-            if assignment.key.ends_with(char::is_whitespace) || assignment.value.starts_with(char::is_whitespace) {
-                push(format!("spaces around '=': write `{key}=value` with nothing between key, '=' and value"));
-            }
-            if let Some(problem) = quote_problem(assignment.value.trim()) {
+            for problem in statement_problems(&statement, &self.lines[statement.first].text) {
                 push(problem);
             }
-            if let Some((first, previous)) = seen.get(&key) {
-                let same = previous == assignment.value.trim();
-                issues.push(LintIssue {
-                    line: number,
-                    key: Some(key.clone()),
-                    severity: if same { Severity::Warning } else { severity },
-                    message: if same {
-                        format!("`{key}` is set again (first on line {first}); remove one")
-                    } else {
-                        format!("`{key}` is set again with another value (first on line {first}); tools disagree on which one wins: keep one")
-                    },
-                });
-            } else {
-                seen.insert(key.clone(), (number, assignment.value.trim().to_string()));
+            let raw = statement.binding.raw_value.clone();
+            match seen.get(&key) {
+                Some((first, previous)) => {
+                    let same = *previous == raw;
+                    issues.push(LintIssue {
+                        line: number,
+                        key: Some(key.clone()),
+                        severity: if same { Severity::Warning } else { severity },
+                        message: if same {
+                            format!("`{key}` is set again (first on line {first}); remove one")
+                        } else {
+                            format!("`{key}` is set again with another value (first on line {first}); tools disagree on which one wins: keep one")
+                        },
+                    });
+                }
+                None => {
+                    seen.insert(key.clone(), (number, raw));
+                }
             }
         }
         let (values, parse_issues) = self.values();
         issues.extend(length_issues(&values));
-        for issue in parse_issues {
-            if !issues.iter().any(|known| known.line == issue.line && known.severity == Severity::Error) {
-                issues.push(issue);
-            }
-        }
+        issues.extend(parse_issues);
         issues.sort_by_key(|issue| issue.line);
         issues
     }
 
-    /// Sets each key: lines that define it are rewritten in place (keeping an `export `
-    /// prefix and the line ending), missing keys are appended under [`SECTION_HEADER`].
-    /// Every other line stays exactly as it was.
+    /// Sets each key: statements that define it are rewritten in place as one line (keeping
+    /// an `export ` prefix and the line ending), a multi-line one included; missing keys are
+    /// appended under [`SECTION_HEADER`]. Every other byte stays as it was.
     pub fn merge(&mut self, updates: &[(&str, &str)]) -> MergeOutcome {
         let mut outcome = MergeOutcome::default();
         let mut missing = Vec::new();
         for (key, value) in updates {
-            let indexes = self.definition_lines(key);
-            if indexes.is_empty() {
+            let definitions = self.definitions(key);
+            if definitions.is_empty() {
                 missing.push((*key, *value));
                 continue;
             }
             let mut changed = false;
-            for index in indexes {
-                let export = if self.lines[index].text.trim_start().starts_with("export ") { "export " } else { "" };
-                let text = format!("{export}{key}={value}");
-                if self.lines[index].text != text {
-                    self.lines[index].text = text;
+            for statement in definitions.iter().rev() {
+                let first = &self.lines[statement.first];
+                let export = if first.text.trim_start().starts_with("export ") { "export " } else { "" };
+                let text = format!("{export}{key}={}", render_value(value));
+                if statement.first != statement.last || first.text != text {
+                    let ending = self.lines[statement.last].ending.clone();
+                    self.lines.splice(statement.first..=statement.last, [RawLine { text, ending }]);
                     changed = true;
                 }
             }
@@ -230,9 +271,13 @@ impl EnvFile {
                 outcome.updated.push(key.to_string());
             }
         }
-        if missing.is_empty() {
-            return outcome;
+        if !missing.is_empty() {
+            self.append(&missing, &mut outcome);
         }
+        outcome
+    }
+
+    fn append(&mut self, missing: &[(&str, &str)], outcome: &mut MergeOutcome) {
         let ending = self.dominant_ending();
         if let Some(last) = self.lines.last_mut() {
             if last.ending.is_empty() {
@@ -247,23 +292,21 @@ impl EnvFile {
             self.lines.push(RawLine { text: SECTION_HEADER.into(), ending: ending.clone() });
         }
         for (key, value) in missing {
-            self.lines.push(RawLine { text: format!("{key}={value}"), ending: ending.clone() });
+            self.lines.push(RawLine { text: format!("{key}={}", render_value(value)), ending: ending.clone() });
             outcome.added.push(key.to_string());
         }
-        outcome
     }
 
-    /// Removes every line that assigns one of `keys`; returns the keys that were there.
+    /// Removes every statement that sets one of `keys` (all its lines); returns the keys removed.
     pub fn remove(&mut self, keys: &[&str]) -> Vec<String> {
         let mut removed = Vec::new();
-        self.lines.retain(|line| match assignment(&line.text) {
-            Some(a) if keys.contains(&a.key.trim()) => {
-                removed.push(a.key.trim().to_string());
-                false
+        for statement in self.statements().iter().rev() {
+            let Some(key) = statement.binding.key.as_deref().filter(|key| keys.contains(key)) else { continue };
+            self.lines.drain(statement.first..=statement.last);
+            if !removed.iter().any(|k| k == key) {
+                removed.insert(0, key.to_string());
             }
-            _ => true,
-        });
-        removed.dedup();
+        }
         removed
     }
 
@@ -273,34 +316,90 @@ impl EnvFile {
         if crlf > lf { "\r\n".into() } else { "\n".into() }
     }
 
-    /// Writes the file atomically (temp file in the same folder, fsync, rename) with mode 0600.
+    /// Writes the file atomically with mode 0600 (through a link, to the link's target).
     pub fn write(&self) -> Result<()> {
         write_atomic(&self.path, self.contents().as_bytes(), 0o600)
     }
 }
 
-/// Writes `bytes` to `path` through a temp file in the same folder, fsyncs it, sets `mode`
-/// and renames it over `path`, so a reader sees the old file or the new one, never half.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let dir = match path.parent() {
+/// The bytes as text, or bad input naming the line of the first byte that is not UTF-8.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let line = error.as_bytes()[..valid].iter().filter(|b| **b == b'\n').count() + 1;
+        Failure::bad_input(format!("{} line {line} is not UTF-8 text (byte {} of the file)", path.display(), valid + 1))
+            .hint(format!("save {} as UTF-8 (python-dotenv reads it as UTF-8 too)", path.display()))
+            .into()
+    })
+}
+
+/// A value as written: bare when python-dotenv reads it back unchanged, else single-quoted.
+fn render_value(value: &str) -> String {
+    let bare = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./+:@,=%".contains(c));
+    if bare || value.is_empty() {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+/// Where temporary files of an atomic write go: named so that `*.env` covers them (they
+/// hold the whole new .env, secret included, until the rename).
+pub const TEMP_PREFIX: &str = ".t3s3-";
+pub const TEMP_SUFFIX: &str = ".tmp.env";
+
+/// Temporary files a killed run left beside `path` (each may hold a secret).
+pub fn stray_temp_files(path: &Path) -> Vec<PathBuf> {
+    let dir = folder(path);
+    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn folder(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder (named so git's
+/// `*.env` pattern ignores it), fsync, rename, fsync of the folder. Through a symbolic link
+/// the link's target is replaced, in the target's folder, and the link is kept.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let target = if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        fs::canonicalize(path).map_err(|_| {
+            Failure::bad_input(format!("{} is a link to a file that does not exist", path.display()))
+                .hint("point the link at the real .env, or remove it")
+        })?
+    } else {
+        path.to_path_buf()
     };
+    let dir = folder(&target);
     let mut temp = tempfile::Builder::new()
-        .prefix(".t3s3-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     temp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
-    temp.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
+    temp.persist(&target).with_context(|| format!("cannot replace {}", target.display()))?;
     if let Ok(dir) = fs::File::open(dir) {
         let _ = dir.sync_all();
     }
     Ok(())
 }
 
+/// A line that assigns a key, split at the first `=` (for messages about the raw text).
 struct Assignment<'a> {
     key: &'a str,
     value: &'a str,
@@ -338,6 +437,27 @@ fn assignment(text: &str) -> Option<Assignment<'_>> {
     Some(Assignment { key, value })
 }
 
+/// What is wrong with one statement as written (its first line is `first_line`).
+fn statement_problems(statement: &Statement, first_line: &str) -> Vec<String> {
+    let key = statement.binding.key.as_deref().unwrap_or_default();
+    let Some(raw) = &statement.binding.raw_value else {
+        return vec![format!("`{key}` has no `=`: python-dotenv reads it as unset (not a KEY=VALUE line)")];
+    };
+    let mut problems = Vec::new();
+    if key.contains(char::is_whitespace) {
+        problems.push(format!("the key `{key}` contains white space"));
+    }
+    if let Some(assignment) = assignment(first_line) {
+        if assignment.key.ends_with(char::is_whitespace) || assignment.value.starts_with(char::is_whitespace) {
+            problems.push(format!("spaces around '=': write `{key}=value` with nothing between key, '=' and value"));
+        }
+    }
+    if let Some(problem) = quote_problem(raw.trim()) {
+        problems.push(problem);
+    }
+    problems
+}
+
 fn quote_problem(value: &str) -> Option<String> {
     if value.contains(['\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}']) {
         return Some("typographic quotes (“ ” ‘ ’) end up in the value: use plain ' or \" or none".into());
@@ -345,9 +465,6 @@ fn quote_problem(value: &str) -> Option<String> {
     let first = value.chars().next()?;
     let last = value.chars().last()?;
     let is_quote = |c: char| c == '"' || c == '\'';
-    if is_quote(first) && (value.len() < 2 || last != first) {
-        return Some(format!("the value opens a {first} quote that does not close at the end of the line"));
-    }
     if !is_quote(first) && is_quote(last) {
         return Some(format!(
             "the value ends with a {last} quote it does not open with, so the quote ends up in the value"
@@ -356,16 +473,16 @@ fn quote_problem(value: &str) -> Option<String> {
     None
 }
 
+/// Physical lines as Python's universal newlines split them (`\r\n`, `\n` or `\r`).
 fn split_lines(text: &str) -> Vec<RawLine> {
     let mut lines = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        match rest.find('\n') {
+        match rest.find(['\n', '\r']) {
             Some(end) => {
-                let (line, ending) =
-                    if rest[..end].ends_with('\r') { (&rest[..end - 1], "\r\n") } else { (&rest[..end], "\n") };
-                lines.push(RawLine { text: line.into(), ending: ending.into() });
-                rest = &rest[end + 1..];
+                let ending = if rest[end..].starts_with("\r\n") { "\r\n" } else { &rest[end..end + 1] };
+                lines.push(RawLine { text: rest[..end].into(), ending: ending.into() });
+                rest = &rest[end + ending.len()..];
             }
             None => {
                 lines.push(RawLine { text: rest.into(), ending: String::new() });

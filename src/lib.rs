@@ -20,6 +20,7 @@ pub mod bucket_name;
 pub mod cli;
 pub mod commands;
 pub mod diagnose;
+pub mod dotenv;
 pub mod envfile;
 pub mod exit;
 pub mod git;
