@@ -15,6 +15,11 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
+use crate::exit::Failure;
+
+/// How long one request may take, retries included, unless `--timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Where the acting credentials come from and where requests go, as the user asked.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
@@ -24,6 +29,91 @@ pub struct Target {
     pub region: Option<String>,
     /// `--endpoint-url` (the SDK also reads AWS_ENDPOINT_URL).
     pub endpoint_url: Option<String>,
+    /// `--timeout`: the most one request may take, retries included.
+    pub timeout: Option<Duration>,
+}
+
+/// Checks an endpoint URL before any request is signed for it: `http` or `https`, a host,
+/// a port from 1 to 65535, no user name or password.
+pub fn validate_endpoint(url: &str) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| lower.starts_with(scheme).then(|| &url[scheme.len()..]))
+        .ok_or_else(|| format!("`{url}` is not an http:// or https:// URL"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(format!("`{url}` carries a user name or password; give the endpoint alone"));
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').ok_or_else(|| format!("`{url}` has an unclosed [IPv6] host"))?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || "-._:%".contains(c)) {
+        return Err(format!("`{url}` has no valid host name"));
+    }
+    if let Some(port) = port {
+        if !port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p)) {
+            return Err(format!("`{url}` has port `{port}`; a port is a number from 1 to 65535"));
+        }
+    }
+    Ok(())
+}
+
+/// The files the SDK reads profiles from: the config file, then the credentials file.
+fn profile_files() -> [std::path::PathBuf; 2] {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default();
+    let from = |var: &str, default: &str| std::env::var_os(var).map_or_else(|| home.join(default), Into::into);
+    [from("AWS_CONFIG_FILE", ".aws/config"), from("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")]
+}
+
+/// The profiles the two files define.
+fn defined_profiles(files: &[std::path::PathBuf]) -> Vec<String> {
+    let mut names = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        for line in text.lines().map(str::trim) {
+            let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else { continue };
+            let section = section.trim();
+            // The config file names profiles `[profile NAME]` (and `[default]`).
+            let name =
+                if index == 0 { section.strip_prefix("profile ").map(str::trim).unwrap_or(section) } else { section };
+            if !name.starts_with("sso-session ") && !name.starts_with("services ") && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// A profile named with --profile or AWS_PROFILE must exist: the SDK would otherwise report
+/// only that it found no credentials.
+fn check_profile(explicit: Option<&str>) -> Result<(), Failure> {
+    let env = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
+    let (name, how) = match (explicit, env.as_deref()) {
+        (Some(name), _) => (name.to_string(), "--profile"),
+        (None, Some(name)) => (name.to_string(), "AWS_PROFILE"),
+        (None, None) => return Ok(()),
+    };
+    let files = profile_files();
+    let defined = defined_profiles(&files);
+    if defined.iter().any(|p| *p == name) {
+        return Ok(());
+    }
+    let looked = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" and ");
+    let known = if defined.is_empty() {
+        "no profiles are defined there".to_string()
+    } else {
+        format!("defined: {}", defined.join(", "))
+    };
+    Err(Failure::bad_input(format!("the AWS profile `{name}` ({how}) is not defined in {looked} ({known})"))
+        .hint(format!("run `aws configure --profile {name}` (or `aws configure sso`), or pass a profile that exists")))
 }
 
 /// Every request the acting clients sent (retries included), as `service:Operation`.
@@ -106,19 +196,31 @@ pub struct AppCredentials {
     pub endpoint_url: Option<String>,
 }
 
-fn timeouts(operation: Duration) -> TimeoutConfig {
+/// `limit` bounds each request, its retries included (a silent endpoint takes `limit`, not
+/// a multiple of it); a connection gets at most 3 s of it.
+fn timeouts(limit: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(3).min(operation))
-        .read_timeout(operation)
-        .operation_attempt_timeout(operation)
-        .operation_timeout(operation.saturating_mul(2))
+        .connect_timeout(Duration::from_secs(3).min(limit))
+        .read_timeout(limit)
+        .operation_attempt_timeout(limit)
+        .operation_timeout(limit)
         .build()
 }
 
-/// Loads the standard chain, honouring `--profile`, `--region` and `--endpoint-url`.
-pub async fn acting_clients(target: &Target) -> ActingClients {
+/// Loads the standard chain, honouring `--profile`, `--region`, `--endpoint-url` and
+/// `--timeout`. A profile that is not defined, or an endpoint URL that is not one, is bad
+/// input before anything is sent.
+pub async fn acting_clients(target: &Target) -> Result<ActingClients, Failure> {
+    check_profile(target.profile.as_deref())?;
+    let environment_endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|e| !e.is_empty());
+    if let Some(url) = target.endpoint_url.as_ref().or(environment_endpoint.as_ref()) {
+        validate_endpoint(url).map_err(|problem| {
+            Failure::bad_input(format!("the endpoint URL {problem}"))
+                .hint("pass --endpoint-url http://HOST:PORT, or unset AWS_ENDPOINT_URL to use AWS")
+        })?;
+    }
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts(Duration::from_secs(30)))
+        .timeout_config(timeouts(target.timeout.unwrap_or(DEFAULT_TIMEOUT)))
         .retry_config(RetryConfig::standard());
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
@@ -129,7 +231,7 @@ pub async fn acting_clients(target: &Target) -> ActingClients {
     if let Some(endpoint) = &target.endpoint_url {
         loader = loader.endpoint_url(endpoint);
     }
-    ActingClients::from_config(loader.load().await, RequestLog::default())
+    Ok(ActingClients::from_config(loader.load().await, RequestLog::default()))
 }
 
 impl ActingClients {
@@ -163,7 +265,7 @@ pub fn app_config(app: &AppCredentials, timeout: Duration) -> SdkConfig {
         .region(Region::new(app.region.clone()))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .timeout_config(timeouts(timeout))
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .retry_config(RetryConfig::standard())
         .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().expect("tokio sleep"))
         .time_source(aws_smithy_async::time::SystemTimeSource::new());
     if let Some(endpoint) = &app.endpoint_url {
@@ -190,4 +292,46 @@ fn s3_client(config: &SdkConfig, log: Option<&RequestLog>) -> aws_sdk_s3::Client
         builder = builder.interceptor(log.clone());
     }
     aws_sdk_s3::Client::from_conf(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_urls_are_checked_before_use() {
+        for good in [
+            "http://127.0.0.1:5000",
+            "https://s3.ap-south-1.amazonaws.com",
+            "http://localhost",
+            "http://[::1]:9000/",
+            "HTTP://host:1",
+        ] {
+            assert_eq!(validate_endpoint(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("http://127.0.0.1:99999", "port `99999`"),
+            ("http://127.0.0.1:0", "port `0`"),
+            ("http://", "no valid host"),
+            ("not a url", "not an http:// or https:// URL"),
+            ("ftp://host", "not an http"),
+            ("http://user:pw@host", "user name or password"),
+            ("http://host:port", "port `port`"),
+            ("http://ho st", "no valid host"),
+            ("http://[::1", "unclosed"),
+        ] {
+            let problem = validate_endpoint(bad).expect_err(bad);
+            assert!(problem.contains(why), "{bad}: {problem}");
+        }
+    }
+
+    #[test]
+    fn profiles_are_read_from_both_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let credentials = dir.path().join("credentials");
+        std::fs::write(&config, "[default]\nregion=x\n[profile admin]\n[sso-session corp]\n").unwrap();
+        std::fs::write(&credentials, "[ci]\naws_access_key_id=x\n").unwrap();
+        assert_eq!(defined_profiles(&[config, credentials]), ["default", "admin", "ci"]);
+    }
 }

@@ -33,6 +33,9 @@ pub struct GlobalArgs {
     /// Print one JSON object instead of text, for scripts and CI
     #[arg(long, global = true)]
     pub json: bool,
+    /// The most one AWS request may take, retries included, in seconds (1-3600; default 20)
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -112,9 +115,6 @@ pub struct VerifyArgs {
     /// The .env file to read (default: ./.env, else ./backend/.env)
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
-    /// Give up on a request that takes longer than this many seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 20)]
-    pub timeout: u64,
     /// Name of the policy the key should hold, named in diagnoses
     #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,

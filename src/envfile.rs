@@ -189,6 +189,21 @@ impl EnvFile {
             .collect()
     }
 
+    /// Refuses (exit 2) a file with statements python-dotenv cannot parse: t3s3 does not
+    /// write into a file the backend would read differently from what t3s3 sees.
+    pub fn require_parseable(&self) -> Result<()> {
+        let errors = self.parse_errors();
+        let Some(first) = errors.first() else { return Ok(()) };
+        let lines: Vec<String> = errors.iter().map(|e| e.line.to_string()).collect();
+        Err(Failure::bad_input(format!("{} line {}: {}", self.path.display(), first.line, first.message))
+            .hint(format!(
+                "fix line(s) {} of {} (close the quote, or quote a value with spaces), then run again; nothing was changed",
+                lines.join(", "),
+                self.path.display()
+            ))
+            .into())
+    }
+
     /// The statements that set `key`.
     fn definitions(&self, key: &str) -> Vec<Statement> {
         self.statements().into_iter().filter(|s| s.binding.key.as_deref() == Some(key)).collect()
@@ -347,6 +362,58 @@ fn render_value(value: &str) -> String {
 /// hold the whole new .env, secret included, until the rename).
 pub const TEMP_PREFIX: &str = ".t3s3-";
 pub const TEMP_SUFFIX: &str = ".tmp.env";
+
+/// An advisory lock on the folder of a .env: t3s3 runs that change the same .env take
+/// turns. Held until dropped; the operating system releases it if the process dies.
+#[derive(Debug)]
+pub struct EnvLock {
+    _folder: fs::File,
+    /// Temporary files of an interrupted run, removed once the lock was taken.
+    pub removed: Vec<PathBuf>,
+}
+
+impl EnvLock {
+    /// Takes the lock, waiting up to `wait` for another run (`waiting` is told once); then
+    /// removes temporary files that interrupted runs left (nobody else can be writing).
+    pub fn acquire(env_path: &Path, wait: std::time::Duration, waiting: &dyn Fn(&str)) -> Result<EnvLock> {
+        let dir = folder(env_path);
+        let handle = fs::File::open(dir).map_err(|error| {
+            Failure::bad_input(format!("cannot open the folder of {}: {error}", env_path.display()))
+                .hint("create the folder, or pass another path with --env-file")
+        })?;
+        let deadline = std::time::Instant::now() + wait;
+        let mut told = false;
+        loop {
+            match handle.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    if !told {
+                        waiting(&format!(
+                            "another t3s3 run is changing {}; waiting for it to finish",
+                            env_path.display()
+                        ));
+                        told = true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Failure::bad_input(format!(
+                        "another t3s3 run is still changing {} after {} s; nothing was changed",
+                        env_path.display(),
+                        wait.as_secs()
+                    ))
+                    .hint("wait for it to finish, then run again")
+                    .into());
+                }
+                // A file system without locks: go on unlocked rather than refuse.
+                Err(fs::TryLockError::Error(_)) => break,
+            }
+        }
+        let removed: Vec<PathBuf> =
+            stray_temp_files(env_path).into_iter().filter(|stale| fs::remove_file(stale).is_ok()).collect();
+        Ok(EnvLock { _folder: handle, removed })
+    }
+}
 
 /// Temporary files a killed run left beside `path` (each may hold a secret).
 pub fn stray_temp_files(path: &Path) -> Vec<PathBuf> {

@@ -90,18 +90,71 @@ pub struct NewKey {
 /// description as a tag on the user whose key is the access key ID.
 pub const KEY_DESCRIPTION: &str = "T3 Chat Backend S3 Access";
 
-/// Creates a key with the guide's description. A description that cannot be set (no
-/// iam:TagUser) does not undo the key: it is cosmetic.
-pub async fn create_key(iam: &Client, user: &str) -> Result<NewKey> {
-    let out = iam.create_access_key().user_name(user).send().await.during("iam:CreateAccessKey", user_named(user))?;
+/// The user tag that marks a key t3s3 created and has not yet written to a .env. A run
+/// killed between CreateAccessKey and the .env write leaves it; the next run finds the key.
+pub const UNWRITTEN_TAG_PREFIX: &str = "t3s3:unwritten:";
+
+/// The user tag set while a key is being created: its value lists the keys that existed
+/// before, so a key created by a run killed before it could tag the key is still found.
+pub const CREATING_TAG: &str = "t3s3:creating";
+
+fn tag(key: impl Into<String>, value: impl Into<String>) -> Option<aws_sdk_iam::types::Tag> {
+    aws_sdk_iam::types::Tag::builder().key(key).value(value).build().ok()
+}
+
+/// Creates a key with the guide's description, marked unwritten until [`mark_written`].
+/// `existing` are the user's keys before. CreateAccessKey is not retried: a lost answer
+/// would otherwise leave keys nobody knows. Tags that cannot be set (no iam:TagUser) do not
+/// undo the key.
+pub async fn create_key(iam: &Client, user: &str, existing: &[String]) -> Result<NewKey> {
+    let before = tag(CREATING_TAG, existing.join(" "));
+    let _ = iam.tag_user().user_name(user).set_tags(before.map(|t| vec![t])).send().await;
+    let out = iam
+        .create_access_key()
+        .user_name(user)
+        .customize()
+        .config_override(
+            aws_sdk_iam::config::Config::builder().retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled()),
+        )
+        .send()
+        .await
+        .during("iam:CreateAccessKey", user_named(user))?;
     let key = out.access_key().ok_or_else(|| {
         AwsError::new("iam:CreateAccessKey", user_named(user), ErrorKind::Unreadable("the answer holds no key".into()))
     })?;
     let key = NewKey { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() };
-    if let Ok(tag) = aws_sdk_iam::types::Tag::builder().key(&key.id).value(KEY_DESCRIPTION).build() {
-        let _ = iam.tag_user().user_name(user).tags(tag).send().await;
+    let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let tags = [tag(&key.id, KEY_DESCRIPTION), tag(format!("{UNWRITTEN_TAG_PREFIX}{}", key.id), created.to_string())];
+    if iam.tag_user().user_name(user).set_tags(Some(tags.into_iter().flatten().collect())).send().await.is_ok() {
+        let _ = iam.untag_user().user_name(user).tag_keys(CREATING_TAG).send().await;
     }
     Ok(key)
+}
+
+/// The key is in a .env now: its unwritten mark goes.
+pub async fn mark_written(iam: &Client, user: &str, id: &str) {
+    let marks = [format!("{UNWRITTEN_TAG_PREFIX}{id}"), CREATING_TAG.to_string()];
+    let _ = iam.untag_user().user_name(user).set_tag_keys(Some(marks.to_vec())).send().await;
+}
+
+/// Of `keys` (the user's keys now), those t3s3 created and never wrote to a .env: marked
+/// unwritten, or created while a creation was under way that never finished.
+pub async fn unwritten_keys(iam: &Client, user: &str, keys: &[String]) -> Result<Vec<String>> {
+    let (mut marked, mut before) = (Vec::new(), None);
+    let mut pages = iam.list_user_tags().user_name(user).into_paginator().items().send();
+    while let Some(tag) = pages.next().await {
+        let tag = tag.during("iam:ListUserTags", user_named(user))?;
+        if let Some(id) = tag.key().strip_prefix(UNWRITTEN_TAG_PREFIX) {
+            marked.push(id.to_string());
+        } else if tag.key() == CREATING_TAG {
+            before = Some(tag.value().split_whitespace().map(str::to_string).collect::<Vec<_>>());
+        }
+    }
+    Ok(keys
+        .iter()
+        .filter(|id| marked.contains(id) || before.as_ref().is_some_and(|before| !before.contains(id)))
+        .cloned()
+        .collect())
 }
 
 /// Deletes a key and the description tag the console (or t3s3) gave it.
@@ -112,7 +165,7 @@ pub async fn delete_key(iam: &Client, user: &str, id: &str) -> Result<()> {
         .send()
         .await
         .during("iam:DeleteAccessKey", format!("access key {id} of `{user}`"))?;
-    let _ = iam.untag_user().user_name(user).tag_keys(id).send().await;
+    let _ = iam.untag_user().user_name(user).tag_keys(id).tag_keys(format!("{UNWRITTEN_TAG_PREFIX}{id}")).send().await;
     Ok(())
 }
 

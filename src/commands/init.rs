@@ -29,8 +29,9 @@ const NEW_KEY_PROPAGATION: Duration = Duration::from_secs(30);
 
 pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let env_path = args.env_file.clone().unwrap_or_else(converge::default_env_path);
+    let _lock = super::lock(&env_path, printer)?;
     let mut local = Local::read(&env_path, args.bucket.as_deref())?;
-    let chain = aws::acting_clients(&super::target(global)).await;
+    let chain = aws::acting_clients(&super::target(global)).await?;
     let region = choose_region(chain.region(), local.existing(Key::Region), args.yes)?;
     let clients = chain.in_region(&region);
     let caller = sts::acting_caller(&clients).await?;
@@ -47,6 +48,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         policy_name: args.policy_name.clone(),
         versioning: args.versioning,
         dry_run: args.dry_run,
+        yes: args.yes,
     };
     let (mut report, new_key) = converge::run(&clients, &caller, &options, &mut local).await?;
     if args.dry_run || args.no_verify {
@@ -57,7 +59,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     report.self_test_follows = true;
     printer.progress(&report);
     let test = selftest::Options {
-        timeout: Duration::from_secs(20),
+        timeout: super::timeout(global),
         wait_for_new_key: new_key.is_some().then_some(NEW_KEY_PROPAGATION),
         policy_name: args.policy_name.clone(),
     };

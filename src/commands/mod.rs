@@ -8,10 +8,46 @@ pub mod policy;
 pub mod rotate_key;
 pub mod verify;
 
-use crate::aws::Target;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::aws::{self, Target};
+use crate::envfile::EnvLock;
+use crate::exit::Failure;
+use crate::ui::Printer;
+
+/// How long to wait for another t3s3 run on the same .env.
+pub const LOCK_WAIT: Duration = Duration::from_secs(90);
 use crate::cli::GlobalArgs;
 
 /// Where the acting credentials come from and where requests go, as the flags say.
 fn target(global: &GlobalArgs) -> Target {
-    Target { profile: global.profile.clone(), region: global.region.clone(), endpoint_url: global.endpoint_url.clone() }
+    Target {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        timeout: global.timeout.map(Duration::from_secs),
+    }
+}
+
+/// `--timeout`, else the default.
+fn timeout(global: &GlobalArgs) -> Duration {
+    global.timeout.map_or(aws::DEFAULT_TIMEOUT, Duration::from_secs)
+}
+
+/// Takes the .env's lock (another run on it is waited for) and says what stale temporary
+/// files of an interrupted run were removed.
+fn lock(env_path: &std::path::Path, printer: &Printer) -> Result<EnvLock> {
+    let folder = env_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !folder.is_dir() {
+        return Err(Failure::bad_input(format!("the folder of {} does not exist", env_path.display()))
+            .hint("create it, or pass another path with --env-file")
+            .into());
+    }
+    let lock = EnvLock::acquire(env_path, LOCK_WAIT, &|message| printer.waiting(message))?;
+    for stale in &lock.removed {
+        printer.note(&format!("Removed {}, left by an interrupted t3s3 run", stale.display()));
+    }
+    Ok(lock)
 }

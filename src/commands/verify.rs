@@ -1,7 +1,5 @@
 //! `t3s3 verify`: the guide's seven-step self-test, run with exactly the settings the backend uses.
 
-use std::time::Duration;
-
 use anyhow::Result;
 
 use crate::cli::{GlobalArgs, VerifyArgs};
@@ -15,7 +13,7 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
     let overrides = Overrides { region: global.region.clone(), endpoint_url: global.endpoint_url.clone() };
     let settings = AppSettings::resolve(args.env_file.as_deref(), &overrides)?;
     let options = selftest::Options {
-        timeout: Duration::from_secs(args.timeout.max(1)),
+        timeout: super::timeout(global),
         wait_for_new_key: None,
         policy_name: args.policy_name.clone(),
     };

@@ -59,10 +59,12 @@ check_ids! {
     EnvUntracked => "env_untracked",
     EnvNeverCommitted => "env_never_committed",
     GitignorePatterns => "gitignore_patterns",
+    EnvTempFiles => "env_temp_files",
     AppIdentity => "app_identity",
     BucketRegion => "bucket_region",
     BucketReachable => "bucket_reachable",
     KeyAge => "key_age",
+    UnwrittenKeys => "unwritten_keys",
     BroadS3Access => "broad_s3_access",
     PolicyDrift => "policy_drift",
     PublicAccessBlock => "public_access_block",
@@ -212,7 +214,7 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
     let app_user = app_checks(&mut audit, &app, &settings, &options.policy_name).await;
 
     // What an administrator can see: the acting credentials of the standard chain.
-    let clients = aws::acting_clients(&super::acting_target(explicit, &settings)).await;
+    let clients = aws::acting_clients(&super::acting_target(explicit, &settings)).await?;
     if let Err(error) = sts::acting_caller(&clients).await {
         let reason = diagnose::explain(&error).message;
         return Ok(
@@ -294,6 +296,7 @@ fn local_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
     } else {
         git_checks(audit, env_path, settings);
     }
+    temp_files_check(audit, env_path);
     let root = git::repo_root(env_path).unwrap_or_else(|| PathBuf::from("."));
     let gitignore = root.join(".gitignore");
     let missing = git::missing_patterns(&gitignore);
@@ -308,6 +311,22 @@ fn local_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
             format!("add {} to {}", missing.join(" and "), gitignore.display()),
         );
     }
+}
+
+/// Temporary files of an interrupted write: each holds a whole .env, secret included.
+fn temp_files_check(audit: &mut Audit, env_path: &Path) {
+    let stray = crate::envfile::stray_temp_files(env_path);
+    if stray.is_empty() {
+        audit.add(CheckId::EnvTempFiles, CheckStatus::Pass, "no temporary files left by an interrupted run", "");
+        return;
+    }
+    let names: Vec<String> = stray.iter().map(|p| p.display().to_string()).collect();
+    audit.add(
+        CheckId::EnvTempFiles,
+        CheckStatus::Warn,
+        format!("{} left by an interrupted t3s3 run, each a copy of the .env with its secret", names.join(", ")),
+        format!("delete them (`rm {}`), or run `t3s3 init`, which removes them", names.join(" ")),
+    );
 }
 
 fn git_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
@@ -425,6 +444,7 @@ impl Scope<'_> {
             Ok(keys) => keys,
             Err(error) => return audit.skip(&[CheckId::KeyAge], &format!("cannot list the keys of `{user}`: {error}")),
         };
+        self.unwritten_keys(audit, user, &keys).await;
         let Some(key) = keys.iter().find(|k| k.id == key_id) else {
             let evidence = format!("{key_id} is not a key of `{user}` any more");
             return audit.add(CheckId::KeyAge, CheckStatus::Fail, evidence, "create a new key with `t3s3 init`");
@@ -434,6 +454,43 @@ impl Scope<'_> {
         let status = key_age_status(days);
         let fix = if status == CheckStatus::Pass { "" } else { "rotate it: `t3s3 rotate-key`" };
         audit.add(CheckId::KeyAge, status, format!("{key_id} is {days} days old ({}, {used})", key.status), fix);
+    }
+
+    /// Keys an interrupted run created and never wrote: nobody holds their secret.
+    async fn unwritten_keys(&self, audit: &mut Audit, user: &str, keys: &[iam::KeyInfo]) {
+        let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+        let marked = match iam::unwritten_keys(&self.clients.iam, user, &ids).await {
+            Ok(marked) => marked,
+            Err(error) => {
+                return audit.skip(
+                    &[CheckId::UnwrittenKeys],
+                    &format!("cannot read the tags of `{user}`: {}", error.code_name()),
+                );
+            }
+        };
+        let orphans: Vec<&str> = keys
+            .iter()
+            .map(|k| k.id.as_str())
+            .filter(|id| marked.iter().any(|m| m == id) && *id != self.key_id)
+            .collect();
+        if orphans.is_empty() {
+            audit.add(
+                CheckId::UnwrittenKeys,
+                CheckStatus::Pass,
+                format!("every key of `{user}` t3s3 created was written"),
+                "",
+            );
+        } else {
+            audit.add(
+                CheckId::UnwrittenKeys,
+                CheckStatus::Warn,
+                format!(
+                    "`{user}` holds {}, created by an interrupted t3s3 run and never written (its secret is lost)",
+                    orphans.join(", ")
+                ),
+                "`t3s3 init --yes` deletes it",
+            );
+        }
     }
 
     async fn user_policies(&self, audit: &mut Audit, user: &str) {
@@ -624,10 +681,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 22);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 22);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }

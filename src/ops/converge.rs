@@ -130,6 +130,8 @@ pub struct Options {
     pub policy_name: String,
     pub versioning: bool,
     pub dry_run: bool,
+    /// Consent to delete keys an interrupted run created and never wrote.
+    pub yes: bool,
 }
 
 /// The env file `init` writes when none is named: the guide's backend/.env when a
@@ -167,6 +169,7 @@ impl Local {
                 .into());
         }
         let env = EnvFile::read(env_path)?;
+        env.require_parseable()?;
         let existing: BTreeMap<String, String> =
             env.values().0.into_iter().filter(|(_, v)| !v.value.is_empty()).map(|(k, v)| (k, v.value)).collect();
         let bucket = match bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned()) {
@@ -230,7 +233,7 @@ pub async fn run(
 struct Discovery {
     user_exists: bool,
     /// The Active key of the user that the env file already holds, with its secret.
-    kept_key: Option<String>,
+    keys: KeyPlan,
     /// The bucket's settings when the account already owns it in the right region.
     bucket: Option<bucket::Settings>,
     policy_arn: String,
@@ -249,7 +252,8 @@ async fn discover(clients: &ActingClients, options: &Options, local: &Local, cal
             .hint("pass --create-user to create it, or --user NAME to use another existing user")
             .into());
     }
-    let kept_key = if user_exists { key_to_keep(clients, user, local).await? } else { None };
+    let (keys, mut warnings) =
+        if user_exists { key_plan(clients, options, local).await? } else { (KeyPlan::default(), Vec::new()) };
     let bucket = discover_bucket(clients, &local.bucket, &options.region).await?;
 
     let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, &options.policy_name);
@@ -264,29 +268,60 @@ async fn discover(clients: &ActingClients, options: &Options, local: &Local, cal
         Vec::new()
     };
     let policy_name = &options.policy_name;
-    let warnings = broad
-        .into_iter()
-        .map(|w| {
-            format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once {policy_name} works")
-        })
-        .collect();
-    Ok(Discovery { user_exists, kept_key, bucket, policy_arn, policy, document, attached, warnings })
+    warnings.extend(broad.into_iter().map(|w| {
+        format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once {policy_name} works")
+    }));
+    Ok(Discovery { user_exists, keys, bucket, policy_arn, policy, document, attached, warnings })
 }
 
-/// The env file's key when it is an Active key of the user with its secret; with no such
-/// key and both slots taken, init stops before creating anything.
-async fn key_to_keep(clients: &ActingClients, user: &str, local: &Local) -> Result<Option<String>> {
+/// What happens to the user's keys: the .env's key is kept when it is Active (with its
+/// secret); keys an interrupted run created and never wrote are deleted with --yes.
+#[derive(Debug, Default)]
+struct KeyPlan {
+    kept: Option<String>,
+    orphans: Vec<String>,
+    /// The kept key still carries the unwritten mark (a run stopped after writing it).
+    kept_marked: bool,
+    /// Every key of the user now.
+    existing: Vec<String>,
+}
+
+/// With no key to keep, a new one is needed: both slots taken stops init, and so does a
+/// key an interrupted run left (its secret is lost) unless --yes allows deleting it.
+async fn key_plan(clients: &ActingClients, options: &Options, local: &Local) -> Result<(KeyPlan, Vec<String>)> {
+    let user = options.user.as_str();
     let keys = iam::list_keys(&clients.iam, user, false).await?;
     let env_key_id = local.existing(Key::AccessKeyId);
     let has_secret = local.existing(Key::SecretAccessKey).is_some();
     let kept =
         keys.iter().find(|k| Some(&k.id) == env_key_id.as_ref() && k.active() && has_secret).map(|k| k.id.clone());
-    if kept.is_some() || keys.len() < 2 {
-        return Ok(kept);
+    let existing: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+    let unwritten = iam::unwritten_keys(&clients.iam, user, &existing).await?;
+    let orphans: Vec<String> = keys
+        .iter()
+        .map(|k| k.id.clone())
+        .filter(|id| unwritten.contains(id) && Some(id) != env_key_id.as_ref())
+        .collect();
+    let env = local.env_path.display();
+    let mut warnings = Vec::new();
+    if !orphans.is_empty() && !options.yes {
+        let listing = orphans.join(", ");
+        if kept.is_none() {
+            return Err(Failure::bad_input(format!(
+                "IAM user `{user}` holds access key {listing}, which an interrupted t3s3 run created and never wrote to {env} (its secret is lost); nothing was changed"
+            ))
+            .hint("run again with --yes to delete it (init then creates one key and writes it), or delete it yourself: `aws iam delete-access-key --user-name USER --access-key-id ID`")
+            .into());
+        }
+        warnings.push(format!("`{user}` holds {listing}, created by an interrupted t3s3 run and never written anywhere: `t3s3 init --yes` deletes it"));
+    }
+    let orphans = if options.yes { orphans } else { Vec::new() };
+    let kept_marked = kept.as_ref().is_some_and(|id| unwritten.contains(id));
+    if kept.is_some() || keys.len() - orphans.len() < 2 {
+        return Ok((KeyPlan { kept, orphans, kept_marked, existing }, warnings));
     }
     let detailed = iam::list_keys(&clients.iam, user, true).await?;
     let listing: Vec<String> = detailed.iter().map(|k| format!("  {}", k.describe())).collect();
-    let env = local.env_path.display();
     Err(Failure::bad_input(format!(
         "IAM user `{user}` already has 2 access keys, the most AWS allows, and {env} holds neither:\n{}",
         listing.join("\n")
@@ -336,8 +371,13 @@ impl Apply<'_> {
         self.bucket(&local.bucket, found.bucket.as_ref()).await?;
         self.user(found.user_exists).await?;
         self.policy(found, &local.bucket).await?;
-        let new_key = self.access_key(found.kept_key.as_deref(), &local.env_path).await?;
+        let new_key = self.access_key(&found.keys, &local.env_path).await?;
         self.env_file(local, new_key.as_ref()).await?;
+        let written =
+            new_key.as_ref().map(|k| k.id.clone()).or(found.keys.kept.clone().filter(|_| found.keys.kept_marked));
+        if let (Some(id), false) = (written, self.options.dry_run) {
+            iam::mark_written(&self.clients.iam, &self.options.user, &id).await;
+        }
         self.resources.push(gitignore_row);
         Ok(new_key)
     }
@@ -558,10 +598,19 @@ impl Apply<'_> {
         Ok(())
     }
 
-    /// Keeps the env file's key when it is an Active key of the user, else creates one.
-    async fn access_key(&mut self, kept: Option<&str>, env_path: &Path) -> Result<Option<iam::NewKey>> {
+    /// Deletes keys an interrupted run left (with --yes); keeps the env file's key when it
+    /// is an Active key of the user, else creates one.
+    async fn access_key(&mut self, plan: &KeyPlan, env_path: &Path) -> Result<Option<iam::NewKey>> {
         let user = self.options.user.clone();
-        match kept {
+        for orphan in &plan.orphans {
+            if !self.options.dry_run {
+                iam::delete_key(&self.clients.iam, &user, orphan).await?;
+                self.changed(format!("access key {orphan} (never written) deleted"));
+            }
+            let status = if self.options.dry_run { Status::WouldUpdate } else { Status::Updated };
+            self.row("access_key", orphan.clone(), status, "deleted: an interrupted run created it and never wrote it");
+        }
+        match plan.kept.as_deref() {
             Some(id) => {
                 let detail = format!("Active key of `{user}` already in {}", env_path.display());
                 self.row("access_key", id, Status::Unchanged, detail);
@@ -572,7 +621,9 @@ impl Apply<'_> {
                 Ok(None)
             }
             None => {
-                let key = iam::create_key(&self.clients.iam, &user).await?;
+                let remaining: Vec<String> =
+                    plan.existing.iter().filter(|id| !plan.orphans.contains(id)).cloned().collect();
+                let key = iam::create_key(&self.clients.iam, &user, &remaining).await?;
                 self.changed(format!("access key {} created", key.id));
                 self.row("access_key", key.id.clone(), Status::Created, "the secret goes only into the env file");
                 Ok(Some(key))

@@ -36,5 +36,6 @@ pub fn acting_target(explicit: &Target, settings: &AppSettings) -> Target {
         profile: explicit.profile.clone(),
         region: explicit.region.clone().or_else(|| settings.get(Key::Region).map(str::to_string)),
         endpoint_url: explicit.endpoint_url.clone().or_else(|| settings.get(Key::EndpointUrl).map(str::to_string)),
+        timeout: explicit.timeout,
     }
 }

@@ -77,6 +77,8 @@ pub struct Prepared {
     pub old_key: String,
     /// A second key, not in the .env, that must go to make room (only with consent).
     pub other_key: Option<KeyInfo>,
+    /// Every key of the user now.
+    pub existing: Vec<String>,
 }
 
 /// Finds the key and its user; refuses a .env git tracks or one without a key.
@@ -87,6 +89,7 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
             .hint(format!("run `git rm --cached {shown}` and commit first"))
             .into());
     }
+    EnvFile::read(env_path)?.require_parseable()?;
     let settings = AppSettings::from_file(env_path)?;
     let old_key = settings
         .get(Key::AccessKeyId)
@@ -100,8 +103,9 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
             .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
     })?;
     let keys = iam::list_keys(&clients.iam, &user, true).await?;
+    let existing = keys.iter().map(|k| k.id.clone()).collect();
     let other_key = if keys.len() >= 2 { keys.into_iter().find(|k| k.id != old_key) } else { None };
-    Ok(Prepared { env_path: env_path.to_path_buf(), user, old_key, other_key })
+    Ok(Prepared { env_path: env_path.to_path_buf(), user, old_key, other_key, existing })
 }
 
 /// Rotates: frees a slot if allowed, creates the new key, writes it, runs the self-test,
@@ -110,10 +114,11 @@ pub async fn run(
     clients: &ActingClients,
     prepared: &Prepared,
     keep_old: bool,
+    timeout: Duration,
     printer: &Printer,
 ) -> Result<RotateReport> {
     let mut changes = Vec::new();
-    match rotate(clients, prepared, keep_old, printer, &mut changes).await {
+    match rotate(clients, prepared, keep_old, timeout, printer, &mut changes).await {
         Ok(report) => Ok(report),
         Err(error) => Err(after_changes(error, changes)),
     }
@@ -123,10 +128,11 @@ async fn rotate(
     clients: &ActingClients,
     prepared: &Prepared,
     keep_old: bool,
+    timeout: Duration,
     printer: &Printer,
     changes: &mut Vec<String>,
 ) -> Result<RotateReport> {
-    let Prepared { env_path, user, old_key, other_key } = prepared;
+    let Prepared { env_path, user, old_key, other_key, .. } = prepared;
     let shown = env_path.display().to_string();
     let mut freed_slot = None;
     if let Some(other) = other_key {
@@ -136,7 +142,9 @@ async fn rotate(
         freed_slot = Some(other.id.clone());
     }
     // New key, written atomically; the old key stays valid until the new one is verified.
-    let new_key = iam::create_key(&clients.iam, user).await?;
+    let remaining: Vec<String> =
+        prepared.existing.iter().filter(|id| other_key.as_ref().is_none_or(|o| o.id != **id)).cloned().collect();
+    let new_key = iam::create_key(&clients.iam, user, &remaining).await?;
     printer.note(&format!("Created {} for `{user}`", new_key.id));
     let mut env = EnvFile::read(env_path)?;
     let original = env.contents();
@@ -148,10 +156,11 @@ async fn rotate(
         );
     }
     changes.push(format!("access key {} created and written to {shown}", new_key.id));
+    iam::mark_written(&clients.iam, user, &new_key.id).await;
     printer.note(&format!("Wrote the new key to {shown}"));
 
     let options = selftest::Options {
-        timeout: Duration::from_secs(20),
+        timeout,
         wait_for_new_key: Some(Duration::from_secs(30)),
         policy_name: policy::DEFAULT_NAME.to_string(),
     };

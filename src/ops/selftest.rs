@@ -307,20 +307,25 @@ pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progr
         }
     };
     let test = Test { client: aws::app_s3_client(&app, options.timeout), settings, options };
-    if !run.record(2, test.connection(progress).await) {
+    // Each step gets --timeout, retries included; step 2 also the wait for a new key.
+    let connection_limit = options.timeout + options.wait_for_new_key.unwrap_or_default();
+    if !run.record(2, test.bounded(connection_limit, "s3:GetBucketLocation", test.connection(progress)).await) {
         return run.finish();
     }
     let key = unique_key();
     run.report.key = Some(key.clone());
-    if !run.record(3, test.upload(&key).await) {
+    let limit = options.timeout;
+    if !run.record(3, test.bounded(limit, "s3:PutObject", test.upload(&key)).await) {
         return run.finish();
     }
-    if !run.record(4, test.download(&key).await) || !run.record(5, test.presigned_fetch(&key).await) {
+    if !run.record(4, test.bounded(limit, "s3:GetObject", test.download(&key)).await)
+        || !run.record(5, test.bounded(limit, "s3:GetObject", test.presigned_fetch(&key)).await)
+    {
         run.report.cleanup = Some(test.clean_up(&key).await);
         return run.finish();
     }
-    if run.record(6, test.delete(&key).await) {
-        run.record(7, test.confirm_deleted(&key).await);
+    if run.record(6, test.bounded(limit, "s3:DeleteObject", test.delete(&key)).await) {
+        run.record(7, test.bounded(limit, "s3:ListBucket", test.confirm_deleted(&key)).await);
     }
     run.finish()
 }
@@ -411,11 +416,8 @@ fn setting_problems(settings: &AppSettings) -> Vec<String> {
         problems.push(format!("S3_BUCKET_NAME ({}): {rule}", settings.where_set(Key::Bucket)));
     }
     if let Some(endpoint) = settings.get(Key::EndpointUrl) {
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            problems.push(format!(
-                "AWS_ENDPOINT_URL `{endpoint}` ({}) must start with http:// or https://",
-                settings.where_set(Key::EndpointUrl)
-            ));
+        if let Err(problem) = aws::validate_endpoint(endpoint) {
+            problems.push(format!("AWS_ENDPOINT_URL ({}): {problem}", settings.where_set(Key::EndpointUrl)));
         }
     }
     problems
@@ -431,6 +433,17 @@ struct Test<'a> {
 impl Test<'_> {
     fn bucket(&self) -> &str {
         self.settings.bucket()
+    }
+
+    /// `step`, given at most `limit`; past it, the step failed with a timeout.
+    async fn bounded(&self, limit: Duration, action: &str, step: impl Future<Output = StepResult>) -> StepResult {
+        match tokio::time::timeout(limit, step).await {
+            Ok(result) => result,
+            Err(_) => {
+                let error = AwsError::new(action, format!("bucket `{}`", self.bucket()), ErrorKind::Timeout);
+                Err(self.failed(&format!("No answer within {} s", limit.as_secs()), &error))
+            }
+        }
     }
 
     fn failed(&self, line: &str, error: &AwsError) -> (Lines, Diagnosis) {

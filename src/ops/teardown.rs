@@ -190,6 +190,7 @@ pub async fn plan(
     };
     let shown = env_path.display().to_string();
     let mut env = EnvFile::read(env_path)?;
+    env.require_parseable()?;
     let removed = env.remove(&Key::ALL.map(Key::name));
     let env_removes = !removed.is_empty();
     steps.push(if env_removes {
