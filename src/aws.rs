@@ -103,7 +103,7 @@ fn check_profile(explicit: Option<&str>) -> Result<(), Failure> {
     };
     let files = profile_files();
     let defined = defined_profiles(&files);
-    if defined.iter().any(|p| *p == name) {
+    if defined.contains(&name) {
         return Ok(());
     }
     let looked = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" and ");
