@@ -228,6 +228,12 @@ impl AwsError {
             SdkError::TimeoutError(_) => ErrorKind::Timeout,
             SdkError::DispatchFailure(failure) if failure.is_timeout() => ErrorKind::Timeout,
             SdkError::DispatchFailure(failure) if failure.is_io() => ErrorKind::Unreachable(chain(error)),
+            // A success status with an error: the answer itself could not be read.
+            SdkError::ServiceError(_) | SdkError::ResponseError(_)
+                if code.is_none() && found.status.is_some_and(|s| (200..300).contains(&s)) =>
+            {
+                ErrorKind::Unreadable(chain(error))
+            }
             SdkError::ServiceError(_) | SdkError::ResponseError(_) if code.is_some() => {
                 ErrorKind::Service(ErrorCode::parse(code.as_deref().unwrap_or_default()))
             }

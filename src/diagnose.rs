@@ -62,7 +62,10 @@ pub fn explain(error: &AwsError) -> Explanation {
             format!("{action} on {resource}: no AWS region is configured"),
             Some("pass --region REGION, or set AWS_REGION".into()),
         ),
-        ErrorKind::Unreadable(detail) => (format!("{action} on {resource}: the answer could not be read: {detail}"), None),
+        ErrorKind::Unreadable(detail) => (
+            format!("unreadable answer to {action} on {resource}: {detail}"),
+            Some("check that --endpoint-url / AWS_ENDPOINT_URL is the AWS service (not a proxy's page), then run again".into()),
+        ),
         ErrorKind::Other(detail) => (format!("{action} on {resource} failed: {detail}"), None),
         ErrorKind::Service(ErrorCode::AccessDenied) => (
             format!("{action} on {resource} was denied{said}"),
@@ -159,8 +162,8 @@ fn transport(error: &AwsError, settings: &AppSettings) -> Option<Diagnosis> {
             ],
         ),
         ErrorKind::Unreadable(detail) => make(
-            detail.clone(),
-            format!("{endpoint} answered {}, but the answer could not be read.", error.action),
+            format!("unreadable answer from {endpoint} to {}: {detail}", error.action),
+            format!("{endpoint} answered {}, but the answer was cut short or is not what S3 sends.", error.action),
             vec![format!("Check that {endpoint} is an S3 service (not a proxy's error page), then run again.")],
         ),
         ErrorKind::Other(detail) | ErrorKind::NoCredentials(detail) => make(

@@ -130,6 +130,19 @@ pub struct SettingReport {
     pub source: Source,
 }
 
+/// What became of the test object after a failed run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cleanup {
+    /// The object's exact key.
+    pub key: String,
+    /// The bucket no longer holds it.
+    pub deleted: bool,
+    pub message: String,
+    /// How to delete it by hand, when it may still be there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
 /// The whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
@@ -147,7 +160,7 @@ pub struct VerifyReport {
     pub steps: Vec<Step>,
     /// What happened to the test object after a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cleanup: Option<String>,
+    pub cleanup: Option<Cleanup>,
 }
 
 impl VerifyReport {
@@ -184,7 +197,11 @@ impl Render for Banner {
 impl Render for VerifyReport {
     fn text(&self, out: &mut String) {
         if let Some(cleanup) = &self.cleanup {
-            outln!(out, "\n   {} {cleanup}", style::note("Cleanup:"));
+            let text = if cleanup.deleted { style::note(&cleanup.message) } else { style::warn(&cleanup.message) };
+            outln!(out, "\n   {} {text}", style::note("Cleanup:"));
+            if let Some(command) = &cleanup.command {
+                outln!(out, "   {} {command}", style::heading("Delete it with:"));
+            }
         }
         outln!(out, "\n{RULE}");
         match self.failed_step() {
@@ -315,17 +332,16 @@ pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progr
     let key = unique_key();
     run.report.key = Some(key.clone());
     let limit = options.timeout;
-    if !run.record(3, test.bounded(limit, "s3:PutObject", test.upload(&key)).await) {
-        return run.finish();
-    }
-    if !run.record(4, test.bounded(limit, "s3:GetObject", test.download(&key)).await)
-        || !run.record(5, test.bounded(limit, "s3:GetObject", test.presigned_fetch(&key)).await)
-    {
-        run.report.cleanup = Some(test.clean_up(&key).await);
-        return run.finish();
-    }
-    if run.record(6, test.bounded(limit, "s3:DeleteObject", test.delete(&key)).await) {
+    // From the upload on, a failure may leave the test object behind (an upload whose
+    // answer was lost may still have stored it): it is cleaned up, and checked, at the end.
+    let passed = run.record(3, test.bounded(limit, "s3:PutObject", test.upload(&key)).await)
+        && run.record(4, test.bounded(limit, "s3:GetObject", test.download(&key)).await)
+        && run.record(5, test.bounded(limit, "s3:GetObject", test.presigned_fetch(&key)).await)
+        && run.record(6, test.bounded(limit, "s3:DeleteObject", test.delete(&key)).await);
+    if passed {
         run.record(7, test.bounded(limit, "s3:ListBucket", test.confirm_deleted(&key)).await);
+    } else {
+        run.report.cleanup = Some(test.clean_up(&key).await);
     }
     run.finish()
 }
@@ -611,10 +627,40 @@ impl Test<'_> {
         }
     }
 
-    async fn clean_up(&self, key: &str) -> String {
-        match bucket::delete_object(&self.client, self.bucket(), key).await {
-            Ok(()) => format!("test object {key} deleted"),
-            Err(error) => format!("could not delete the test object {key} ({}); delete it by hand", error.code_name()),
+    /// Deletes the test object after a failure (twice if need be), then checks it is gone.
+    async fn clean_up(&self, key: &str) -> Cleanup {
+        let bucket = self.bucket();
+        let mut problem = None;
+        for _ in 0..2 {
+            match tokio::time::timeout(self.options.timeout, bucket::delete_object(&self.client, bucket, key)).await {
+                Ok(Ok(())) => {
+                    problem = None;
+                    break;
+                }
+                Ok(Err(error)) => problem = Some(error.code_name()),
+                Err(_) => problem = Some("Timeout".into()),
+            }
+        }
+        let gone =
+            match tokio::time::timeout(self.options.timeout, bucket::object_exists(&self.client, bucket, key)).await {
+                Ok(Ok(exists)) => !exists,
+                _ => false,
+            };
+        if gone {
+            let message = format!("test object {key} deleted (or never stored); `{bucket}` does not hold it");
+            return Cleanup { key: key.to_string(), deleted: true, message, command: None };
+        }
+        let endpoint =
+            self.settings.get(Key::EndpointUrl).map(|url| format!(" --endpoint-url {url}")).unwrap_or_default();
+        let why = problem.map(|code| format!(" (DeleteObject: {code})")).unwrap_or_default();
+        Cleanup {
+            key: key.to_string(),
+            deleted: false,
+            message: format!("the test object {key} may still be in `{bucket}`{why}"),
+            command: Some(format!(
+                "aws s3api delete-object --bucket {bucket} --key {key} --region {}{endpoint}",
+                self.settings.region()
+            )),
         }
     }
 }

@@ -479,3 +479,146 @@ pub fn denying_proxy(upstream: u16, method: &'static str, needle: &'static str, 
     });
     port
 }
+
+/// One request as the fault proxy saw it.
+#[derive(Debug, Clone)]
+pub struct ProxiedRequest {
+    pub method: String,
+    /// Path and query, e.g. `/bucket?location`.
+    pub target: String,
+    /// The `Action=` of a Query API (IAM, STS) form body, if any.
+    pub action: Option<String>,
+}
+
+impl ProxiedRequest {
+    /// `METHOD target` or the Query API action, for matching in rules.
+    pub fn is(&self, method: &str, target_contains: &str) -> bool {
+        self.method == method && self.target.contains(target_contains)
+    }
+}
+
+/// What the fault proxy does with one request.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Forward it and its answer untouched.
+    Pass,
+    /// Answer this status and body (XML) without asking upstream.
+    Answer(u16, &'static str),
+    /// Close the connection without answering (a reset before the request arrived).
+    ResetBefore,
+    /// Forward it (so it takes effect), then close without answering (a reset after the body was sent).
+    ResetAfter,
+    /// Forward it, then send the answer's head and only half its body.
+    Truncated,
+    /// Forward it after this long.
+    Delay(Duration),
+}
+
+/// A loopback HTTP proxy in front of `upstream` that applies `rule` to each request
+/// (numbered from 0 in arrival order): S3 and IAM answers as faulty networks and
+/// overloaded services give them.
+pub fn fault_proxy(upstream: u16, rule: impl Fn(&ProxiedRequest, usize) -> Fault + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let rule = Arc::new(rule);
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let (rule, count) = (rule.clone(), count.clone());
+            thread::spawn(move || serve_faulty(client, upstream, &*rule, &count));
+        }
+    });
+    port
+}
+
+fn serve_faulty(
+    mut client: TcpStream,
+    upstream: u16,
+    rule: &(dyn Fn(&ProxiedRequest, usize) -> Fault + Send + Sync),
+    count: &std::sync::atomic::AtomicUsize,
+) {
+    client.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    loop {
+        let Some(head) = read_head(&mut client) else { return };
+        let mut body = vec![0u8; content_length(&head)];
+        if client.read_exact(&mut body).is_err() {
+            return;
+        }
+        let first = head.lines().next().unwrap_or_default().to_string();
+        let mut parts = first.split_whitespace();
+        let request = ProxiedRequest {
+            method: parts.next().unwrap_or_default().to_string(),
+            target: parts.next().unwrap_or_default().to_string(),
+            action: String::from_utf8_lossy(&body)
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("Action=").map(str::to_string)),
+        };
+        let fault = rule(&request, count.fetch_add(1, Ordering::SeqCst));
+        let answer = match fault {
+            Fault::ResetBefore => return,
+            Fault::Answer(status, xml) => format!(
+                "HTTP/1.1 {status} Fault\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n{xml}",
+                xml.len()
+            )
+            .into_bytes(),
+            Fault::Delay(wait) => {
+                thread::sleep(wait);
+                match forward(upstream, &head, &body) {
+                    Some(answer) => answer,
+                    None => return,
+                }
+            }
+            Fault::Pass | Fault::ResetAfter | Fault::Truncated => match forward(upstream, &head, &body) {
+                Some(answer) if matches!(fault, Fault::ResetAfter) => {
+                    drop(answer);
+                    return;
+                }
+                Some(answer) if matches!(fault, Fault::Truncated) => {
+                    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(answer.len(), |p| p + 4);
+                    let keep = split + (answer.len() - split) / 2;
+                    let _ = client.write_all(&answer[..keep]);
+                    return;
+                }
+                Some(answer) => answer,
+                None => return,
+            },
+        };
+        if client.write_all(&answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends one request upstream on a connection of its own and returns the whole answer,
+/// re-framed for a kept-alive client connection.
+fn forward(upstream: u16, head: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let mut server = TcpStream::connect(("127.0.0.1", upstream)).ok()?;
+    let mut lines: Vec<&str> = head.trim_end().split("\r\n").collect();
+    lines.retain(|line| !line.to_ascii_lowercase().starts_with("connection:"));
+    let head = format!("{}\r\nconnection: close\r\n\r\n", lines.join("\r\n"));
+    server.write_all(head.as_bytes()).ok()?;
+    server.write_all(body).ok()?;
+    let mut answer = Vec::new();
+    server.read_to_end(&mut answer).ok()?;
+    // The upstream closes after its answer; say the length so the client can keep its connection.
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let (answer_head, answer_body) = answer.split_at(split);
+    let text = String::from_utf8_lossy(answer_head);
+    let is_head = head.starts_with("HEAD ");
+    let mut kept: Vec<&str> = text
+        .trim_end()
+        .split("\r\n")
+        .filter(|line| {
+            let lower = line.to_ascii_lowercase();
+            let framing = lower.starts_with("content-length:") || lower.starts_with("transfer-encoding:");
+            !lower.starts_with("connection:") && !(framing && !is_head)
+        })
+        .collect();
+    let length = format!("content-length: {}", answer_body.len());
+    if !is_head {
+        kept.push(&length);
+    }
+    let mut framed = format!("{}\r\n\r\n", kept.join("\r\n")).into_bytes();
+    framed.extend_from_slice(answer_body);
+    Some(framed)
+}
