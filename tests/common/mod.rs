@@ -611,7 +611,7 @@ fn forward(upstream: u16, head: &str, body: &[u8]) -> Option<Vec<u8>> {
         .filter(|line| {
             let lower = line.to_ascii_lowercase();
             let framing = lower.starts_with("content-length:") || lower.starts_with("transfer-encoding:");
-            !lower.starts_with("connection:") && !(framing && !is_head)
+            !lower.starts_with("connection:") && (!framing || is_head)
         })
         .collect();
     let length = format!("content-length: {}", answer_body.len());
