@@ -1,0 +1,244 @@
+//! Issue 8: bad flags, crashes and races. Every bad flag is exit 2 with a message and no
+//! panic, before any request; `init` killed at any point leaves the .env old or complete and
+//! no secret where git would see it, and a re-run ends with one key; two `init`s at once
+//! take turns and leave one key.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use common::*;
+
+/// A port nothing listens on: if a bad flag ever slipped through to a request, it would
+/// fail there (on loopback) instead of passing.
+fn dead_endpoint() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+fn assert_bad_input(ws: &Workspace, args: &[String], why: &str) {
+    let out = run(ws.t3s3().args(args));
+    assert_eq!(out.code, 2, "{why}: {args:?}\n{}", out.all());
+    assert!(out.stderr.contains("error"), "{why}: {args:?} says what is wrong\n{}", out.all());
+    for never in ["panicked", "backtrace", "RUST_BACKTRACE", "DispatchFailure"] {
+        assert!(!out.all().contains(never), "{why}: {args:?}\n{}", out.all());
+    }
+    let lines = out.stderr.lines().filter(|line| !line.trim().is_empty()).count();
+    assert!(lines <= 4, "{why}: {args:?}: one message, not a dump\n{}", out.stderr);
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+#[test]
+fn every_bad_flag_is_exit_2_with_a_message_and_no_request() {
+    let ws = Workspace::new();
+    ws.write_env(
+        ".env",
+        &Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() },
+        APP_REGION,
+        "t3-chat-documents-flags",
+        &dead_endpoint(),
+    );
+    let acting = ["--region", APP_REGION, "--endpoint-url"];
+    let mut cases: Vec<(Vec<String>, &str)> = Vec::new();
+
+    for timeout in ["0", "-1", "3601", "18446744073709551615", "9223372036854775808", "abc", "", "1.5"] {
+        cases.push((strings(&["verify", "--timeout", timeout]), "timeout out of range"));
+    }
+    for url in [
+        "http://127.0.0.1:99999",
+        "http://",
+        "not a url",
+        "ftp://127.0.0.1",
+        "http://u:p@127.0.0.1",
+        "http://[::1",
+        "http://127.0.0.1:0",
+        "",
+    ] {
+        cases.push((
+            strings(&["--region", APP_REGION, "--endpoint-url", url, "init", "--create-user"]),
+            "init endpoint",
+        ));
+        cases.push((strings(&["--endpoint-url", url, "verify"]), "verify endpoint"));
+    }
+    let endpoint = dead_endpoint();
+    for region in ["", "US-EAST-1", "mumbai", "ap-south-1 ", "us_east_1", "../../etc"] {
+        cases.push((
+            strings(&["--region", region, "--endpoint-url", &endpoint, "init", "--env-file", "fresh.env"]),
+            "region",
+        ));
+    }
+    let long = "a".repeat(64);
+    for bucket in
+        ["", "A", "a..b", long.as_str(), "192.168.1.1", "xn--abc", "-abc", "abc-", "ab", "sthree-x", "x-s3alias"]
+    {
+        cases.push((strings(&["policy", "--bucket", bucket]), "bucket name"));
+    }
+    for bucket in ["Bad_Name", "a..b", "192.168.1.1"] {
+        let mut args = strings(&acting);
+        args.extend(strings(&[&endpoint, "init", "--env-file", "fresh.env", "--bucket", bucket]));
+        cases.push((args, "init bucket"));
+    }
+    for command in ["init", "doctor", "destroy"] {
+        let mut args = strings(&["--profile", "nope"]);
+        args.extend(strings(&acting));
+        args.extend(strings(&[&endpoint, command]));
+        cases.push((args, "unknown profile"));
+    }
+
+    std::fs::create_dir(ws.path().join("folder.env")).unwrap();
+    std::os::unix::fs::symlink(ws.path().join("nowhere"), ws.path().join("dangling.env")).unwrap();
+    std::fs::write(ws.path().join("latin1.env"), b"A=1\nB=caf\xe9\n").unwrap();
+    std::fs::write(ws.path().join("unclosed.env"), "DEBUG=\"1\nAWS_REGION=ap-south-1\n").unwrap();
+    for file in ["folder.env", "dangling.env", "latin1.env", "missing.env"] {
+        cases.push((strings(&["verify", "--env-file", file]), "verify env file"));
+    }
+    for file in ["folder.env", "dangling.env", "latin1.env", "unclosed.env"] {
+        let mut args = strings(&acting);
+        args.extend(strings(&[&endpoint, "init", "--create-user", "--env-file", file]));
+        cases.push((args, "init env file"));
+    }
+    for args in [&["--color", "bogus", "verify"][..], &["verify", "--bogus"], &["bogus"], &["policy"]] {
+        cases.push((strings(args), "usage"));
+    }
+
+    assert!(cases.len() >= 55, "{} cases", cases.len());
+    for (args, why) in &cases {
+        assert_bad_input(&ws, args, why);
+    }
+    assert!(!ws.path().join("fresh.env").exists(), "nothing was written");
+    assert_eq!(
+        std::fs::read(ws.path().join("latin1.env")).unwrap(),
+        b"A=1\nB=caf\xe9\n",
+        "bad files are left as they were"
+    );
+}
+
+/// The env file's values, as t3s3 reads them; `None` when the file is absent.
+fn env_values(path: &std::path::Path) -> Option<BTreeMap<String, String>> {
+    let bytes = std::fs::read(path).ok()?;
+    let text = String::from_utf8(bytes).expect("a complete file");
+    let env = t3s3::envfile::EnvFile::read(path).unwrap();
+    assert!(env.parse_errors().is_empty(), "a whole file, never half of one: {text:?}");
+    Some(env.values().0.into_iter().map(|(k, v)| (k, v.value)).collect())
+}
+
+fn git_in(ws: &Workspace, args: &[&str]) -> String {
+    let out = Command::new("git").arg("-C").arg(ws.path()).args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn init_command(ws: &Workspace, server: &Server, user: &str, bucket: &str) -> Command {
+    let mut command = ws.t3s3();
+    command
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", &server.url(), "--region", APP_REGION, "init", "--create-user"])
+        .args(["--user", user, "--bucket", bucket, "--env-file", "backend/.env"]);
+    command
+}
+
+async fn keys_of(server: &Server, user: &str) -> Vec<String> {
+    let iam = iam(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1"));
+    match iam.list_access_keys().user_name(user).send().await {
+        Ok(listed) => listed.access_key_metadata().iter().map(|k| k.access_key_id().unwrap().to_string()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+const ORIGINAL: &str = "# T3 Chat\nDEBUG=1\n";
+
+fn project() -> Workspace {
+    let ws = Workspace::new();
+    git_in(&ws, &["init", "-q"]);
+    ws.write("backend/.env", ORIGINAL);
+    ws
+}
+
+#[tokio::test]
+async fn init_killed_at_any_point_leaves_nothing_lost_and_a_rerun_ends_with_one_key() {
+    let server = moto(None);
+    // How long a whole init takes here, to spread the kills across it.
+    let warm = project();
+    let started = Instant::now();
+    let out = run(&mut init_command(&warm, &server, "warmup", "t3-chat-documents-warmup"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let whole = started.elapsed();
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    let mut state = seed | 1;
+    let rounds = 10u32;
+    for round in 0..rounds {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let jitter = (state >> 33) as f64 / f64::from(u32::MAX);
+        let at = whole.mul_f64((f64::from(round) + jitter) / f64::from(rounds));
+        let ws = project();
+        let (user, bucket) = (format!("killed{round}"), format!("t3-chat-documents-killed{round}"));
+        let mut child =
+            init_command(&ws, &server, &user, &bucket).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(at);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let context = format!("seed {seed}, round {round}, killed after {at:?} of {whole:?}");
+
+        let env_path = ws.path().join("backend/.env");
+        let values = env_values(&env_path).expect("the .env is still there");
+        let text = std::fs::read_to_string(&env_path).unwrap();
+        if text != ORIGINAL {
+            assert!(text.starts_with(ORIGINAL), "{context}: other lines kept: {text:?}");
+            for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "S3_BUCKET_NAME"] {
+                assert!(values.contains_key(key), "{context}: a complete new .env: {text:?}");
+            }
+            assert_eq!(std::fs::metadata(&env_path).unwrap().permissions().mode() & 0o777, 0o600, "{context}");
+        }
+        let visible = git_in(&ws, &["status", "--porcelain", "--untracked-files=all"]);
+        for line in visible.lines() {
+            let path = ws.path().join(line.trim_start_matches("?? "));
+            let contents = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(!contents.contains("AWS_SECRET_ACCESS_KEY"), "{context}: git would pick up a secret in {line}");
+        }
+
+        let again = run(init_command(&ws, &server, &user, &bucket).args(["--yes", "--no-verify", "--json"]));
+        assert_eq!(again.code, 0, "{context}: the re-run converges\n{}", again.all());
+        let keys = keys_of(&server, &user).await;
+        assert_eq!(keys.len(), 1, "{context}: exactly one key after the re-run: {keys:?}");
+        assert_eq!(env_values(&env_path).unwrap()["AWS_ACCESS_KEY_ID"], keys[0], "{context}: the .env holds it");
+        assert!(t3s3::envfile::stray_temp_files(&env_path).is_empty(), "{context}: temp files removed");
+    }
+}
+
+#[tokio::test]
+async fn two_inits_at_once_take_turns_and_leave_one_key() {
+    let server = moto(None);
+    for round in 0..3 {
+        let ws = project();
+        let (user, bucket) = (format!("racer{round}"), format!("t3-chat-documents-race{round}"));
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                init_command(&ws, &server, &user, &bucket)
+                    .args(["--json"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let keys = keys_of(&server, &user).await;
+        assert_eq!(keys.len(), 1, "round {round}: {keys:?}");
+        let values = env_values(&ws.path().join("backend/.env")).unwrap();
+        assert_eq!(values["AWS_ACCESS_KEY_ID"], keys[0], "round {round}: the .env holds the one key");
+    }
+}
