@@ -143,7 +143,7 @@ pub struct InitArgs {
     /// Show what would change after read-only calls; change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Never ask; fail instead of prompting
+    /// Never ask; agree in advance to deleting keys an interrupted t3s3 run created and never wrote
     #[arg(long)]
     pub yes: bool,
     /// Do not run `verify` at the end
