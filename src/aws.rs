@@ -94,7 +94,7 @@ fn defined_profiles(files: &[std::path::PathBuf]) -> Vec<String> {
 
 /// A profile named with --profile or AWS_PROFILE must exist: the SDK would otherwise report
 /// only that it found no credentials.
-fn check_profile(explicit: Option<&str>) -> Result<(), Failure> {
+pub fn check_profile(explicit: Option<&str>) -> Result<(), Failure> {
     let env = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
     let (name, how) = match (explicit, env.as_deref()) {
         (Some(name), _) => (name.to_string(), "--profile"),
@@ -207,11 +207,10 @@ fn timeouts(limit: Duration) -> TimeoutConfig {
         .build()
 }
 
-/// Loads the standard chain, honouring `--profile`, `--region`, `--endpoint-url` and
-/// `--timeout`. A profile that is not defined, or an endpoint URL that is not one, is bad
-/// input before anything is sent.
+/// Loads the standard chain, honouring `--profile` (checked by [`check_profile`] when the
+/// command starts), `--region`, `--endpoint-url` and `--timeout`. An endpoint URL that is
+/// not one is bad input before anything is sent.
 pub async fn acting_clients(target: &Target) -> Result<ActingClients, Failure> {
-    check_profile(target.profile.as_deref())?;
     let environment_endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|e| !e.is_empty());
     if let Some(url) = target.endpoint_url.as_ref().or(environment_endpoint.as_ref()) {
         validate_endpoint(url).map_err(|problem| {

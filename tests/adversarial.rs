@@ -242,3 +242,84 @@ async fn two_inits_at_once_take_turns_and_leave_one_key() {
         assert_eq!(values["AWS_ACCESS_KEY_ID"], keys[0], "round {round}: the .env holds the one key");
     }
 }
+
+/// Item 6 and 7: what a killed run can leave (a temp file holding the new .env, a key it
+/// never wrote) is ignored by git, reported by doctor, and cleared by the next init.
+#[tokio::test]
+async fn leftovers_of_a_killed_run_are_ignored_reported_and_cleared() {
+    let server = moto(None);
+    let ws = project();
+    let out = run(init_command(&ws, &server, "t3_chat", "t3-chat-documents-leftovers").args(["--no-verify"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    // What a SIGKILL during the .env write leaves, and a key created whose secret was lost.
+    let stale = ws.write("backend/.t3s3-AbC123.tmp.env", "AWS_SECRET_ACCESS_KEY=lost\n");
+    let root = iam(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1"));
+    let lost = create_key(&root, "t3_chat").await;
+    let mark =
+        aws_sdk_iam::types::Tag::builder().key(format!("t3s3:unwritten:{}", lost.id)).value("0").build().unwrap();
+    root.tag_user().user_name("t3_chat").tags(mark).send().await.unwrap();
+
+    let ignored = Command::new("git")
+        .arg("-C")
+        .arg(ws.path())
+        .args(["check-ignore", "-q", "backend/.t3s3-AbC123.tmp.env"])
+        .status()
+        .unwrap();
+    assert!(ignored.success(), "git ignores the temp file");
+
+    let doctor = run(ws.t3s3().env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET).args([
+        "--endpoint-url",
+        &server.url(),
+        "doctor",
+        "--json",
+    ]));
+    let checks = doctor.json()["checks"].clone();
+    let check = |id: &str| checks.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone();
+    assert_eq!(check("env_temp_files")["status"], "WARN", "{checks}");
+    assert!(check("env_temp_files")["evidence"].as_str().unwrap().contains(".t3s3-AbC123.tmp.env"));
+    assert_eq!(check("unwritten_keys")["status"], "WARN", "{checks}");
+    assert!(check("unwritten_keys")["evidence"].as_str().unwrap().contains(&lost.id));
+
+    let again =
+        run(init_command(&ws, &server, "t3_chat", "t3-chat-documents-leftovers").args(["--no-verify", "--yes"]));
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(again.stdout.contains("Removed backend/.t3s3-AbC123.tmp.env"), "{}", again.stdout);
+    assert!(!stale.exists());
+    assert_eq!(keys_of(&server, "t3_chat").await.len(), 1, "the lost key was deleted with --yes");
+}
+
+/// Item 11: every command has --timeout; a silent endpoint costs about that, not 60 s.
+#[test]
+fn init_against_a_silent_endpoint_gives_up_after_timeout() {
+    let ws = project();
+    let started = Instant::now();
+    let out = run(ws
+        .t3s3()
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", &format!("http://127.0.0.1:{}", silent_server()), "--region", APP_REGION])
+        .args(["--timeout", "1", "init", "--json"]));
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("sts:GetCallerIdentity on the acting credentials: no answer in time"),
+        "{}",
+        out.stdout
+    );
+    assert!(started.elapsed().as_secs_f64() < 4.0, "took {:?}", started.elapsed());
+    assert_eq!(std::fs::read_to_string(ws.path().join("backend/.env")).unwrap(), ORIGINAL);
+}
+
+/// Item 12: an unknown profile names itself and the files looked in.
+#[test]
+fn an_unknown_profile_is_named_with_the_files_looked_in() {
+    let ws = project();
+    ws.write("no-aws-config", "[default]\nregion = ap-south-1\n[profile admin]\n");
+    let out = run(ws.t3s3().args(["--profile", "nope", "--region", APP_REGION, "doctor"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("the AWS profile `nope` (--profile) is not defined in"), "{}", out.stderr);
+    assert!(out.stderr.contains("no-aws-config") && out.stderr.contains("no-aws-credentials"), "{}", out.stderr);
+    assert!(out.stderr.contains("defined: default, admin"), "{}", out.stderr);
+}

@@ -14,10 +14,11 @@ use crate::sts;
 use crate::ui::Printer;
 
 pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+    let target = super::target(global)?;
     let env_path = ops::existing_env_file(args.env_file.as_deref())?;
     let _lock = super::lock(&env_path, printer)?;
     let settings = AppSettings::from_file(&env_path)?;
-    let clients = aws::acting_clients(&ops::acting_target(&super::target(global), &settings)).await?;
+    let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
     let caller = sts::acting_caller(&clients).await?;
     printer.note(&format!("Acting as {} (account {})", caller.arn, caller.account));
 

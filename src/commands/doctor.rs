@@ -14,7 +14,7 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> R
         env_candidates: args.env_file.clone().map_or_else(settings::default_env_candidates, |path| vec![path]),
         policy_name: args.policy_name.clone(),
     };
-    let report = audit::run(&options, &super::target(global)).await?;
+    let report = audit::run(&options, &super::target(global)?).await?;
     printer.report(&report);
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }

@@ -28,10 +28,11 @@ pub const SUGGESTED_REGIONS: [(&str, &str); 4] = [
 const NEW_KEY_PROPAGATION: Duration = Duration::from_secs(30);
 
 pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+    let target = super::target(global)?;
     let env_path = args.env_file.clone().unwrap_or_else(converge::default_env_path);
     let _lock = super::lock(&env_path, printer)?;
     let mut local = Local::read(&env_path, args.bucket.as_deref())?;
-    let chain = aws::acting_clients(&super::target(global)).await?;
+    let chain = aws::acting_clients(&target).await?;
     let region = choose_region(chain.region(), local.existing(Key::Region), args.yes)?;
     let clients = chain.in_region(&region);
     let caller = sts::acting_caller(&clients).await?;

@@ -21,14 +21,16 @@ use crate::ui::Printer;
 pub const LOCK_WAIT: Duration = Duration::from_secs(90);
 use crate::cli::GlobalArgs;
 
-/// Where the acting credentials come from and where requests go, as the flags say.
-fn target(global: &GlobalArgs) -> Target {
-    Target {
+/// Where the acting credentials come from and where requests go, as the flags say; a
+/// profile that does not exist is bad input before anything else happens.
+fn target(global: &GlobalArgs) -> Result<Target> {
+    aws::check_profile(global.profile.as_deref())?;
+    Ok(Target {
         profile: global.profile.clone(),
         region: global.region.clone(),
         endpoint_url: global.endpoint_url.clone(),
         timeout: global.timeout.map(Duration::from_secs),
-    }
+    })
 }
 
 /// `--timeout`, else the default.
