@@ -126,14 +126,18 @@ fn unless_not_configured<T>(result: Result<Option<T>>) -> Result<Option<T>> {
     }
 }
 
-/// Reads the four settings.
+/// Reads the four settings, all at once.
 pub async fn read_settings(s3: &Client, bucket: &str) -> Result<Settings> {
     let resource = named(bucket);
-    let ownership = s3.get_bucket_ownership_controls().bucket(bucket).send().await;
+    let (ownership, public, encryption, versioning) = tokio::join!(
+        s3.get_bucket_ownership_controls().bucket(bucket).send(),
+        s3.get_public_access_block().bucket(bucket).send(),
+        s3.get_bucket_encryption().bucket(bucket).send(),
+        s3.get_bucket_versioning().bucket(bucket).send(),
+    );
     let ownership = unless_not_configured(ownership.during("s3:GetBucketOwnershipControls", &resource).map(|out| {
         out.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
     }))?;
-    let public = s3.get_public_access_block().bucket(bucket).send().await;
     let public_access_block =
         unless_not_configured(public.during("s3:GetBucketPublicAccessBlock", &resource).map(|out| {
             out.public_access_block_configuration().map(|c| {
@@ -145,14 +149,13 @@ pub async fn read_settings(s3: &Client, bucket: &str) -> Result<Settings> {
                 ]
             })
         }))?;
-    let encryption = s3.get_bucket_encryption().bucket(bucket).send().await;
     let encryption = unless_not_configured(encryption.during("s3:GetEncryptionConfiguration", &resource).map(|out| {
         out.server_side_encryption_configuration()
             .and_then(|c| c.rules().first())
             .and_then(|r| r.apply_server_side_encryption_by_default())
             .map(|d| d.sse_algorithm().as_str().to_string())
     }))?;
-    let versioning = match s3.get_bucket_versioning().bucket(bucket).send().await {
+    let versioning = match versioning {
         Ok(out) => out.status().map(|s| s.as_str().to_string()),
         // A 200 answer the SDK could not parse (moto names the root element differently
         // when versioning was never enabled): read the status from the body itself.

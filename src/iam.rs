@@ -8,6 +8,7 @@ use aws_sdk_iam::operation::get_user::GetUserError;
 use serde::Serialize;
 
 use crate::aws_error::{AwsError, During, ErrorCode, ErrorKind};
+use crate::join::join_all;
 
 type Result<T> = std::result::Result<T, AwsError>;
 
@@ -63,19 +64,25 @@ async fn last_used(iam: &Client, id: &str) -> Option<String> {
     Some(format!("last used {} days ago ({})", days_since(date.secs()).unwrap_or(0), used.service_name()))
 }
 
-/// The user's access keys (with when each was last used when `with_last_used`).
+/// The user's access keys (with when each was last used when `with_last_used`, asked for
+/// all keys at once).
 pub async fn list_keys(iam: &Client, user: &str, with_last_used: bool) -> Result<Vec<KeyInfo>> {
     let mut keys = Vec::new();
     let mut pages = iam.list_access_keys().user_name(user).into_paginator().items().send();
     while let Some(key) = pages.next().await {
         let key = key.during("iam:ListAccessKeys", user_named(user))?;
-        let id = key.access_key_id().unwrap_or_default().to_string();
         keys.push(KeyInfo {
-            last_used: if with_last_used { last_used(iam, &id).await } else { None },
+            id: key.access_key_id().unwrap_or_default().to_string(),
             status: key.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
             age_days: key.create_date().and_then(|d| days_since(d.secs())),
-            id,
+            last_used: None,
         });
+    }
+    if with_last_used {
+        let used = join_all(keys.iter().map(|key| last_used(iam, &key.id))).await;
+        for (key, used) in keys.iter_mut().zip(used) {
+            key.last_used = used;
+        }
     }
     Ok(keys)
 }
@@ -137,24 +144,34 @@ pub async fn mark_written(iam: &Client, user: &str, id: &str) {
     let _ = iam.untag_user().user_name(user).set_tag_keys(Some(marks.to_vec())).send().await;
 }
 
-/// Of `keys` (the user's keys now), those t3s3 created and never wrote to a .env: marked
-/// unwritten, or created while a creation was under way that never finished.
-pub async fn unwritten_keys(iam: &Client, user: &str, keys: &[String]) -> Result<Vec<String>> {
-    let (mut marked, mut before) = (Vec::new(), None);
+/// The user's tags, as (key, value).
+pub async fn user_tags(iam: &Client, user: &str) -> Result<Vec<(String, String)>> {
+    let mut tags = Vec::new();
     let mut pages = iam.list_user_tags().user_name(user).into_paginator().items().send();
     while let Some(tag) = pages.next().await {
         let tag = tag.during("iam:ListUserTags", user_named(user))?;
-        if let Some(id) = tag.key().strip_prefix(UNWRITTEN_TAG_PREFIX) {
-            marked.push(id.to_string());
-        } else if tag.key() == CREATING_TAG {
-            before = Some(tag.value().split_whitespace().map(str::to_string).collect::<Vec<_>>());
-        }
+        tags.push((tag.key().to_string(), tag.value().to_string()));
     }
-    Ok(keys
-        .iter()
-        .filter(|id| marked.contains(id) || before.as_ref().is_some_and(|before| !before.contains(id)))
+    Ok(tags)
+}
+
+/// Of `keys` (the user's keys now), those t3s3 created and never wrote to a .env: marked
+/// unwritten, or created while a creation was under way that never finished.
+pub fn unwritten_among(tags: &[(String, String)], keys: &[String]) -> Vec<String> {
+    let marked: Vec<&str> = tags.iter().filter_map(|(key, _)| key.strip_prefix(UNWRITTEN_TAG_PREFIX)).collect();
+    let before: Option<Vec<&str>> =
+        tags.iter().find(|(key, _)| key == CREATING_TAG).map(|(_, value)| value.split_whitespace().collect());
+    keys.iter()
+        .filter(|id| {
+            marked.contains(&id.as_str()) || before.as_ref().is_some_and(|before| !before.contains(&id.as_str()))
+        })
         .cloned()
-        .collect())
+        .collect()
+}
+
+/// Of `keys`, those t3s3 created and never wrote to a .env (see [`unwritten_among`]).
+pub async fn unwritten_keys(iam: &Client, user: &str, keys: &[String]) -> Result<Vec<String>> {
+    Ok(unwritten_among(&user_tags(iam, user).await?, keys))
 }
 
 /// Deletes a key and the description tag the console (or t3s3) gave it.
@@ -217,31 +234,43 @@ pub async fn policy_holders(iam: &Client, arn: &str) -> Result<PolicyHolders> {
     Ok(holders)
 }
 
-/// Detaches the policy from every holder, deletes its non-default versions, then the policy.
+/// Detaches the policy from every holder and deletes its non-default versions, all at once,
+/// then deletes the policy.
 pub async fn delete_policy(iam: &Client, state: &PolicyState, holders: &PolicyHolders) -> Result<()> {
     let arn = state.arn.as_str();
-    for user in &holders.users {
-        iam.detach_user_policy().user_name(user).policy_arn(arn).send().await.during("iam:DetachUserPolicy", arn)?;
-    }
-    for group in &holders.groups {
+    let users = join_all(holders.users.iter().map(|user| async move {
+        iam.detach_user_policy()
+            .user_name(user)
+            .policy_arn(arn)
+            .send()
+            .await
+            .during("iam:DetachUserPolicy", arn)
+            .map(drop)
+    }));
+    let groups = join_all(holders.groups.iter().map(|group| async move {
         iam.detach_group_policy()
             .group_name(group)
             .policy_arn(arn)
             .send()
             .await
-            .during("iam:DetachGroupPolicy", arn)?;
-    }
-    for role in &holders.roles {
-        iam.detach_role_policy().role_name(role).policy_arn(arn).send().await.during("iam:DetachRolePolicy", arn)?;
-    }
-    for version in &state.older_versions {
-        iam.delete_policy_version()
+            .during("iam:DetachGroupPolicy", arn)
+            .map(drop)
+    }));
+    let roles = join_all(holders.roles.iter().map(|role| async move {
+        iam.detach_role_policy()
+            .role_name(role)
             .policy_arn(arn)
-            .version_id(version)
             .send()
             .await
-            .during("iam:DeletePolicyVersion", arn)?;
-    }
+            .during("iam:DetachRolePolicy", arn)
+            .map(drop)
+    }));
+    let versions = join_all(state.older_versions.iter().map(|version| async move {
+        let request = iam.delete_policy_version().policy_arn(arn).version_id(version);
+        request.send().await.during("iam:DeletePolicyVersion", arn).map(drop)
+    }));
+    let (users, groups, roles, versions) = tokio::join!(users, groups, roles, versions);
+    users.into_iter().chain(groups).chain(roles).chain(versions).collect::<Result<Vec<()>>>()?;
     iam.delete_policy().policy_arn(arn).send().await.during("iam:DeletePolicy", arn)?;
     Ok(())
 }
@@ -288,14 +317,20 @@ pub fn decode_document(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The policy and its default version's document, if the policy exists.
+/// The policy and its default version's document, if the policy exists: its versions
+/// (which name the default), then the default version's document. Two requests.
 pub async fn find_policy(iam: &Client, arn: &str) -> Result<Option<PolicyState>> {
-    let policy = match iam.get_policy().policy_arn(arn).send().await.during("iam:GetPolicy", arn) {
-        Ok(out) => out.policy().cloned(),
-        Err(error) if error.is(&ErrorCode::NoSuchEntity) || error.status == Some(404) => return Ok(None),
-        Err(error) => return Err(error),
-    };
-    let default_version = policy.as_ref().and_then(|p| p.default_version_id()).unwrap_or("v1").to_string();
+    let mut versions = Vec::new();
+    let mut pages = iam.list_policy_versions().policy_arn(arn).into_paginator().items().send();
+    while let Some(version) = pages.next().await {
+        match version.during("iam:ListPolicyVersions", arn) {
+            Ok(version) => versions.push(version),
+            Err(error) if error.is(&ErrorCode::NoSuchEntity) || error.status == Some(404) => return Ok(None),
+            Err(error) => return Err(error),
+        }
+    }
+    let default_version =
+        versions.iter().find(|v| v.is_default_version()).and_then(|v| v.version_id()).unwrap_or("v1").to_string();
     let version = iam
         .get_policy_version()
         .policy_arn(arn)
@@ -304,11 +339,6 @@ pub async fn find_policy(iam: &Client, arn: &str) -> Result<Option<PolicyState>>
         .await
         .during("iam:GetPolicyVersion", arn)?;
     let document = decode_document(version.policy_version().and_then(|v| v.document()).unwrap_or_default());
-    let mut versions = Vec::new();
-    let mut pages = iam.list_policy_versions().policy_arn(arn).into_paginator().items().send();
-    while let Some(version) = pages.next().await {
-        versions.push(version.during("iam:ListPolicyVersions", arn)?);
-    }
     let mut older: Vec<(i64, String)> = versions
         .iter()
         .filter(|v| !v.is_default_version())
@@ -396,48 +426,41 @@ pub async fn attach(iam: &Client, user: &str, arn: &str) -> Result<()> {
     Ok(())
 }
 
-/// The user's inline policies: (name, document).
+/// The user's inline policies: (name, document), the documents read at once.
 async fn inline_policies(iam: &Client, user: &str) -> Result<Vec<(String, String)>> {
     let mut names = Vec::new();
     let mut pages = iam.list_user_policies().user_name(user).into_paginator().items().send();
     while let Some(name) = pages.next().await {
         names.push(name.during("iam:ListUserPolicies", user_named(user))?);
     }
-    let mut found = Vec::new();
-    for name in names {
-        let policy = iam
-            .get_user_policy()
-            .user_name(user)
-            .policy_name(&name)
-            .send()
-            .await
-            .during("iam:GetUserPolicy", user_named(user))?;
-        found.push((name, decode_document(policy.policy_document())));
-    }
-    Ok(found)
+    let documents = join_all(names.iter().map(|name| async move {
+        let request = iam.get_user_policy().user_name(user).policy_name(name);
+        request.send().await.during("iam:GetUserPolicy", user_named(user))
+    }))
+    .await;
+    names
+        .into_iter()
+        .zip(documents)
+        .map(|(name, policy)| Ok((name, decode_document(policy?.policy_document()))))
+        .collect()
 }
 
 /// Policies of the user, other than `except_arn`, that grant all of S3 or every bucket:
-/// the guide says not to. Policies that cannot be read are passed over.
+/// the guide says not to. All read at once; policies that cannot be read are passed over.
 pub async fn broad_s3_grants(iam: &Client, user: &str, attached: &[(String, String)], except_arn: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for (name, arn) in attached.iter().filter(|(_, arn)| arn != except_arn) {
+    let others: Vec<&(String, String)> = attached.iter().filter(|(_, arn)| arn != except_arn).collect();
+    let managed = join_all(others.iter().map(|(name, arn)| async move {
         if name == "AmazonS3FullAccess" {
-            found.push(format!("managed policy AmazonS3FullAccess ({arn})"));
-            continue;
+            return Some(format!("managed policy AmazonS3FullAccess ({arn})"));
         }
-        if let Ok(Some(state)) = find_policy(iam, arn).await {
-            if let Some(what) = crate::policy::broad_s3_grant(&state.document) {
-                found.push(format!("managed policy {name}, which {what}"));
-            }
-        }
-    }
-    for (name, document) in inline_policies(iam, user).await.unwrap_or_default() {
-        if let Some(what) = crate::policy::broad_s3_grant(&document) {
-            found.push(format!("inline policy {name}, which {what}"));
-        }
-    }
-    found
+        let state = find_policy(iam, arn).await.ok().flatten()?;
+        crate::policy::broad_s3_grant(&state.document).map(|what| format!("managed policy {name}, which {what}"))
+    }));
+    let (managed, inline) = tokio::join!(managed, inline_policies(iam, user));
+    let inline = inline.unwrap_or_default().into_iter().filter_map(|(name, document)| {
+        crate::policy::broad_s3_grant(&document).map(|what| format!("inline policy {name}, which {what}"))
+    });
+    managed.into_iter().flatten().chain(inline).collect()
 }
 
 /// Whether the account root has MFA (GetAccountSummary's AccountMFAEnabled).

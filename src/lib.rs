@@ -25,6 +25,7 @@ pub mod envfile;
 pub mod exit;
 pub mod git;
 pub mod iam;
+pub mod join;
 pub mod keys;
 pub mod ops;
 pub mod policy;

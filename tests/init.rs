@@ -700,8 +700,18 @@ async fn a_denial_after_the_bucket_was_created_exits_4_listing_the_change_and_a_
     let changed: Vec<&str> = report["changed"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert!(changed.iter().any(|c| c.contains("bucket `t3-chat-documents-init` created")), "{changed:?}");
     assert!(report["fix"].as_str().unwrap().contains("run the same command again"), "{report}");
-    assert!(!ws.path().join(".env").exists(), "no key was created yet, so no .env was written");
-    assert_eq!(snapshot(&server).await, "bucket t3-chat-documents-init", "only the bucket exists");
+    assert!(!ws.path().join(".env").exists(), "no .env was written");
+    // The IAM side ran alongside the bucket (issue 10): what it made is listed as changed,
+    // and a key made meanwhile was taken back, since no file holds its secret.
+    assert_eq!(
+        snapshot(&server).await,
+        "bucket t3-chat-documents-init\npolicy T3ChatS3Policy versions [\"v1*\"]\nuser t3_chat keys [] policies [\"T3ChatS3Policy\"]"
+    );
+    for made in ["IAM user `t3_chat` created", "policy T3ChatS3Policy created", "T3ChatS3Policy attached to `t3_chat`"]
+    {
+        assert!(changed.contains(&made), "{made}: {changed:?}");
+    }
+    assert!(!changed.iter().any(|c| c.contains("access key")), "the key taken back is not a change: {changed:?}");
 
     // Lift the denial; the same command converges from where it stopped.
     deny.store(false, Ordering::SeqCst);

@@ -13,7 +13,6 @@ use crate::ops::converge::{self, Local};
 use crate::ops::selftest::{self, Banner};
 use crate::prompt;
 use crate::settings::{AppSettings, is_region_name};
-use crate::sts;
 use crate::ui::Printer;
 
 /// The guide's four region suggestions, offered when no region is configured.
@@ -35,11 +34,6 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     let chain = aws::acting_clients(&target).await?;
     let region = choose_region(chain.region(), local.existing(Key::Region), args.yes)?;
     let clients = chain.in_region(&region);
-    let caller = sts::acting_caller(&clients).await?;
-    printer.note(&format!("Acting as {} (account {}) in {region}", caller.arn, caller.account));
-    if args.dry_run {
-        printer.note("Dry run: read-only calls only; nothing will be changed.");
-    }
     let options = converge::Options {
         env_path: env_path.clone(),
         bucket: args.bucket.clone(),
@@ -51,7 +45,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         dry_run: args.dry_run,
         yes: args.yes,
     };
-    let (mut report, new_key) = converge::run(&clients, &caller, &options, &mut local).await?;
+    let (mut report, new_key) = converge::run(&clients, &options, &mut local).await?;
     if args.dry_run || args.no_verify {
         printer.report(&report);
         return Ok(ExitStatus::Success);

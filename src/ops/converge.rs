@@ -2,6 +2,7 @@
 //! calls (every reason to stop is found there), then apply one step per resource, each
 //! recording created / updated / unchanged (or would be, in a dry run).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,11 +17,12 @@ use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
 use crate::git;
 use crate::iam;
+use crate::join::join_all;
 use crate::keys::Key;
 use crate::ops::selftest::VerifyReport;
 use crate::outln;
 use crate::policy;
-use crate::sts::Caller;
+use crate::sts::{self, Caller};
 use crate::ui::{Render, style};
 
 /// What happened (or, with --dry-run, would happen) to one resource.
@@ -93,6 +95,10 @@ pub struct InitReport {
 
 impl Render for InitReport {
     fn text(&self, out: &mut String) {
+        outln!(out, "Acting as {} (account {}) in {}", self.caller_arn, self.account, self.region);
+        if self.dry_run {
+            outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
+        }
         outln!(out);
         for resource in &self.resources {
             let status = match resource.status {
@@ -199,27 +205,31 @@ impl Local {
 /// (exit 4); before any change, it is the failure itself.
 pub async fn run(
     clients: &ActingClients,
-    caller: &Caller,
     options: &Options,
     local: &mut Local,
 ) -> Result<(InitReport, Option<iam::NewKey>)> {
-    let found = discover(clients, options, local, caller).await?;
-    let mut apply = Apply { clients, options, account: &caller.account, resources: Vec::new(), changes: Vec::new() };
-    let new_key = match apply.all(&found, local).await {
-        Ok(new_key) => new_key,
-        Err(error) => return Err(after_changes(error, apply.changes)),
+    let found = discover(clients, options, local).await?;
+    let apply = Apply {
+        clients,
+        options,
+        account: &found.caller.account,
+        rows: RefCell::new(Vec::new()),
+        changes: RefCell::new(Vec::new()),
     };
+    let result = apply.all(&found, local).await;
+    let (rows, changes) = apply.finish();
+    let new_key = result.map_err(|error| after_changes(error, changes))?;
     let log = &clients.log;
     let requests =
         Requests { total: log.operations().len(), mutating: log.mutating().len(), operations: log.operations() };
     let report = InitReport {
         ok: true,
         dry_run: options.dry_run,
-        account: caller.account.clone(),
-        caller_arn: caller.arn.clone(),
+        account: found.caller.account.clone(),
+        caller_arn: found.caller.arn.clone(),
         bucket: local.bucket.clone(),
         region: options.region.clone(),
-        resources: apply.resources,
+        resources: rows,
         warnings: found.warnings,
         requests,
         verify: None,
@@ -231,6 +241,7 @@ pub async fn run(
 /// What is already there, found with read-only calls. Every reason to stop is found
 /// here, before anything changes.
 struct Discovery {
+    caller: Caller,
     user_exists: bool,
     /// The Active key of the user that the env file already holds, with its secret.
     keys: KeyPlan,
@@ -244,34 +255,70 @@ struct Discovery {
     warnings: Vec<String>,
 }
 
-async fn discover(clients: &ActingClients, options: &Options, local: &Local, caller: &Caller) -> Result<Discovery> {
+/// The IAM user as it is: whether it exists, its keys, tags and attached policies.
+#[derive(Debug, Default)]
+struct UserFacts {
+    exists: bool,
+    keys: Vec<iam::KeyInfo>,
+    tags: Vec<(String, String)>,
+    attached: Vec<(String, String)>,
+}
+
+/// The four reads about the user go out together; when the user does not exist, the
+/// others' NoSuchEntity answers are expected and dropped.
+async fn discover_user(clients: &ActingClients, user: &str) -> Result<UserFacts> {
+    let iam_client = &clients.iam;
+    let (exists, keys, tags, attached) = tokio::join!(
+        iam::user_exists(iam_client, user),
+        iam::list_keys(iam_client, user, false),
+        iam::user_tags(iam_client, user),
+        iam::attached_policies(iam_client, user),
+    );
+    if !exists? {
+        return Ok(UserFacts::default());
+    }
+    Ok(UserFacts { exists: true, keys: keys?, tags: tags?, attached: attached? })
+}
+
+/// Caller, user and bucket are found at once; then the policy (its ARN needs the account)
+/// and the user's other policies. Reasons to stop are reported in a fixed order: the
+/// credentials, the user, its keys, the bucket, the policy.
+async fn discover(clients: &ActingClients, options: &Options, local: &Local) -> Result<Discovery> {
     let user = options.user.as_str();
-    let user_exists = iam::user_exists(&clients.iam, user).await?;
-    if !user_exists && !options.create_user {
+    let (caller, facts, bucket) = tokio::join!(
+        sts::acting_caller(clients),
+        discover_user(clients, user),
+        discover_bucket(clients, &local.bucket, &options.region),
+    );
+    let caller = caller?;
+    let facts = facts?;
+    if !facts.exists && !options.create_user {
         return Err(Failure::bad_input(format!("IAM user `{user}` does not exist in account {}", caller.account))
             .hint("pass --create-user to create it, or --user NAME to use another existing user")
             .into());
     }
     let (keys, mut warnings) =
-        if user_exists { key_plan(clients, options, local).await? } else { (KeyPlan::default(), Vec::new()) };
-    let bucket = discover_bucket(clients, &local.bucket, &options.region).await?;
+        if facts.exists { key_plan(clients, options, local, &facts).await? } else { (KeyPlan::default(), Vec::new()) };
+    let bucket = bucket?;
 
     let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, &options.policy_name);
-    let policy = iam::find_policy(&clients.iam, &policy_arn).await?;
     // Compact JSON: the same document as `t3s3 policy`, without layout white space.
     let document = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(&local.bucket)?)?)?;
-    let attached_policies = if user_exists { iam::attached_policies(&clients.iam, user).await? } else { Vec::new() };
-    let attached = attached_policies.iter().any(|(_, arn)| *arn == policy_arn);
-    let broad = if user_exists {
-        iam::broad_s3_grants(&clients.iam, user, &attached_policies, &policy_arn).await
-    } else {
-        Vec::new()
+    let broad = async {
+        if facts.exists {
+            iam::broad_s3_grants(&clients.iam, user, &facts.attached, &policy_arn).await
+        } else {
+            Vec::new()
+        }
     };
+    let (policy, broad) = tokio::join!(iam::find_policy(&clients.iam, &policy_arn), broad);
+    let policy = policy?;
+    let attached = facts.attached.iter().any(|(_, arn)| *arn == policy_arn);
     let policy_name = &options.policy_name;
     warnings.extend(broad.into_iter().map(|w| {
         format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once {policy_name} works")
     }));
-    Ok(Discovery { user_exists, keys, bucket, policy_arn, policy, document, attached, warnings })
+    Ok(Discovery { caller, user_exists: facts.exists, keys, bucket, policy_arn, policy, document, attached, warnings })
 }
 
 /// What happens to the user's keys: the .env's key is kept when it is Active (with its
@@ -288,20 +335,21 @@ struct KeyPlan {
 
 /// With no key to keep, a new one is needed: both slots taken stops init, and so does a
 /// key an interrupted run left (its secret is lost) unless --yes allows deleting it.
-async fn key_plan(clients: &ActingClients, options: &Options, local: &Local) -> Result<(KeyPlan, Vec<String>)> {
+async fn key_plan(
+    clients: &ActingClients,
+    options: &Options,
+    local: &Local,
+    facts: &UserFacts,
+) -> Result<(KeyPlan, Vec<String>)> {
     let user = options.user.as_str();
-    let keys = iam::list_keys(&clients.iam, user, false).await?;
+    let keys = &facts.keys;
     let env_key_id = local.existing(Key::AccessKeyId);
     let has_secret = local.existing(Key::SecretAccessKey).is_some();
     let kept =
         keys.iter().find(|k| Some(&k.id) == env_key_id.as_ref() && k.active() && has_secret).map(|k| k.id.clone());
     let existing: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
-    let unwritten = iam::unwritten_keys(&clients.iam, user, &existing).await?;
-    let orphans: Vec<String> = keys
-        .iter()
-        .map(|k| k.id.clone())
-        .filter(|id| unwritten.contains(id) && Some(id) != env_key_id.as_ref())
-        .collect();
+    let unwritten = iam::unwritten_among(&facts.tags, &existing);
+    let orphans: Vec<String> = unwritten.iter().filter(|id| Some(*id) != env_key_id.as_ref()).cloned().collect();
     let env = local.env_path.display();
     let mut warnings = Vec::new();
     if !orphans.is_empty() && !options.yes {
@@ -353,37 +401,95 @@ async fn discover_bucket(clients: &ActingClients, name: &str, region: &str) -> R
     }
 }
 
+/// The order rows and changes are reported in, whatever order the work finished in.
+const ROW_ORDER: [&str; 11] = [
+    "bucket",
+    "object_ownership",
+    "public_access_block",
+    "encryption",
+    "versioning",
+    "user",
+    "policy",
+    "attachment",
+    "access_key",
+    "env_file",
+    "gitignore",
+];
+
+fn rank(resource: &str) -> usize {
+    ROW_ORDER.iter().position(|r| *r == resource).unwrap_or(ROW_ORDER.len())
+}
+
 /// Makes each change (or, with --dry-run, only records it), keeps the summary rows and
-/// a list of what was changed, for the summary of a failure.
+/// a list of what was changed, for the summary of a failure. The S3 work and the IAM work
+/// go out together; rows and changes are sorted into a fixed order at the end.
 struct Apply<'a> {
     clients: &'a ActingClients,
     options: &'a Options,
     account: &'a str,
-    resources: Vec<Resource>,
-    changes: Vec<String>,
+    rows: RefCell<Vec<Resource>>,
+    /// (resource, what changed)
+    changes: RefCell<Vec<(&'static str, String)>>,
 }
 
 impl Apply<'_> {
-    /// Every step, in order. .gitignore first: no secret is ever written to a file git
-    /// would pick up. Its row is shown last.
-    async fn all(&mut self, found: &Discovery, local: &mut Local) -> Result<Option<iam::NewKey>> {
-        let gitignore_row = self.gitignore(&local.env_path)?;
-        self.bucket(&local.bucket, found.bucket.as_ref()).await?;
-        self.user(found.user_exists).await?;
-        self.policy(found, &local.bucket).await?;
-        let new_key = self.access_key(&found.keys, &local.env_path).await?;
-        self.env_file(local, new_key.as_ref()).await?;
+    /// Every step. .gitignore first: no secret is ever written to a file git would pick
+    /// up. Then the bucket side and the IAM side at once; a key created while the other
+    /// side failed is deleted again (nobody would hold its secret). Then the .env.
+    async fn all(&self, found: &Discovery, local: &mut Local) -> Result<Option<iam::NewKey>> {
+        self.gitignore(&local.env_path)?;
+        let bucket_side = self.bucket(&local.bucket, found.bucket.as_ref());
+        let iam_side = async {
+            self.user(found.user_exists).await?;
+            let (policy, key) =
+                tokio::join!(self.policy(found, &local.bucket), self.access_key(&found.keys, &local.env_path));
+            match (policy, key) {
+                (Ok(()), key) => key,
+                (Err(error), Ok(key)) => Err(self.take_back(key, error).await),
+                (Err(error), Err(_)) => Err(error),
+            }
+        };
+        let (bucket_side, iam_side) = tokio::join!(bucket_side, iam_side);
+        let new_key = match (bucket_side, iam_side) {
+            (Ok(()), key) => key?,
+            (Err(error), Ok(key)) => return Err(self.take_back(key, error).await),
+            (Err(error), Err(_)) => return Err(error),
+        };
+        if let Err(error) = self.env_file(local, new_key.as_ref()) {
+            let error = error.context(format!("cannot write {}", local.env_path.display()));
+            return Err(self.take_back(new_key, error).await);
+        }
         let written =
             new_key.as_ref().map(|k| k.id.clone()).or(found.keys.kept.clone().filter(|_| found.keys.kept_marked));
         if let (Some(id), false) = (written, self.options.dry_run) {
             iam::mark_written(&self.clients.iam, &self.options.user, &id).await;
         }
-        self.resources.push(gitignore_row);
         Ok(new_key)
     }
 
-    fn row(&mut self, resource: &'static str, name: impl Into<String>, status: Status, detail: impl Into<String>) {
-        self.resources.push(Resource { resource, name: name.into(), status, detail: detail.into() });
+    /// Deletes a key created in this run (no file holds its secret) and returns `error`,
+    /// saying so.
+    async fn take_back(&self, key: Option<iam::NewKey>, error: anyhow::Error) -> anyhow::Error {
+        let Some(key) = key else { return error };
+        if iam::delete_key(&self.clients.iam, &self.options.user, &key.id).await.is_ok() {
+            self.changes.borrow_mut().retain(|(_, change)| !change.contains(&key.id));
+            error.context(format!("the new access key {} was deleted again", key.id))
+        } else {
+            error
+        }
+    }
+
+    /// The rows and the changes, in [`ROW_ORDER`].
+    fn finish(self) -> (Vec<Resource>, Vec<String>) {
+        let mut rows = self.rows.into_inner();
+        rows.sort_by_key(|row| rank(row.resource));
+        let mut changes = self.changes.into_inner();
+        changes.sort_by_key(|(resource, _)| rank(resource));
+        (rows, changes.into_iter().map(|(_, change)| change).collect())
+    }
+
+    fn row(&self, resource: &'static str, name: impl Into<String>, status: Status, detail: impl Into<String>) {
+        self.rows.borrow_mut().push(Resource { resource, name: name.into(), status, detail: detail.into() });
     }
 
     /// `unchanged` when nothing is needed, else created / updated (or would be).
@@ -391,12 +497,12 @@ impl Apply<'_> {
         if needed { Status::changed(self.options.dry_run, create) } else { Status::Unchanged }
     }
 
-    fn changed(&mut self, what: String) {
-        self.changes.push(what);
+    fn changed(&self, resource: &'static str, what: String) {
+        self.changes.borrow_mut().push((resource, what));
     }
 
-    /// Makes sure git ignores the env file; returns the summary row (shown last).
-    fn gitignore(&mut self, env_path: &Path) -> Result<Resource> {
+    /// Makes sure git ignores the env file.
+    fn gitignore(&self, env_path: &Path) -> Result<()> {
         let dry_run = self.options.dry_run;
         let repo = git::repo_root(env_path);
         let gitignore = repo.as_ref().map_or_else(|| PathBuf::from(".gitignore"), |root| root.join(".gitignore"));
@@ -415,7 +521,7 @@ impl Apply<'_> {
         }
         let added = git::ensure_ignored(&gitignore, dry_run)?;
         if !added.is_empty() && !dry_run {
-            self.changed(format!("{} gained {}", gitignore.display(), added.join(", ")));
+            self.changed("gitignore", format!("{} gained {}", gitignore.display(), added.join(", ")));
         }
         if repo.is_some() && !dry_run && !git::is_ignored(env_path) {
             return Err(Failure::bad_input(format!(
@@ -437,16 +543,13 @@ impl Apply<'_> {
             (None, true) => "has .env and *.env (not a git repository)".into(),
             (None, false) => format!("added {} (not a git repository)", added.join(", ")),
         };
-        Ok(Resource {
-            resource: "gitignore",
-            name: gitignore.display().to_string(),
-            status: self.status(!added.is_empty(), !existed),
-            detail,
-        })
+        self.row("gitignore", gitignore.display().to_string(), self.status(!added.is_empty(), !existed), detail);
+        Ok(())
     }
 
-    /// The bucket and its four settings, each read back after a change.
-    async fn bucket(&mut self, name: &str, current: Option<&bucket::Settings>) -> Result<()> {
+    /// The bucket and its four settings: the settings' writes go out together, then they
+    /// are read back (one round of reads at once).
+    async fn bucket(&self, name: &str, current: Option<&bucket::Settings>) -> Result<()> {
         let (region, dry_run) = (self.options.region.as_str(), self.options.dry_run);
         let s3 = self.clients.s3_in(region);
         let create = current.is_none();
@@ -458,35 +561,45 @@ impl Apply<'_> {
                 .hint("bucket names are global; run again with another --bucket")
                 .into());
             }
-            self.changed(format!("bucket `{name}` created in {region}"));
+            self.changed("bucket", format!("bucket `{name}` created in {region}"));
         }
         self.row("bucket", name, self.status(create, true), format!("in {region}"));
 
         let before = current.cloned().unwrap_or_default();
         // A new bucket already has ACLs disabled (ObjectOwnership on CreateBucket).
-        let fix_ownership = !before.acls_disabled();
-        let fix_public = !before.all_public_access_blocked();
-        let fix_encryption = !before.encrypted();
-        let fix_versioning = self.options.versioning && !before.versioning_enabled();
+        let needed = [
+            ("object_ownership", !before.acls_disabled() && !create, format!("ACLs disabled on `{name}`")),
+            (
+                "public_access_block",
+                !before.all_public_access_blocked(),
+                format!("Block Public Access turned on for `{name}`"),
+            ),
+            ("encryption", !before.encrypted(), format!("SSE-S3 default encryption set on `{name}`")),
+            (
+                "versioning",
+                self.options.versioning && !before.versioning_enabled(),
+                format!("versioning turned on for `{name}`"),
+            ),
+        ];
+        let changes = create || needed.iter().any(|(_, needed, _)| *needed);
         if !dry_run {
-            if fix_ownership && !create {
-                bucket::disable_acls(&s3, name).await?;
-                self.changed(format!("ACLs disabled on `{name}`"));
-            }
-            if fix_public {
-                bucket::block_public_access(&s3, name).await?;
-                self.changed(format!("Block Public Access turned on for `{name}`"));
-            }
-            if fix_encryption {
-                bucket::encrypt_sse_s3(&s3, name).await?;
-                self.changed(format!("SSE-S3 default encryption set on `{name}`"));
-            }
-            if fix_versioning {
-                bucket::enable_versioning(&s3, name).await?;
-                self.changed(format!("versioning turned on for `{name}`"));
-            }
+            let writes = needed.iter().filter(|(_, needed, _)| *needed).map(|(resource, _, what)| {
+                let s3 = &s3;
+                async move {
+                    let result = match *resource {
+                        "object_ownership" => bucket::disable_acls(s3, name).await,
+                        "public_access_block" => bucket::block_public_access(s3, name).await,
+                        "encryption" => bucket::encrypt_sse_s3(s3, name).await,
+                        _ => bucket::enable_versioning(s3, name).await,
+                    };
+                    if result.is_ok() {
+                        self.changed(resource, what.clone());
+                    }
+                    result
+                }
+            });
+            join_all(writes).await.into_iter().collect::<std::result::Result<Vec<()>, _>>()?;
         }
-        let changes = create || fix_ownership || fix_public || fix_encryption || fix_versioning;
         let after = if dry_run || !changes { before.clone() } else { bucket::read_settings(&s3, name).await? };
         self.bucket_rows(name, create, &before, &after);
         let wrong = if dry_run { Vec::new() } else { self.wrong_settings(&after) };
@@ -498,29 +611,28 @@ impl Apply<'_> {
         Ok(())
     }
 
-    fn bucket_rows(&mut self, name: &str, create: bool, before: &bucket::Settings, after: &bucket::Settings) {
+    fn bucket_rows(&self, name: &str, create: bool, before: &bucket::Settings, after: &bucket::Settings) {
         let fix_versioning = self.options.versioning && !before.versioning_enabled();
         let status = |needed: bool| self.status(needed, create);
-        let (ownership, public, encrypted, versioning) = (
-            status(!before.acls_disabled()),
+        self.row("object_ownership", name, status(!before.acls_disabled()), "BucketOwnerEnforced (ACLs disabled)");
+        self.row(
+            "public_access_block",
+            name,
             status(!before.all_public_access_blocked()),
-            status(!before.encrypted()),
-            status(fix_versioning),
+            "all four Block Public Access flags on",
         );
-        self.row("object_ownership", name, ownership, "BucketOwnerEnforced (ACLs disabled)");
-        self.row("public_access_block", name, public, "all four Block Public Access flags on");
         let encryption = match after.encryption.as_deref() {
             Some("AES256") | None => "SSE-S3 (AES256)".to_string(),
             Some(other) => format!("{other} (already stronger than SSE-S3; left as it is)"),
         };
-        self.row("encryption", name, encrypted, encryption);
+        self.row("encryption", name, status(!before.encrypted()), encryption);
         let versioning_detail =
             match (self.options.versioning || before.versioning_enabled(), before.versioning.as_deref()) {
                 (true, _) => "on",
                 (false, Some("Suspended")) => "suspended",
                 (false, _) => "off (pass --versioning to keep object history)",
             };
-        self.row("versioning", name, versioning, versioning_detail);
+        self.row("versioning", name, status(fix_versioning), versioning_detail);
     }
 
     /// The settings that read back wrong after the changes.
@@ -541,18 +653,18 @@ impl Apply<'_> {
         wrong
     }
 
-    async fn user(&mut self, exists: bool) -> Result<()> {
+    async fn user(&self, exists: bool) -> Result<()> {
         let user = self.options.user.clone();
         if !exists && !self.options.dry_run {
             iam::create_user(&self.clients.iam, &user).await?;
-            self.changed(format!("IAM user `{user}` created"));
+            self.changed("user", format!("IAM user `{user}` created"));
         }
         self.row("user", user, self.status(!exists, true), format!("account {}", self.account));
         Ok(())
     }
 
     /// The policy (created, or a new default version when it drifted) and its attachment.
-    async fn policy(&mut self, found: &Discovery, bucket: &str) -> Result<()> {
+    async fn policy(&self, found: &Discovery, bucket: &str) -> Result<()> {
         let (name, dry_run) = (self.options.policy_name.clone(), self.options.dry_run);
         let iam_client = &self.clients.iam;
         match &found.policy {
@@ -561,7 +673,7 @@ impl Apply<'_> {
                     found.policy_arn.clone()
                 } else {
                     let arn = iam::create_policy(iam_client, &name, &found.document, policy::DESCRIPTION).await?;
-                    self.changed(format!("policy {name} created"));
+                    self.changed("policy", format!("policy {name} created"));
                     arn
                 };
                 self.row("policy", arn, self.status(true, true), format!("{name} v1"));
@@ -581,7 +693,7 @@ impl Apply<'_> {
             }
             Some(state) => {
                 let (version, deleted) = iam::new_default_version(iam_client, state, &found.document).await?;
-                self.changed(format!("policy {name} {version} made the default"));
+                self.changed("policy", format!("policy {name} {version} made the default"));
                 let detail = match deleted {
                     Some(old) => format!("{name} {version} (default; drifted, deleted oldest version {old})"),
                     None => format!("{name} {version} (default; the old document had drifted)"),
@@ -592,7 +704,7 @@ impl Apply<'_> {
         let user = self.options.user.clone();
         if !found.attached && !dry_run {
             iam::attach(&self.clients.iam, &user, &found.policy_arn).await?;
-            self.changed(format!("{name} attached to `{user}`"));
+            self.changed("attachment", format!("{name} attached to `{user}`"));
         }
         self.row("attachment", format!("{name} → {user}"), self.status(!found.attached, true), "");
         Ok(())
@@ -600,12 +712,12 @@ impl Apply<'_> {
 
     /// Deletes keys an interrupted run left (with --yes); keeps the env file's key when it
     /// is an Active key of the user, else creates one.
-    async fn access_key(&mut self, plan: &KeyPlan, env_path: &Path) -> Result<Option<iam::NewKey>> {
+    async fn access_key(&self, plan: &KeyPlan, env_path: &Path) -> Result<Option<iam::NewKey>> {
         let user = self.options.user.clone();
         for orphan in &plan.orphans {
             if !self.options.dry_run {
                 iam::delete_key(&self.clients.iam, &user, orphan).await?;
-                self.changed(format!("access key {orphan} (never written) deleted"));
+                self.changed("access_key", format!("access key {orphan} (never written) deleted"));
             }
             let status = if self.options.dry_run { Status::WouldUpdate } else { Status::Updated };
             self.row("access_key", orphan.clone(), status, "deleted: an interrupted run created it and never wrote it");
@@ -624,7 +736,7 @@ impl Apply<'_> {
                 let remaining: Vec<String> =
                     plan.existing.iter().filter(|id| !plan.orphans.contains(id)).cloned().collect();
                 let key = iam::create_key(&self.clients.iam, &user, &remaining).await?;
-                self.changed(format!("access key {} created", key.id));
+                self.changed("access_key", format!("access key {} created", key.id));
                 self.row("access_key", key.id.clone(), Status::Created, "the secret goes only into the env file");
                 Ok(Some(key))
             }
@@ -632,8 +744,7 @@ impl Apply<'_> {
     }
 
     /// Merges the settings into the env file and writes it atomically with mode 0600.
-    /// A key created in this run is deleted again if the file cannot be written.
-    async fn env_file(&mut self, local: &mut Local, new_key: Option<&iam::NewKey>) -> Result<()> {
+    fn env_file(&self, local: &mut Local, new_key: Option<&iam::NewKey>) -> Result<()> {
         let key_id = new_key.map(|k| k.id.clone()).or(local.existing(Key::AccessKeyId)).unwrap_or_default();
         let secret = new_key.map(|k| k.secret.clone()).or(local.existing(Key::SecretAccessKey)).unwrap_or_default();
         let endpoint = self.clients.endpoint_url();
@@ -655,18 +766,8 @@ impl Apply<'_> {
         let loose_mode = existed && file_mode(&path).is_some_and(|mode| mode & 0o077 != 0);
         let needed = merged.changed() || loose_mode || !existed;
         if needed && !self.options.dry_run {
-            if let Err(error) = local.env.write() {
-                if let Some(key) = new_key {
-                    // Nobody would hold this secret: take the key back before reporting.
-                    if iam::delete_key(&self.clients.iam, &self.options.user, &key.id).await.is_ok() {
-                        self.changes.retain(|change| !change.contains(&key.id));
-                    }
-                }
-                return Err(
-                    error.context(format!("cannot write {} (the new access key was deleted again)", path.display()))
-                );
-            }
-            self.changed(format!("{} written", path.display()));
+            local.env.write()?;
+            self.changed("env_file", format!("{} written", path.display()));
         }
         let mut parts = Vec::new();
         if !merged.added.is_empty() {

@@ -245,6 +245,12 @@ struct Run<'a> {
 impl Run<'_> {
     /// Records step `number` (timed from the last record); `true` when it passed.
     fn record(&mut self, number: u8, result: StepResult) -> bool {
+        let took = self.started.elapsed();
+        self.record_timed(number, result, took)
+    }
+
+    /// Records step `number`, which took `took`; `true` when it passed.
+    fn record_timed(&mut self, number: u8, result: StepResult, took: Duration) -> bool {
         let (name, title) = STEPS[usize::from(number - 1)];
         let (lines, diagnosis) = match result {
             Ok(lines) => (lines, None),
@@ -255,7 +261,7 @@ impl Run<'_> {
             name,
             title,
             status: if diagnosis.is_some() { StepStatus::Failed } else { StepStatus::Passed },
-            duration_ms: self.started.elapsed().as_millis() as u64,
+            duration_ms: took.as_millis() as u64,
             lines,
             error: diagnosis.as_ref().map(Diagnosis::error_line),
             cause: diagnosis.as_ref().map(|d| d.cause.clone()),
@@ -335,8 +341,15 @@ pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progr
     // From the upload on, a failure may leave the test object behind (an upload whose
     // answer was lost may still have stored it): it is cleaned up, and checked, at the end.
     let passed = run.record(3, test.bounded(limit, "s3:PutObject", test.upload(&key)).await)
-        && run.record(4, test.bounded(limit, "s3:GetObject", test.download(&key)).await)
-        && run.record(5, test.bounded(limit, "s3:GetObject", test.presigned_fetch(&key)).await)
+        && {
+            // Steps 4 and 5 both only read the object: they go out together. Step 5 counts only
+            // when step 4 passed (a later step is never reported past a failed one).
+            let ((download, took4), (presigned, took5)) = tokio::join!(
+                timed(test.bounded(limit, "s3:GetObject", test.download(&key))),
+                timed(test.bounded(limit, "s3:GetObject", test.presigned_fetch(&key))),
+            );
+            run.record_timed(4, download, took4) && run.record_timed(5, presigned, took5)
+        }
         && run.record(6, test.bounded(limit, "s3:DeleteObject", test.delete(&key)).await);
     if passed {
         run.record(7, test.bounded(limit, "s3:ListBucket", test.confirm_deleted(&key)).await);
@@ -344,6 +357,13 @@ pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progr
         run.report.cleanup = Some(test.clean_up(&key).await);
     }
     run.finish()
+}
+
+/// A future's output and how long it took.
+async fn timed<F: Future>(future: F) -> (F::Output, Duration) {
+    let started = Instant::now();
+    let output = future.await;
+    (output, started.elapsed())
 }
 
 /// Step 1: every setting set, well formed, and the .env free of errors.
