@@ -10,7 +10,6 @@ use crate::exit::{ExitStatus, Failure};
 use crate::ops::{self, teardown};
 use crate::prompt;
 use crate::settings::AppSettings;
-use crate::sts;
 use crate::ui::Printer;
 
 pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
@@ -19,10 +18,8 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
     let _lock = super::lock(&env_path, printer)?;
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
-    let caller = sts::acting_caller(&clients).await?;
-    printer.note(&format!("Acting as {} (account {})", caller.arn, caller.account));
-
-    let plan = teardown::plan(&clients, &caller, &env_path, &args.policy_name, args.force).await?;
+    let plan = teardown::plan(&clients, &env_path, &args.policy_name, args.force).await?;
+    printer.note(&format!("Acting as {} (account {})", plan.caller.arn, plan.caller.account));
     if args.dry_run || plan.is_empty() {
         printer.report(&teardown::DestroyReport { ok: true, dry_run: args.dry_run, steps: plan.steps });
         return Ok(ExitStatus::Success);

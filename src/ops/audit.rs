@@ -2,6 +2,7 @@
 //! with its evidence and the exact fix. Every check id comes from [`CheckId`]; one that a run
 //! cannot reach is reported SKIPPED with the reason, never left out.
 
+use std::cell::RefCell;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::{self, ActingClients, AppCredentials, Target};
+use crate::aws_error::AwsError;
 use crate::bucket;
 use crate::diagnose;
 use crate::envfile::Severity;
@@ -153,31 +155,39 @@ pub fn key_age_status(days: u64) -> CheckStatus {
     }
 }
 
-/// The findings so far.
+/// The findings so far (checks that run at once add to it in any order; the report is
+/// sorted into [`CheckId::ALL`] order at the end).
+#[derive(Default)]
 struct Audit {
-    checks: Vec<Check>,
+    checks: RefCell<Vec<Check>>,
 }
 
 impl Audit {
-    fn add(&mut self, id: CheckId, status: CheckStatus, evidence: impl Into<String>, fix: impl Into<String>) {
-        self.checks.push(Check { id, status, evidence: evidence.into(), fix: fix.into() });
+    fn add(&self, id: CheckId, status: CheckStatus, evidence: impl Into<String>, fix: impl Into<String>) {
+        self.checks.borrow_mut().push(Check { id, status, evidence: evidence.into(), fix: fix.into() });
     }
 
-    fn skip(&mut self, ids: &[CheckId], reason: &str) {
+    fn skip(&self, ids: &[CheckId], reason: &str) {
         for id in ids {
             self.add(*id, CheckStatus::Skipped, reason, "");
         }
     }
 
+    /// Takes in the findings of another audit.
+    fn absorb(&self, other: Audit) {
+        self.checks.borrow_mut().extend(other.checks.into_inner());
+    }
+
     /// Every check not reached is SKIPPED with `reason`; the report is in [`CheckId::ALL`] order.
-    fn finish(mut self, reason: &str) -> DoctorReport {
+    fn finish(self, reason: &str) -> DoctorReport {
         for id in CheckId::ALL {
-            if !self.checks.iter().any(|c| c.id == *id) {
+            if !self.checks.borrow().iter().any(|c| c.id == *id) {
                 self.add(*id, CheckStatus::Skipped, reason, "");
             }
         }
-        self.checks.sort_by_key(|c| c.id);
-        DoctorReport { ok: !self.checks.iter().any(|c| c.status == CheckStatus::Fail), checks: self.checks }
+        let mut checks = self.checks.into_inner();
+        checks.sort_by_key(|c| c.id);
+        DoctorReport { ok: !checks.iter().any(|c| c.status == CheckStatus::Fail), checks }
     }
 }
 
@@ -191,8 +201,10 @@ pub struct Options {
 
 /// Runs every check; only a bad argument is an error, everything else is a finding.
 /// The acting clients go where `explicit` says, else where the .env's backend looks.
+/// Checks that only read go out together: the backend key's three, the acting caller and
+/// every check that needs no user; then the user's keys and policies.
 pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
-    let mut audit = Audit { checks: Vec::new() };
+    let audit = Audit::default();
     let Some(env_path) = options.env_candidates.iter().find(|p| p.is_file()).cloned() else {
         let tried = options.env_candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         audit.add(
@@ -206,52 +218,53 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
     let shown = env_path.display().to_string();
     audit.add(CheckId::EnvExists, CheckStatus::Pass, format!("{shown} exists"), "");
     let settings = AppSettings::from_file(&env_path)?;
-    local_checks(&mut audit, &env_path, &settings);
+    local_checks(&audit, &env_path, &settings);
 
     let Some(app) = settings.app_credentials() else {
         return Ok(audit.finish(&format!("{shown} does not set {}", settings.missing().join(", "))));
     };
-    let app_user = app_checks(&mut audit, &app, &settings, &options.policy_name).await;
-
-    // What an administrator can see: the acting credentials of the standard chain.
+    // What an administrator can see: the acting credentials of the standard chain. Their
+    // findings count only when the caller is known.
     let clients = aws::acting_clients(&super::acting_target(explicit, &settings)).await?;
-    if let Err(error) = sts::acting_caller(&clients).await {
-        let reason = diagnose::explain(&error).message;
-        return Ok(
-            audit.finish(&format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator"))
-        );
-    }
-    let user = match app_user {
-        Some(user) => Some(user),
-        None => iam::user_of_key(&clients.iam, &app.access_key_id).await.ok().flatten(),
-    };
+    let acting = Audit::default();
     let scope = Scope {
         clients: &clients,
         key_id: &app.access_key_id,
         bucket: settings.bucket(),
         policy_name: &options.policy_name,
     };
-    match &user {
+    let s3 = clients.s3_in(settings.region());
+    let (app_user, caller, key_user, ..) = tokio::join!(
+        app_checks(&audit, &app, &settings, &options.policy_name),
+        sts::acting_caller(&clients),
+        iam::user_of_key(&clients.iam, &app.access_key_id),
+        scope.bucket_settings(&acting, &s3),
+        scope.bucket_policy(&acting, &s3),
+        scope.root_mfa(&acting),
+        scope.storage(&acting, &s3),
+        scope.access_logging(&acting, &s3),
+    );
+    if let Err(error) = caller {
+        let reason = diagnose::explain(&error).message;
+        return Ok(
+            audit.finish(&format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator"))
+        );
+    }
+    match app_user.or(key_user.ok().flatten()) {
         Some(user) => {
-            scope.key_age(&mut audit, user).await;
-            scope.user_policies(&mut audit, user).await;
+            tokio::join!(scope.key_age(&acting, &user), scope.user_policies(&acting, &user));
         }
-        None => audit.skip(
-            &[CheckId::KeyAge, CheckId::BroadS3Access, CheckId::PolicyDrift],
+        None => acting.skip(
+            &[CheckId::KeyAge, CheckId::UnwrittenKeys, CheckId::BroadS3Access, CheckId::PolicyDrift],
             "the key's IAM user is unknown (the key was refused)",
         ),
     }
-    let s3 = clients.s3_in(settings.region());
-    scope.bucket_settings(&mut audit, &s3).await;
-    scope.bucket_policy(&mut audit, &s3).await;
-    scope.root_mfa(&mut audit).await;
-    scope.storage(&mut audit, &s3).await;
-    scope.access_logging(&mut audit, &s3).await;
+    audit.absorb(acting);
     Ok(audit.finish("not reached"))
 }
 
 /// The .env itself, and what git knows about it.
-fn local_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
+fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
     let shown = env_path.display().to_string();
     let errors: Vec<String> =
         settings.lint_errors().iter().map(|i| format!("line {}: {}", i.line, i.message)).collect();
@@ -314,7 +327,7 @@ fn local_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
 }
 
 /// Temporary files of an interrupted write: each holds a whole .env, secret included.
-fn temp_files_check(audit: &mut Audit, env_path: &Path) {
+fn temp_files_check(audit: &Audit, env_path: &Path) {
     let stray = crate::envfile::stray_temp_files(env_path);
     if stray.is_empty() {
         audit.add(CheckId::EnvTempFiles, CheckStatus::Pass, "no temporary files left by an interrupted run", "");
@@ -329,7 +342,7 @@ fn temp_files_check(audit: &mut Audit, env_path: &Path) {
     );
 }
 
-fn git_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
+fn git_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
     let shown = env_path.display().to_string();
     if git::is_ignored(env_path) {
         audit.add(CheckId::EnvIgnored, CheckStatus::Pass, format!("git ignores {shown}"), "");
@@ -371,10 +384,17 @@ fn git_checks(audit: &mut Audit, env_path: &Path, settings: &AppSettings) {
 
 /// What the backend's own key can do: who it is, where its bucket is, that it reaches it.
 /// Returns the key's IAM user name when STS says it.
-async fn app_checks(audit: &mut Audit, app: &AppCredentials, settings: &AppSettings, policy: &str) -> Option<String> {
+async fn app_checks(audit: &Audit, app: &AppCredentials, settings: &AppSettings, policy: &str) -> Option<String> {
     let timeout = Duration::from_secs(15);
     let shown = settings.env_display();
-    let user = match sts::identity(&aws::app_sts_client(app, timeout), "the backend's key").await {
+    let (bucket, region) = (settings.bucket(), settings.region());
+    let (sts_client, s3) = (aws::app_sts_client(app, timeout), aws::app_s3_client(app, timeout));
+    let (identity, location, head) = tokio::join!(
+        sts::identity(&sts_client, "the backend's key"),
+        bucket::region_of(&s3, bucket),
+        bucket::head(&s3, bucket),
+    );
+    let user = match identity {
         Ok(caller) => {
             audit.add(
                 CheckId::AppIdentity,
@@ -396,9 +416,7 @@ async fn app_checks(audit: &mut Audit, app: &AppCredentials, settings: &AppSetti
             None
         }
     };
-    let (bucket, region) = (settings.bucket(), settings.region());
-    let s3 = aws::app_s3_client(app, timeout);
-    match bucket::region_of(&s3, bucket).await {
+    match location {
         Ok(actual) if actual == region => {
             let evidence = format!("`{bucket}` is in {region}, as AWS_REGION says");
             audit.add(CheckId::BucketRegion, CheckStatus::Pass, evidence, "");
@@ -419,7 +437,7 @@ async fn app_checks(audit: &mut Audit, app: &AppCredentials, settings: &AppSetti
             audit.add(CheckId::BucketRegion, status, diagnosis.error_line(), diagnosis.fix_line());
         }
     }
-    match bucket::head(&s3, bucket).await {
+    match head {
         Ok(_) => audit.add(CheckId::BucketReachable, CheckStatus::Pass, format!("the key can reach `{bucket}`"), ""),
         Err(error) => {
             let diagnosis = diagnose::diagnose(&error, settings, policy);
@@ -438,13 +456,18 @@ struct Scope<'a> {
 }
 
 impl Scope<'_> {
-    async fn key_age(&self, audit: &mut Audit, user: &str) {
+    async fn key_age(&self, audit: &Audit, user: &str) {
         let key_id = self.key_id;
-        let keys = match iam::list_keys(&self.clients.iam, user, true).await {
+        let (keys, tags) =
+            tokio::join!(iam::list_keys(&self.clients.iam, user, true), iam::user_tags(&self.clients.iam, user));
+        let keys = match keys {
             Ok(keys) => keys,
-            Err(error) => return audit.skip(&[CheckId::KeyAge], &format!("cannot list the keys of `{user}`: {error}")),
+            Err(error) => {
+                let ids = [CheckId::KeyAge, CheckId::UnwrittenKeys];
+                return audit.skip(&ids, &format!("cannot list the keys of `{user}`: {error}"));
+            }
         };
-        self.unwritten_keys(audit, user, &keys).await;
+        self.unwritten_keys(audit, user, &keys, tags);
         let Some(key) = keys.iter().find(|k| k.id == key_id) else {
             let evidence = format!("{key_id} is not a key of `{user}` any more");
             return audit.add(CheckId::KeyAge, CheckStatus::Fail, evidence, "create a new key with `t3s3 init`");
@@ -457,10 +480,16 @@ impl Scope<'_> {
     }
 
     /// Keys an interrupted run created and never wrote: nobody holds their secret.
-    async fn unwritten_keys(&self, audit: &mut Audit, user: &str, keys: &[iam::KeyInfo]) {
+    fn unwritten_keys(
+        &self,
+        audit: &Audit,
+        user: &str,
+        keys: &[iam::KeyInfo],
+        tags: Result<Vec<(String, String)>, AwsError>,
+    ) {
         let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
-        let marked = match iam::unwritten_keys(&self.clients.iam, user, &ids).await {
-            Ok(marked) => marked,
+        let marked = match tags {
+            Ok(tags) => iam::unwritten_among(&tags, &ids),
             Err(error) => {
                 return audit.skip(
                     &[CheckId::UnwrittenKeys],
@@ -493,7 +522,7 @@ impl Scope<'_> {
         }
     }
 
-    async fn user_policies(&self, audit: &mut Audit, user: &str) {
+    async fn user_policies(&self, audit: &Audit, user: &str) {
         let (iam_client, policy_name, bucket) = (&self.clients.iam, self.policy_name, self.bucket);
         let attached = match iam::attached_policies(iam_client, user).await {
             Ok(attached) => attached,
@@ -503,7 +532,16 @@ impl Scope<'_> {
             }
         };
         let ours = attached.iter().find(|(name, _)| name == policy_name).map(|(_, arn)| arn.clone());
-        let found = iam::broad_s3_grants(iam_client, user, &attached, ours.as_deref().unwrap_or_default()).await;
+        let ours_state = async {
+            match &ours {
+                Some(arn) => Some(iam::find_policy(iam_client, arn).await),
+                None => None,
+            }
+        };
+        let (found, ours_state) = tokio::join!(
+            iam::broad_s3_grants(iam_client, user, &attached, ours.as_deref().unwrap_or_default()),
+            ours_state
+        );
         if found.is_empty() {
             audit.add(
                 CheckId::BroadS3Access,
@@ -519,13 +557,13 @@ impl Scope<'_> {
                 format!("detach it: `aws iam detach-user-policy --user-name {user} --policy-arn ARN` ({policy_name} grants what the backend needs)"),
             );
         }
-        let Some(arn) = ours else {
+        let Some(state) = ours_state else {
             let evidence = format!("{policy_name} is not attached to `{user}`");
             let fix = format!("`t3s3 init --bucket {bucket} --policy-name {policy_name}` attaches it");
             return audit.add(CheckId::PolicyDrift, CheckStatus::Warn, evidence, fix);
         };
         let wanted = policy::render(bucket).unwrap_or_default();
-        match iam::find_policy(iam_client, &arn).await {
+        match state {
             Ok(Some(state)) => match policy::difference(&state.document, &wanted) {
                 None => {
                     let evidence = format!("{policy_name} {} matches `t3s3 policy`", state.default_version);
@@ -543,7 +581,7 @@ impl Scope<'_> {
         }
     }
 
-    async fn bucket_settings(&self, audit: &mut Audit, s3: &aws_sdk_s3::Client) {
+    async fn bucket_settings(&self, audit: &Audit, s3: &aws_sdk_s3::Client) {
         let bucket = self.bucket;
         let found = match bucket::read_settings(s3, bucket).await {
             Ok(found) => found,
@@ -582,7 +620,7 @@ impl Scope<'_> {
         }
     }
 
-    async fn bucket_policy(&self, audit: &mut Audit, s3: &aws_sdk_s3::Client) {
+    async fn bucket_policy(&self, audit: &Audit, s3: &aws_sdk_s3::Client) {
         let id = CheckId::BucketPolicyPublic;
         match bucket::policy(s3, self.bucket).await {
             Ok(None) => audit.add(id, CheckStatus::Pass, "no bucket policy", ""),
@@ -602,7 +640,7 @@ impl Scope<'_> {
         }
     }
 
-    async fn root_mfa(&self, audit: &mut Audit) {
+    async fn root_mfa(&self, audit: &Audit) {
         match iam::root_mfa_enabled(&self.clients.iam).await {
             Ok(true) => audit.add(CheckId::RootMfa, CheckStatus::Pass, "the account root has MFA", ""),
             Ok(false) => audit.add(
@@ -617,7 +655,7 @@ impl Scope<'_> {
         }
     }
 
-    async fn storage(&self, audit: &mut Audit, s3: &aws_sdk_s3::Client) {
+    async fn storage(&self, audit: &Audit, s3: &aws_sdk_s3::Client) {
         let (bytes, objects) = match bucket::stored_bytes(s3, self.bucket).await {
             Ok(found) => found,
             Err(error) => {
@@ -632,7 +670,7 @@ impl Scope<'_> {
         audit.add(CheckId::Storage, status, evidence, fix);
     }
 
-    async fn access_logging(&self, audit: &mut Audit, s3: &aws_sdk_s3::Client) {
+    async fn access_logging(&self, audit: &Audit, s3: &aws_sdk_s3::Client) {
         match bucket::logging_target(s3, self.bucket).await {
             Ok(Some(target)) => {
                 audit.add(CheckId::AccessLogging, CheckStatus::Info, format!("on, into `{target}`"), "")
@@ -692,7 +730,7 @@ mod tests {
 
     #[test]
     fn an_audit_reports_every_check_in_order_even_those_not_reached() {
-        let mut audit = Audit { checks: Vec::new() };
+        let audit = Audit::default();
         audit.add(CheckId::RootMfa, CheckStatus::Pass, "x", "");
         audit.add(CheckId::EnvExists, CheckStatus::Fail, "y", "");
         let report = audit.finish("why");

@@ -5,6 +5,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::ActingClients;
+use crate::aws_error::AwsError;
 use crate::bucket::{self, Presence};
 use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
@@ -12,7 +13,7 @@ use crate::iam;
 use crate::keys::Key;
 use crate::outln;
 use crate::settings::AppSettings;
-use crate::sts::Caller;
+use crate::sts::{self, Caller};
 use crate::ui::{Render, style};
 
 /// What happens to one resource: planned, done, or nothing to do.
@@ -112,6 +113,8 @@ struct BucketPlan {
 
 /// What `destroy` will do, found with read-only calls.
 pub struct Plan {
+    /// Who is acting.
+    pub caller: Caller,
     pub steps: Vec<DestroyStep>,
     bucket: Option<BucketPlan>,
     policy: Option<(iam::PolicyState, iam::PolicyHolders)>,
@@ -144,53 +147,69 @@ fn step(resource: &'static str, name: impl Into<String>, status: DestroyStatus) 
     DestroyStep { resource, name: name.into(), status }
 }
 
-/// Looks at everything first. A bucket with objects stops the plan without `force`.
-pub async fn plan(
-    clients: &ActingClients,
-    caller: &Caller,
-    env_path: &std::path::Path,
-    policy_name: &str,
-    force: bool,
-) -> Result<Plan> {
+/// Looks at everything first, the caller and policy, the bucket and the key at once. A
+/// bucket with objects stops the plan without `force`.
+pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, policy_name: &str, force: bool) -> Result<Plan> {
     let settings = AppSettings::from_file(env_path)?;
+    let mut env = EnvFile::read(env_path)?;
+    env.require_parseable()?;
+    let policy_side = async {
+        let caller = sts::acting_caller(clients).await?;
+        let arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, policy_name);
+        let (state, holders) =
+            tokio::join!(iam::find_policy(&clients.iam, &arn), iam::policy_holders(&clients.iam, &arn));
+        // A policy that does not exist has no holders (IAM answers NoSuchEntity for them).
+        let found = match state? {
+            Some(state) => Some((state, holders?)),
+            None => None,
+        };
+        Ok::<_, AwsError>((caller, arn, found))
+    };
+    let bucket_side = async {
+        match settings.get(Key::Bucket) {
+            Some(name) => plan_bucket(clients, name, force).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let key_side = async {
+        match settings.get(Key::AccessKeyId) {
+            Some(id) => iam::user_of_key(&clients.iam, id).await.map(|user| Some((id.to_string(), user))),
+            None => Ok(None),
+        }
+    };
+    let (policy_side, bucket_side, key_side) = tokio::join!(policy_side, bucket_side, key_side);
+    let (caller, policy_arn, policy) = policy_side?;
     let mut steps = Vec::new();
-    let bucket = match settings.get(Key::Bucket) {
-        Some(name) => plan_bucket(clients, name, force, &mut steps).await?,
+    let bucket = match bucket_side? {
+        Some((bucket_step, bucket)) => {
+            steps.push(bucket_step);
+            bucket
+        }
         None => None,
     };
-    let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, policy_name);
-    let policy = match iam::find_policy(&clients.iam, &policy_arn).await? {
-        Some(state) => {
-            let holders = iam::policy_holders(&clients.iam, &policy_arn).await?;
+    match &policy {
+        Some((_, holders)) => {
             let attachments = holders.users.iter().map(|u| format!("{policy_name} → {u}"));
             let attachments = attachments
                 .chain(holders.groups.iter().map(|g| format!("{policy_name} → group {g}")))
                 .chain(holders.roles.iter().map(|r| format!("{policy_name} → role {r}")));
             steps.extend(attachments.map(|name| step("attachment", name, DestroyStatus::Detach)));
             steps.push(step("policy", &policy_arn, DestroyStatus::Delete));
-            Some((state, holders))
         }
-        None => {
-            steps.push(step("policy", &policy_arn, DestroyStatus::Absent));
+        None => steps.push(step("policy", &policy_arn, DestroyStatus::Absent)),
+    }
+    let key = match key_side? {
+        Some((id, Some(user))) => {
+            steps.push(step("access_key", format!("{id} of `{user}`"), DestroyStatus::Delete));
+            Some((user, id))
+        }
+        Some((id, None)) => {
+            steps.push(step("access_key", id, DestroyStatus::Absent));
             None
         }
-    };
-    let key = match settings.get(Key::AccessKeyId) {
-        Some(id) => match iam::user_of_key(&clients.iam, id).await? {
-            Some(user) => {
-                steps.push(step("access_key", format!("{id} of `{user}`"), DestroyStatus::Delete));
-                Some((user, id.to_string()))
-            }
-            None => {
-                steps.push(step("access_key", id, DestroyStatus::Absent));
-                None
-            }
-        },
         None => None,
     };
     let shown = env_path.display().to_string();
-    let mut env = EnvFile::read(env_path)?;
-    env.require_parseable()?;
     let removed = env.remove(&Key::ALL.map(Key::name));
     let env_removes = !removed.is_empty();
     steps.push(if env_removes {
@@ -200,15 +219,11 @@ pub async fn plan(
     });
     let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
     steps.push(step("user", user, DestroyStatus::Kept));
-    Ok(Plan { steps, bucket, policy, key, env, env_removes })
+    Ok(Plan { caller, steps, bucket, policy, key, env, env_removes })
 }
 
-async fn plan_bucket(
-    clients: &ActingClients,
-    name: &str,
-    force: bool,
-    steps: &mut Vec<DestroyStep>,
-) -> Result<Option<BucketPlan>> {
+/// The bucket's row of the plan, and what deleting it takes.
+async fn plan_bucket(clients: &ActingClients, name: &str, force: bool) -> Result<(DestroyStep, Option<BucketPlan>)> {
     match bucket::presence(&clients.s3_in("us-east-1"), name).await? {
         Presence::Ours { region } => {
             let s3 = clients.s3_in(&region);
@@ -226,17 +241,13 @@ async fn plan_bucket(
             } else {
                 format!("{name} and its {} object version(s)", versions.len())
             };
-            steps.push(step("bucket", detail, DestroyStatus::Delete));
-            Ok(Some(BucketPlan { s3, name: name.to_string(), versions }))
+            Ok((
+                step("bucket", detail, DestroyStatus::Delete),
+                Some(BucketPlan { s3, name: name.to_string(), versions }),
+            ))
         }
-        Presence::Missing => {
-            steps.push(step("bucket", name, DestroyStatus::Absent));
-            Ok(None)
-        }
-        Presence::OtherOwner => {
-            steps.push(step("bucket", format!("{name} (another account's)"), DestroyStatus::Kept));
-            Ok(None)
-        }
+        Presence::Missing => Ok((step("bucket", name, DestroyStatus::Absent), None)),
+        Presence::OtherOwner => Ok((step("bucket", format!("{name} (another account's)"), DestroyStatus::Kept), None)),
     }
 }
 
@@ -261,19 +272,40 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
         plan.env.write()?;
         done(&mut plan.steps, "env_file");
     }
-    if let Some((user, id)) = &plan.key {
-        iam::delete_key(&clients.iam, user, id).await?;
-        done(&mut plan.steps, "access_key");
+    // The key, the policy and the bucket do not depend on each other: all at once.
+    let key = async {
+        match &plan.key {
+            Some((user, id)) => iam::delete_key(&clients.iam, user, id).await.map(|()| true),
+            None => Ok(false),
+        }
+    };
+    let policy = async {
+        match &plan.policy {
+            Some((state, holders)) => iam::delete_policy(&clients.iam, state, holders).await.map(|()| true),
+            None => Ok(false),
+        }
+    };
+    let bucket = async {
+        match &plan.bucket {
+            Some(BucketPlan { s3, name, versions }) => {
+                bucket::delete_versions(s3, name, versions).await?;
+                bucket::delete_bucket(s3, name).await.map(|()| true)
+            }
+            None => Ok(false),
+        }
+    };
+    let (key, policy, bucket) = tokio::join!(key, policy, bucket);
+    for (result, resources) in
+        [(&key, &["access_key"][..]), (&policy, &["attachment", "policy"]), (&bucket, &["bucket"])]
+    {
+        if matches!(result, Ok(true)) {
+            for resource in resources {
+                done(&mut plan.steps, resource);
+            }
+        }
     }
-    if let Some((state, holders)) = &plan.policy {
-        iam::delete_policy(&clients.iam, state, holders).await?;
-        done(&mut plan.steps, "attachment");
-        done(&mut plan.steps, "policy");
-    }
-    if let Some(BucketPlan { s3, name, versions }) = &plan.bucket {
-        bucket::delete_versions(s3, name, versions).await?;
-        bucket::delete_bucket(s3, name).await?;
-        done(&mut plan.steps, "bucket");
-    }
+    key?;
+    policy?;
+    bucket?;
     Ok(())
 }
