@@ -81,7 +81,9 @@ async def handle(reader, writer):
                 counted = True
             stats["requests"] += 1
             if TRACE:
-                print(f"conn {id(writer) % 1000:3d} {head.split(b' ', 2)[:2]}", file=sys.stderr, flush=True)
+                action = body.split(b"Action=")[1].split(b"&")[0].decode() if b"Action=" in body else ""
+                now = asyncio.get_running_loop().time()
+                print(f"{now % 1000:8.3f} conn {id(writer) % 997:3d} {head.split(b' ', 2)[1][:60].decode()} {action}", file=sys.stderr, flush=True)
             await asyncio.sleep(RTT * (2 if new_connection else 1))
             new_connection = False
             writer.write(await forward(head, body))

@@ -52,6 +52,12 @@ print(f"| {label} | {wall * 1000:.0f} ms | {wall * 1000 / rtt:.1f} | {stats['req
 PY
 }
 
+# moto answers the first request to each of its services slowly (it loads them then):
+# one throwaway init first, so the figures show t3s3's round trips, not moto's start-up.
+mkdir warm
+"$t3s3" --endpoint-url "$endpoint" --region ap-south-1 init --create-user --no-verify --user warmup \
+  --bucket t3-chat-documents-warmup --env-file warm/.env >/dev/null
+
 echo "RTT ${rtt} ms (each new connection one RTT more), $build build"
 echo
 echo "| command | wall | depth (wall / RTT) | requests | connections |"

@@ -78,23 +78,33 @@ pub async fn region_of(s3: &Client, bucket: &str) -> Result<String> {
     Ok(location_region(location.location_constraint().map(|c| c.as_str())))
 }
 
-/// Finds out whether `bucket` is the account's, missing, or someone else's.
-/// ListBuckets shows only the account's own buckets, so it decides ownership.
-pub async fn presence(s3: &Client, bucket: &str) -> Result<Presence> {
+/// Whether the account's bucket list holds `bucket` (every page).
+async fn listed(s3: &Client, bucket: &str) -> Result<bool> {
     let mut pages = s3.list_buckets().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.during("s3:ListAllMyBuckets", "the account's buckets")?;
         if page.buckets().iter().any(|b| b.name() == Some(bucket)) {
-            return Ok(Presence::Ours { region: region_of(s3, bucket).await? });
+            return Ok(true);
         }
     }
-    match s3.head_bucket().bucket(bucket).send().await.during("s3:ListBucket", named(bucket)) {
+    Ok(false)
+}
+
+/// Finds out whether `bucket` is the account's, missing, or someone else's. ListBuckets
+/// shows only the account's own buckets, so it decides ownership; GetBucketLocation, sent at
+/// the same time, gives the region of ours and tells a missing name (NoSuchBucket) from
+/// another account's (refused).
+pub async fn presence(s3: &Client, bucket: &str) -> Result<Presence> {
+    let (listed, location) = tokio::join!(listed(s3, bucket), region_of(s3, bucket));
+    if listed? {
+        return Ok(Presence::Ours { region: location? });
+    }
+    match location {
+        Err(error) if error.is(&ErrorCode::NoSuchBucket) || error.status == Some(404) => Ok(Presence::Missing),
+        Err(error) if matches!(error.status, Some(403 | 301 | 400)) => Ok(Presence::OtherOwner),
+        // Answered, but not in our list: someone else's bucket that lets us read its location.
         Ok(_) => Ok(Presence::OtherOwner),
-        Err(error) => match error.status {
-            Some(404) => Ok(Presence::Missing),
-            Some(403 | 301 | 400) => Ok(Presence::OtherOwner),
-            _ => Err(error),
-        },
+        Err(error) => Err(error),
     }
 }
 

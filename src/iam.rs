@@ -25,8 +25,12 @@ pub async fn user_exists(iam: &Client, user: &str) -> Result<bool> {
     }
 }
 
+/// Creates the user, already marked as having a key created for it (it has none before),
+/// so [`create_key`] need not mark it again.
 pub async fn create_user(iam: &Client, user: &str) -> Result<()> {
-    iam.create_user().user_name(user).send().await.during("iam:CreateUser", user_named(user))?;
+    let creating = tag(CREATING_TAG, "");
+    let request = iam.create_user().user_name(user).set_tags(creating.map(|t| vec![t]));
+    request.send().await.during("iam:CreateUser", user_named(user))?;
     Ok(())
 }
 
@@ -109,13 +113,16 @@ fn tag(key: impl Into<String>, value: impl Into<String>) -> Option<aws_sdk_iam::
     aws_sdk_iam::types::Tag::builder().key(key).value(value).build().ok()
 }
 
-/// Creates a key with the guide's description, marked unwritten until [`mark_written`].
-/// `existing` are the user's keys before. CreateAccessKey is not retried: a lost answer
-/// would otherwise leave keys nobody knows. Tags that cannot be set (no iam:TagUser) do not
-/// undo the key.
-pub async fn create_key(iam: &Client, user: &str, existing: &[String]) -> Result<NewKey> {
-    let before = tag(CREATING_TAG, existing.join(" "));
-    let _ = iam.tag_user().user_name(user).set_tags(before.map(|t| vec![t])).send().await;
+/// Creates a key with the guide's description, marked unwritten until [`mark_written`]
+/// (which also removes the creating mark). `existing` are the user's keys before; the user
+/// is marked creating first unless `user_is_new` (then [`create_user`] did it).
+/// CreateAccessKey is not retried: a lost answer would otherwise leave keys nobody knows.
+/// Tags that cannot be set (no iam:TagUser) do not undo the key.
+pub async fn create_key(iam: &Client, user: &str, existing: &[String], user_is_new: bool) -> Result<NewKey> {
+    if !user_is_new {
+        let before = tag(CREATING_TAG, existing.join(" "));
+        let _ = iam.tag_user().user_name(user).set_tags(before.map(|t| vec![t])).send().await;
+    }
     let out = iam
         .create_access_key()
         .user_name(user)
@@ -132,9 +139,7 @@ pub async fn create_key(iam: &Client, user: &str, existing: &[String]) -> Result
     let key = NewKey { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() };
     let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
     let tags = [tag(&key.id, KEY_DESCRIPTION), tag(format!("{UNWRITTEN_TAG_PREFIX}{}", key.id), created.to_string())];
-    if iam.tag_user().user_name(user).set_tags(Some(tags.into_iter().flatten().collect())).send().await.is_ok() {
-        let _ = iam.untag_user().user_name(user).tag_keys(CREATING_TAG).send().await;
-    }
+    let _ = iam.tag_user().user_name(user).set_tags(Some(tags.into_iter().flatten().collect())).send().await;
     Ok(key)
 }
 

@@ -232,7 +232,7 @@ async fn a_third_access_key_is_limit_exceeded_with_the_way_out() {
     let tagged = "<TagUserResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></TagUserResponse>";
     let (client, _) = iam_client(vec![answer(200, &[], tagged), answer(409, &[], &body)]);
     let existing = ["AKIAFIRSTKEY00000001".to_string(), "AKIASECONDKEY0000002".to_string()];
-    let error = iam::create_key(&client, "t3_chat", &existing).await.err().expect("409");
+    let error = iam::create_key(&client, "t3_chat", &existing, false).await.err().expect("409");
     assert_eq!(error.kind, ErrorKind::Service(ErrorCode::LimitExceeded));
     assert_eq!(error.request_id.as_deref(), Some("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE"));
     let explained = explain(&error);

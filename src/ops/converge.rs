@@ -255,67 +255,71 @@ struct Discovery {
     warnings: Vec<String>,
 }
 
-/// The IAM user as it is: whether it exists, its keys, tags and attached policies.
+/// The IAM user as it is: whether it exists, its keys, tags and attached policies, and
+/// the broad S3 grants among its other policies.
 #[derive(Debug, Default)]
 struct UserFacts {
     exists: bool,
     keys: Vec<iam::KeyInfo>,
     tags: Vec<(String, String)>,
     attached: Vec<(String, String)>,
+    broad: Vec<String>,
 }
 
-/// The four reads about the user go out together; when the user does not exist, the
-/// others' NoSuchEntity answers are expected and dropped.
-async fn discover_user(clients: &ActingClients, user: &str) -> Result<UserFacts> {
+/// The user's keys, tags and attached policies, read at once; then its other policies'
+/// documents. Nothing to read for a user that does not exist.
+async fn user_details(clients: &ActingClients, user: &str, exists: bool, policy_arn: &str) -> Result<UserFacts> {
+    if !exists {
+        return Ok(UserFacts::default());
+    }
     let iam_client = &clients.iam;
-    let (exists, keys, tags, attached) = tokio::join!(
-        iam::user_exists(iam_client, user),
+    let (keys, tags, attached) = tokio::join!(
         iam::list_keys(iam_client, user, false),
         iam::user_tags(iam_client, user),
         iam::attached_policies(iam_client, user),
     );
-    if !exists? {
-        return Ok(UserFacts::default());
-    }
-    Ok(UserFacts { exists: true, keys: keys?, tags: tags?, attached: attached? })
+    let (keys, tags, attached) = (keys?, tags?, attached?);
+    let broad = iam::broad_s3_grants(iam_client, user, &attached, policy_arn).await;
+    Ok(UserFacts { exists: true, keys, tags, attached, broad })
 }
 
-/// Caller, user and bucket are found at once; then the policy (its ARN needs the account)
-/// and the user's other policies. Reasons to stop are reported in a fixed order: the
-/// credentials, the user, its keys, the bucket, the policy.
-async fn discover(clients: &ActingClients, options: &Options, local: &Local) -> Result<Discovery> {
+/// The IAM side of discovery: the caller and the user at once, then the policy (its ARN
+/// needs the account) and the user's details at once.
+async fn discover_iam(
+    clients: &ActingClients,
+    options: &Options,
+) -> Result<(Caller, UserFacts, String, Option<iam::PolicyState>)> {
     let user = options.user.as_str();
-    let (caller, facts, bucket) = tokio::join!(
-        sts::acting_caller(clients),
-        discover_user(clients, user),
-        discover_bucket(clients, &local.bucket, &options.region),
-    );
+    let (caller, exists) = tokio::join!(sts::acting_caller(clients), iam::user_exists(&clients.iam, user));
     let caller = caller?;
-    let facts = facts?;
-    if !facts.exists && !options.create_user {
+    let exists = exists?;
+    if !exists && !options.create_user {
         return Err(Failure::bad_input(format!("IAM user `{user}` does not exist in account {}", caller.account))
             .hint("pass --create-user to create it, or --user NAME to use another existing user")
             .into());
     }
+    let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, &options.policy_name);
+    let (policy, facts) =
+        tokio::join!(iam::find_policy(&clients.iam, &policy_arn), user_details(clients, user, exists, &policy_arn));
+    let facts = facts?;
+    Ok((caller, facts, policy_arn.clone(), policy?))
+}
+
+/// The IAM side and the bucket side at once. Reasons to stop are reported in a fixed
+/// order: the credentials, the user, its keys, the bucket, the policy.
+async fn discover(clients: &ActingClients, options: &Options, local: &Local) -> Result<Discovery> {
+    let user = options.user.as_str();
+    let (iam_side, bucket) =
+        tokio::join!(discover_iam(clients, options), discover_bucket(clients, &local.bucket, &options.region));
+    let (caller, facts, policy_arn, policy) = iam_side?;
     let (keys, mut warnings) =
         if facts.exists { key_plan(clients, options, local, &facts).await? } else { (KeyPlan::default(), Vec::new()) };
     let bucket = bucket?;
-
-    let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, &options.policy_name);
     // Compact JSON: the same document as `t3s3 policy`, without layout white space.
     let document = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(&local.bucket)?)?)?;
-    let broad = async {
-        if facts.exists {
-            iam::broad_s3_grants(&clients.iam, user, &facts.attached, &policy_arn).await
-        } else {
-            Vec::new()
-        }
-    };
-    let (policy, broad) = tokio::join!(iam::find_policy(&clients.iam, &policy_arn), broad);
-    let policy = policy?;
     let attached = facts.attached.iter().any(|(_, arn)| *arn == policy_arn);
     let policy_name = &options.policy_name;
-    warnings.extend(broad.into_iter().map(|w| {
+    warnings.extend(facts.broad.iter().map(|w| {
         format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once {policy_name} works")
     }));
     Ok(Discovery { caller, user_exists: facts.exists, keys, bucket, policy_arn, policy, document, attached, warnings })
@@ -441,8 +445,10 @@ impl Apply<'_> {
         let bucket_side = self.bucket(&local.bucket, found.bucket.as_ref());
         let iam_side = async {
             self.user(found.user_exists).await?;
-            let (policy, key) =
-                tokio::join!(self.policy(found, &local.bucket), self.access_key(&found.keys, &local.env_path));
+            let (policy, key) = tokio::join!(
+                self.policy(found, &local.bucket),
+                self.access_key(&found.keys, !found.user_exists, &local.env_path)
+            );
             match (policy, key) {
                 (Ok(()), key) => key,
                 (Err(error), Ok(key)) => Err(self.take_back(key, error).await),
@@ -712,7 +718,7 @@ impl Apply<'_> {
 
     /// Deletes keys an interrupted run left (with --yes); keeps the env file's key when it
     /// is an Active key of the user, else creates one.
-    async fn access_key(&self, plan: &KeyPlan, env_path: &Path) -> Result<Option<iam::NewKey>> {
+    async fn access_key(&self, plan: &KeyPlan, user_is_new: bool, env_path: &Path) -> Result<Option<iam::NewKey>> {
         let user = self.options.user.clone();
         for orphan in &plan.orphans {
             if !self.options.dry_run {
@@ -735,7 +741,7 @@ impl Apply<'_> {
             None => {
                 let remaining: Vec<String> =
                     plan.existing.iter().filter(|id| !plan.orphans.contains(id)).cloned().collect();
-                let key = iam::create_key(&self.clients.iam, &user, &remaining).await?;
+                let key = iam::create_key(&self.clients.iam, &user, &remaining, user_is_new).await?;
                 self.changed("access_key", format!("access key {} created", key.id));
                 self.row("access_key", key.id.clone(), Status::Created, "the secret goes only into the env file");
                 Ok(Some(key))
