@@ -56,7 +56,7 @@ PY
 # one throwaway init first, so the figures show t3s3's round trips, not moto's start-up.
 mkdir warm
 "$t3s3" --endpoint-url "$endpoint" --region ap-south-1 init --create-user --no-verify --user warmup \
-  --bucket t3-chat-documents-warmup --env-file warm/.env >/dev/null
+  --bucket t3-chat-documents-warmup --policy-name WarmupPolicy --env-file warm/.env >/dev/null
 
 echo "RTT ${rtt} ms (each new connection one RTT more), $build build"
 echo

@@ -113,9 +113,9 @@ fn tag(key: impl Into<String>, value: impl Into<String>) -> Option<aws_sdk_iam::
     aws_sdk_iam::types::Tag::builder().key(key).value(value).build().ok()
 }
 
-/// Creates a key with the guide's description, marked unwritten until [`mark_written`]
-/// (which also removes the creating mark). `existing` are the user's keys before; the user
-/// is marked creating first unless `user_is_new` (then [`create_user`] did it).
+/// Creates a key; until [`mark_written`], the user's creating mark (which lists the keys
+/// that existed before) identifies it if the run stops. `existing` are the user's keys
+/// before; the user is marked first unless `user_is_new` (then [`create_user`] did it).
 /// CreateAccessKey is not retried: a lost answer would otherwise leave keys nobody knows.
 /// Tags that cannot be set (no iam:TagUser) do not undo the key.
 pub async fn create_key(iam: &Client, user: &str, existing: &[String], user_is_new: bool) -> Result<NewKey> {
@@ -136,14 +136,19 @@ pub async fn create_key(iam: &Client, user: &str, existing: &[String], user_is_n
     let key = out.access_key().ok_or_else(|| {
         AwsError::new("iam:CreateAccessKey", user_named(user), ErrorKind::Unreadable("the answer holds no key".into()))
     })?;
-    let key = NewKey { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() };
-    let created = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let tags = [tag(&key.id, KEY_DESCRIPTION), tag(format!("{UNWRITTEN_TAG_PREFIX}{}", key.id), created.to_string())];
-    let _ = iam.tag_user().user_name(user).set_tags(Some(tags.into_iter().flatten().collect())).send().await;
-    Ok(key)
+    Ok(NewKey { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() })
 }
 
-/// The key is in a .env now: its unwritten mark goes.
+/// Gives a key the guide's description (step 4.3), as the console does: a user tag named
+/// after the key. Cosmetic: a refusal (no iam:TagUser) is not an error.
+pub async fn describe_key(iam: &Client, user: &str, id: &str) {
+    if let Some(description) = tag(id, KEY_DESCRIPTION) {
+        let _ = iam.tag_user().user_name(user).tags(description).send().await;
+    }
+}
+
+/// The key is in a .env now: the creating mark (and an unwritten mark, if an earlier
+/// version of t3s3 set one) goes.
 pub async fn mark_written(iam: &Client, user: &str, id: &str) {
     let marks = [format!("{UNWRITTEN_TAG_PREFIX}{id}"), CREATING_TAG.to_string()];
     let _ = iam.untag_user().user_name(user).set_tag_keys(Some(marks.to_vec())).send().await;

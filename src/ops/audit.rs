@@ -244,15 +244,18 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
         scope.storage(&acting, &s3),
         scope.access_logging(&acting, &s3),
     );
-    if let Err(error) = caller {
-        let reason = diagnose::explain(&error).message;
-        return Ok(
-            audit.finish(&format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator"))
-        );
-    }
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(error) => {
+            let reason = diagnose::explain(&error).message;
+            let reason = format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator");
+            return Ok(audit.finish(&reason));
+        }
+    };
+    let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, &options.policy_name);
     match app_user.or(key_user.ok().flatten()) {
         Some(user) => {
-            tokio::join!(scope.key_age(&acting, &user), scope.user_policies(&acting, &user));
+            tokio::join!(scope.key_age(&acting, &user), scope.user_policies(&acting, &user, &policy_arn));
         }
         None => acting.skip(
             &[CheckId::KeyAge, CheckId::UnwrittenKeys, CheckId::BroadS3Access, CheckId::PolicyDrift],
@@ -522,26 +525,22 @@ impl Scope<'_> {
         }
     }
 
-    async fn user_policies(&self, audit: &Audit, user: &str) {
+    /// The user's policies: its attached list and our policy (its ARN is known from the
+    /// caller) are read at once, then the other policies' documents.
+    async fn user_policies(&self, audit: &Audit, user: &str, policy_arn: &str) {
         let (iam_client, policy_name, bucket) = (&self.clients.iam, self.policy_name, self.bucket);
-        let attached = match iam::attached_policies(iam_client, user).await {
+        let (attached, state) =
+            tokio::join!(iam::attached_policies(iam_client, user), iam::find_policy(iam_client, policy_arn));
+        let attached = match attached {
             Ok(attached) => attached,
             Err(error) => {
                 let ids = [CheckId::BroadS3Access, CheckId::PolicyDrift];
                 return audit.skip(&ids, &format!("cannot read the policies of `{user}`: {error}"));
             }
         };
-        let ours = attached.iter().find(|(name, _)| name == policy_name).map(|(_, arn)| arn.clone());
-        let ours_state = async {
-            match &ours {
-                Some(arn) => Some(iam::find_policy(iam_client, arn).await),
-                None => None,
-            }
-        };
-        let (found, ours_state) = tokio::join!(
-            iam::broad_s3_grants(iam_client, user, &attached, ours.as_deref().unwrap_or_default()),
-            ours_state
-        );
+        let is_attached = attached.iter().any(|(_, arn)| arn == policy_arn);
+        let ours_state = is_attached.then_some(state);
+        let found = iam::broad_s3_grants(iam_client, user, &attached, policy_arn).await;
         if found.is_empty() {
             audit.add(
                 CheckId::BroadS3Access,

@@ -442,33 +442,43 @@ impl Apply<'_> {
     /// side failed is deleted again (nobody would hold its secret). Then the .env.
     async fn all(&self, found: &Discovery, local: &mut Local) -> Result<Option<iam::NewKey>> {
         self.gitignore(&local.env_path)?;
-        let bucket_side = self.bucket(&local.bucket, found.bucket.as_ref());
+        let bucket_name = local.bucket.clone();
+        let bucket_side = self.bucket(&bucket_name, found.bucket.as_ref());
         let iam_side = async {
             self.user(found.user_exists).await?;
-            let (policy, key) = tokio::join!(
-                self.policy(found, &local.bucket),
-                self.access_key(&found.keys, !found.user_exists, &local.env_path)
-            );
-            match (policy, key) {
-                (Ok(()), key) => key,
-                (Err(error), Ok(key)) => Err(self.take_back(key, error).await),
-                (Err(error), Err(_)) => Err(error),
-            }
+            let (policy, key) = tokio::join!(self.policy(found, &bucket_name), self.key_and_env_file(found, local));
+            policy?;
+            key
         };
         let (bucket_side, iam_side) = tokio::join!(bucket_side, iam_side);
-        let new_key = match (bucket_side, iam_side) {
-            (Ok(()), key) => key?,
-            (Err(error), Ok(key)) => return Err(self.take_back(key, error).await),
-            (Err(error), Err(_)) => return Err(error),
-        };
+        bucket_side?;
+        iam_side
+    }
+
+    /// The key (kept or created) and the .env that holds it; then, at once, the new key's
+    /// description and the lifting of the creating mark. A key whose .env could not be
+    /// written is deleted again.
+    async fn key_and_env_file(&self, found: &Discovery, local: &mut Local) -> Result<Option<iam::NewKey>> {
+        let new_key = self.access_key(&found.keys, !found.user_exists, &local.env_path).await?;
         if let Err(error) = self.env_file(local, new_key.as_ref()) {
             let error = error.context(format!("cannot write {}", local.env_path.display()));
             return Err(self.take_back(new_key, error).await);
         }
-        let written =
-            new_key.as_ref().map(|k| k.id.clone()).or(found.keys.kept.clone().filter(|_| found.keys.kept_marked));
-        if let (Some(id), false) = (written, self.options.dry_run) {
-            iam::mark_written(&self.clients.iam, &self.options.user, &id).await;
+        if !self.options.dry_run {
+            let (iam_client, user) = (&self.clients.iam, self.options.user.as_str());
+            let written =
+                new_key.as_ref().map(|k| k.id.clone()).or(found.keys.kept.clone().filter(|_| found.keys.kept_marked));
+            let describe = async {
+                if let Some(key) = &new_key {
+                    iam::describe_key(iam_client, user, &key.id).await;
+                }
+            };
+            let unmark = async {
+                if let Some(id) = &written {
+                    iam::mark_written(iam_client, user, id).await;
+                }
+            };
+            tokio::join!(describe, unmark);
         }
         Ok(new_key)
     }

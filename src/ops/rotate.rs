@@ -156,7 +156,10 @@ async fn rotate(
         );
     }
     changes.push(format!("access key {} created and written to {shown}", new_key.id));
-    iam::mark_written(&clients.iam, user, &new_key.id).await;
+    tokio::join!(
+        iam::describe_key(&clients.iam, user, &new_key.id),
+        iam::mark_written(&clients.iam, user, &new_key.id)
+    );
     printer.note(&format!("Wrote the new key to {shown}"));
 
     let options = selftest::Options {
