@@ -138,12 +138,29 @@ fn unless_not_configured<T>(result: Result<Option<T>>) -> Result<Option<T>> {
 
 /// Reads the four settings, all at once.
 pub async fn read_settings(s3: &Client, bucket: &str) -> Result<Settings> {
+    read_settings_but_versioning(s3, bucket, None).await
+}
+
+/// Reads the settings at once; with `versioning` known (nothing changed it), that one is
+/// not asked for.
+pub async fn read_settings_but_versioning(
+    s3: &Client,
+    bucket: &str,
+    versioning: Option<Option<String>>,
+) -> Result<Settings> {
     let resource = named(bucket);
-    let (ownership, public, encryption, versioning) = tokio::join!(
+    let known = versioning.clone();
+    let versioning_read = async {
+        match known {
+            Some(_) => None,
+            None => Some(s3.get_bucket_versioning().bucket(bucket).send().await),
+        }
+    };
+    let (ownership, public, encryption, versioning_read) = tokio::join!(
         s3.get_bucket_ownership_controls().bucket(bucket).send(),
         s3.get_public_access_block().bucket(bucket).send(),
         s3.get_bucket_encryption().bucket(bucket).send(),
-        s3.get_bucket_versioning().bucket(bucket).send(),
+        versioning_read,
     );
     let ownership = unless_not_configured(ownership.during("s3:GetBucketOwnershipControls", &resource).map(|out| {
         out.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
@@ -165,15 +182,16 @@ pub async fn read_settings(s3: &Client, bucket: &str) -> Result<Settings> {
             .and_then(|r| r.apply_server_side_encryption_by_default())
             .map(|d| d.sse_algorithm().as_str().to_string())
     }))?;
-    let versioning = match versioning {
-        Ok(out) => out.status().map(|s| s.as_str().to_string()),
+    let versioning = match versioning_read {
+        None => versioning.flatten(),
+        Some(Ok(out)) => out.status().map(|s| s.as_str().to_string()),
         // A 200 answer the SDK could not parse (moto names the root element differently
         // when versioning was never enabled): read the status from the body itself.
-        Err(error) if error.raw_response().is_some_and(|raw| raw.status().as_u16() == 200) => {
+        Some(Err(error)) if error.raw_response().is_some_and(|raw| raw.status().as_u16() == 200) => {
             let body = error.raw_response().and_then(|raw| raw.body().bytes()).unwrap_or_default();
             xml_element(&String::from_utf8_lossy(body), "Status")
         }
-        Err(error) => return Err(AwsError::from_sdk(&error, "s3:GetBucketVersioning", resource)),
+        Some(Err(error)) => return Err(AwsError::from_sdk(&error, "s3:GetBucketVersioning", resource)),
     };
     Ok(Settings { ownership, public_access_block, encryption, versioning })
 }

@@ -529,10 +529,16 @@ impl Scope<'_> {
     /// caller) are read at once, then the other policies' documents.
     async fn user_policies(&self, audit: &Audit, user: &str, policy_arn: &str) {
         let (iam_client, policy_name, bucket) = (&self.clients.iam, self.policy_name, self.bucket);
-        let (attached, state) =
-            tokio::join!(iam::attached_policies(iam_client, user), iam::find_policy(iam_client, policy_arn));
-        let attached = match attached {
-            Ok(attached) => attached,
+        // The other policies' documents are read as soon as the attached list is in,
+        // while our policy's second request is still out.
+        let others = async {
+            let attached = iam::attached_policies(iam_client, user).await?;
+            let found = iam::broad_s3_grants(iam_client, user, &attached, policy_arn).await;
+            Ok::<_, AwsError>((attached, found))
+        };
+        let (others, state) = tokio::join!(others, iam::find_policy(iam_client, policy_arn));
+        let (attached, found) = match others {
+            Ok(others) => others,
             Err(error) => {
                 let ids = [CheckId::BroadS3Access, CheckId::PolicyDrift];
                 return audit.skip(&ids, &format!("cannot read the policies of `{user}`: {error}"));
@@ -540,7 +546,6 @@ impl Scope<'_> {
         };
         let is_attached = attached.iter().any(|(_, arn)| arn == policy_arn);
         let ours_state = is_attached.then_some(state);
-        let found = iam::broad_s3_grants(iam_client, user, &attached, policy_arn).await;
         if found.is_empty() {
             audit.add(
                 CheckId::BroadS3Access,

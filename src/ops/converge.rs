@@ -616,7 +616,13 @@ impl Apply<'_> {
             });
             join_all(writes).await.into_iter().collect::<std::result::Result<Vec<()>, _>>()?;
         }
-        let after = if dry_run || !changes { before.clone() } else { bucket::read_settings(&s3, name).await? };
+        // Read back what was written; versioning only when it was asked for.
+        let versioning_known = (!self.options.versioning).then(|| before.versioning.clone());
+        let after = if dry_run || !changes {
+            before.clone()
+        } else {
+            bucket::read_settings_but_versioning(&s3, name, versioning_known).await?
+        };
         self.bucket_rows(name, create, &before, &after);
         let wrong = if dry_run { Vec::new() } else { self.wrong_settings(&after) };
         if !wrong.is_empty() {
