@@ -9,7 +9,6 @@ use crate::exit::{ExitStatus, Failure};
 use crate::ops::{self, rotate};
 use crate::prompt;
 use crate::settings::AppSettings;
-use crate::sts;
 use crate::ui::Printer;
 
 /// Exit 1 when the new key failed the self-test and the rotation was rolled back.
@@ -19,10 +18,9 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
     let _lock = super::lock(&env_path, printer)?;
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
-    let caller = sts::acting_caller(&clients).await?;
-    printer.note(&format!("Acting as {} (account {})", caller.arn, caller.account));
 
     let prepared = rotate::prepare(&clients, &env_path).await?;
+    printer.note(&format!("Acting as {} (account {})", prepared.caller.arn, prepared.caller.account));
     if let Some(other) = &prepared.other_key {
         let (user, shown) = (&prepared.user, env_path.display());
         let question = format!(

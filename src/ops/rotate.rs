@@ -17,6 +17,7 @@ use crate::ops::selftest::{self, Banner, VerifyReport};
 use crate::outln;
 use crate::policy;
 use crate::settings::AppSettings;
+use crate::sts;
 use crate::ui::{Printer, Render, style};
 
 /// What became of the key the .env held.
@@ -72,6 +73,8 @@ impl Render for RotateReport {
 
 /// The key to rotate, its user, and the user's other key if both slots are taken.
 pub struct Prepared {
+    /// Who is acting.
+    pub caller: crate::sts::Caller,
     pub env_path: PathBuf,
     pub user: String,
     pub old_key: String,
@@ -98,14 +101,23 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
                 .hint("run `t3s3 init` to create a key")
         })?
         .to_string();
-    let user = iam::user_of_key(&clients.iam, &old_key).await?.ok_or_else(|| {
+    // Who is acting and whose key it is: at once.
+    let (caller, user) = tokio::join!(sts::acting_caller(clients), iam::user_of_key(&clients.iam, &old_key));
+    let caller = caller?;
+    let user = user?.ok_or_else(|| {
         Failure::bad_input(format!("IAM does not know the key {old_key} from {shown}"))
             .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
     })?;
-    let keys = iam::list_keys(&clients.iam, &user, true).await?;
+    let keys = iam::list_keys(&clients.iam, &user, false).await?;
     let existing = keys.iter().map(|k| k.id.clone()).collect();
-    let other_key = if keys.len() >= 2 { keys.into_iter().find(|k| k.id != old_key) } else { None };
-    Ok(Prepared { env_path: env_path.to_path_buf(), user, old_key, other_key, existing })
+    let other_key = match keys.iter().find(|k| k.id != old_key) {
+        // Both slots taken: the key that would go is described with its last use, for the question.
+        Some(_) if keys.len() >= 2 => {
+            iam::list_keys(&clients.iam, &user, true).await?.into_iter().find(|k| k.id != old_key)
+        }
+        _ => None,
+    };
+    Ok(Prepared { caller, env_path: env_path.to_path_buf(), user, old_key, other_key, existing })
 }
 
 /// Rotates: frees a slot if allowed, creates the new key, writes it, runs the self-test,

@@ -332,15 +332,34 @@ pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progr
     let test = Test { client: aws::app_s3_client(&app, options.timeout), settings, options };
     // Each step gets --timeout, retries included; step 2 also the wait for a new key.
     let connection_limit = options.timeout + options.wait_for_new_key.unwrap_or_default();
-    if !run.record(2, test.bounded(connection_limit, "s3:GetBucketLocation", test.connection(progress)).await) {
-        return run.finish();
-    }
+    let limit = options.timeout;
     let key = unique_key();
     run.report.key = Some(key.clone());
-    let limit = options.timeout;
+    let connection = test.bounded(connection_limit, "s3:GetBucketLocation", test.connection(progress));
+    let upload = test.bounded(limit, "s3:PutObject", test.upload(&key));
+    // A key in use goes out with the upload alongside the connection check (neither needs
+    // the other's answer); a new key is waited for first, so the upload is not refused.
+    let uploaded = if options.wait_for_new_key.is_none() {
+        let ((connection, took2), (upload, took3)) = tokio::join!(timed(connection), timed(upload));
+        let connected = run.record_timed(2, connection, took2);
+        match (connected, upload) {
+            (true, upload) => Some(run.record_timed(3, upload, took3)),
+            // Step 3 is not reported past a failed step 2, but what it stored is cleaned up.
+            (false, Ok(_)) => Some(false),
+            (false, Err(_)) => None,
+        }
+    } else if run.record(2, connection.await) {
+        Some(run.record(3, upload.await))
+    } else {
+        None
+    };
+    let Some(uploaded) = uploaded else {
+        run.report.key = None;
+        return run.finish();
+    };
     // From the upload on, a failure may leave the test object behind (an upload whose
     // answer was lost may still have stored it): it is cleaned up, and checked, at the end.
-    let passed = run.record(3, test.bounded(limit, "s3:PutObject", test.upload(&key)).await)
+    let passed = uploaded
         && {
             // Steps 4 and 5 both only read the object: they go out together. Step 5 counts only
             // when step 4 passed (a later step is never reported past a failed one).

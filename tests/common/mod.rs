@@ -28,8 +28,39 @@ fn tool(env_var: &str, default: &str) -> PathBuf {
     path
 }
 
+/// Ports handed out in this test process, by [`free_port`] or [`listen`].
+static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+
+fn claim(port: u16) -> bool {
+    let mut given = GIVEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if given.contains(&port) {
+        return false;
+    }
+    given.push(port);
+    true
+}
+
+/// A loopback port nothing listens on, never handed out twice in this test process: two
+/// tests starting servers at once must not get the same port (the second server would fail
+/// to bind while its test talked to the first one's).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if claim(port) {
+            return port;
+        }
+    }
+}
+
+/// A listener on a loopback port no other server of this process was promised.
+pub fn listen() -> (TcpListener, u16) {
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if claim(port) {
+            return (listener, port);
+        }
+    }
 }
 
 fn wait_for_port(port: u16, child: &mut Child, name: &str) {
@@ -265,8 +296,7 @@ pub fn run(command: &mut Command) -> Run {
 /// A loopback HTTP server answering every request with one canned response, as S3 does
 /// for a bucket in another region. Returns its port; the thread lives with the test.
 pub fn canned_server(status_line: &'static str, headers: Vec<(&'static str, String)>, body: String) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen();
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let headers = headers.clone();
@@ -325,8 +355,7 @@ fn content_length(head: &str) -> usize {
 
 /// A loopback server that accepts connections and never answers.
 pub fn silent_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen();
     thread::spawn(move || {
         let mut held = Vec::new();
         for stream in listener.incoming().flatten() {
@@ -340,8 +369,7 @@ pub fn silent_server() -> u16 {
 /// presigned request passing through (a URL "changed on its way"). Returns its port
 /// and a flag that is set once it has tampered with a request.
 pub fn tampering_proxy(upstream: u16) -> (u16, Arc<AtomicBool>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen();
     let tampered = Arc::new(AtomicBool::new(false));
     let flag = tampered.clone();
     thread::spawn(move || {
@@ -389,8 +417,7 @@ pub fn tampering_proxy(upstream: u16) -> (u16, Arc<AtomicBool>) {
 /// AWS does not know yet (403 InvalidAccessKeyId), as a brand-new key gets for a few
 /// seconds on real AWS; every later connection is passed through untouched.
 pub fn new_key_proxy(upstream: u16, failures: usize) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen();
     let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     thread::spawn(move || {
         for mut client in listener.incoming().flatten() {
@@ -442,8 +469,7 @@ pub async fn app_user_with_policy(iam: &aws_sdk_iam::Client, document: &serde_js
 /// an IAM policy denies) to every request whose request line starts with `method` and
 /// contains `needle`, while `deny` is set; everything else passes through untouched.
 pub fn denying_proxy(upstream: u16, method: &'static str, needle: &'static str, deny: Arc<AtomicBool>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen();
     thread::spawn(move || {
         for mut client in listener.incoming().flatten() {
             let deny = deny.clone();
@@ -518,8 +544,7 @@ pub enum Fault {
 /// (numbered from 0 in arrival order): S3 and IAM answers as faulty networks and
 /// overloaded services give them.
 pub fn fault_proxy(upstream: u16, rule: impl Fn(&ProxiedRequest, usize) -> Fault + Send + Sync + 'static) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let (listener, port) = listen();
     let rule = Arc::new(rule);
     let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     thread::spawn(move || {
