@@ -16,4 +16,4 @@ if [ "$build" = release ]; then cargo build --quiet --release --locked; else car
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-exec .venv/bin/python bench/latency.py "$repo/target/$build/t3s3" "$rtt"
+exec .venv/bin/python bench/latency.py "${CARGO_TARGET_DIR:-$repo/target}/$build/t3s3" "$rtt"
