@@ -377,12 +377,10 @@ pub fn tampering_proxy(upstream: u16) -> (u16, Arc<AtomicBool>) {
             let flag = flag.clone();
             thread::spawn(move || {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
-                let mut client_reader = client.try_clone().unwrap();
-                let mut server_writer = server.try_clone().unwrap();
                 let mut first_line = Vec::new();
                 let mut byte = [0u8; 1];
                 while !first_line.ends_with(b"\r\n") {
-                    match client_reader.read(&mut byte) {
+                    match (&client).read(&mut byte) {
                         Ok(1) => first_line.push(byte[0]),
                         _ => return,
                     }
@@ -395,18 +393,10 @@ pub fn tampering_proxy(upstream: u16) -> (u16, Arc<AtomicBool>) {
                     line.replace_range(position..position + 1, new);
                     flag.store(true, Ordering::SeqCst);
                 }
-                if server_writer.write_all(line.as_bytes()).is_err() {
+                if (&server).write_all(line.as_bytes()).is_err() {
                     return;
                 }
-                let mut server_reader = server;
-                let mut client_writer = client;
-                let upstream = thread::spawn(move || {
-                    let _ = std::io::copy(&mut client_reader, &mut server_writer);
-                    let _ = server_writer.shutdown(std::net::Shutdown::Write);
-                });
-                let _ = std::io::copy(&mut server_reader, &mut client_writer);
-                let _ = client_writer.shutdown(std::net::Shutdown::Write);
-                let _ = upstream.join();
+                pipe(client, server);
             });
         }
     });
@@ -434,15 +424,7 @@ pub fn new_key_proxy(upstream: u16, failures: usize) -> u16 {
                     return;
                 }
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
-                let (mut client_reader, mut server_writer) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                let forward = thread::spawn(move || {
-                    let _ = std::io::copy(&mut client_reader, &mut server_writer);
-                    let _ = server_writer.shutdown(std::net::Shutdown::Write);
-                });
-                let (mut server_reader, mut client_writer) = (server, client);
-                let _ = std::io::copy(&mut server_reader, &mut client_writer);
-                let _ = client_writer.shutdown(std::net::Shutdown::Write);
-                let _ = forward.join();
+                pipe(client, server);
             });
         }
     });
@@ -491,19 +473,24 @@ pub fn denying_proxy(upstream: u16, method: &'static str, needle: &'static str, 
                 if server.write_all(head.as_bytes()).is_err() {
                     return;
                 }
-                let (mut client_reader, mut server_writer) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                let forward = thread::spawn(move || {
-                    let _ = std::io::copy(&mut client_reader, &mut server_writer);
-                    let _ = server_writer.shutdown(std::net::Shutdown::Write);
-                });
-                let (mut server_reader, mut client_writer) = (server, client);
-                let _ = std::io::copy(&mut server_reader, &mut client_writer);
-                let _ = client_writer.shutdown(std::net::Shutdown::Write);
-                let _ = forward.join();
+                pipe(client, server);
             });
         }
     });
     port
+}
+
+/// Copies bytes both ways between a client and a server until both sides close.
+fn pipe(client: TcpStream, server: TcpStream) {
+    let (mut client_reader, mut server_writer) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let forward = thread::spawn(move || {
+        let _ = std::io::copy(&mut client_reader, &mut server_writer);
+        let _ = server_writer.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut server_reader, mut client_writer) = (server, client);
+    let _ = std::io::copy(&mut server_reader, &mut client_writer);
+    let _ = client_writer.shutdown(std::net::Shutdown::Write);
+    let _ = forward.join();
 }
 
 /// One request as the fault proxy saw it.
