@@ -149,7 +149,11 @@ impl EnvFile {
     /// without `=` are left out. Statements python-dotenv cannot parse (it skips them) are
     /// returned as lint errors.
     pub fn values(&self) -> (BTreeMap<String, EnvValue>, Vec<LintIssue>) {
-        let statements = self.statements();
+        self.values_of(&self.statements())
+    }
+
+    /// [`EnvFile::values`] of statements already parsed.
+    fn values_of(&self, statements: &[Statement]) -> (BTreeMap<String, EnvValue>, Vec<LintIssue>) {
         let bindings: Vec<dotenv::Binding> = statements.iter().map(|s| s.binding.clone()).collect();
         let environment: BTreeMap<String, String> = std::env::vars().collect();
         let resolved = dotenv::values(&bindings, &environment, false);
@@ -163,7 +167,7 @@ impl EnvFile {
                 .map_or(0, |s| s.first + 1);
             values.insert(key, EnvValue { value, line });
         }
-        (values, self.parse_errors())
+        (values, self.parse_errors_of(statements))
     }
 
     /// The values exactly as python-dotenv's `dotenv_values` gives them for `environment`
@@ -175,7 +179,11 @@ impl EnvFile {
 
     /// The statements python-dotenv cannot parse, with their first line.
     pub fn parse_errors(&self) -> Vec<LintIssue> {
-        self.statements()
+        self.parse_errors_of(&self.statements())
+    }
+
+    fn parse_errors_of(&self, statements: &[Statement]) -> Vec<LintIssue> {
+        statements
             .iter()
             .filter_map(|s| {
                 let reason = s.binding.error?;
@@ -223,13 +231,14 @@ impl EnvFile {
             });
         }
         let mut seen: BTreeMap<String, (usize, Option<String>)> = BTreeMap::new();
-        for statement in self.statements() {
+        let statements = self.statements();
+        for statement in &statements {
             let Some(key) = statement.binding.key.clone() else { continue };
             let number = statement.first + 1;
             let severity = if Key::from_name(&key).is_some() { Severity::Error } else { Severity::Warning };
             let mut push =
                 |message: String| issues.push(LintIssue { line: number, key: Some(key.clone()), severity, message });
-            for problem in statement_problems(&statement, &self.lines[statement.first].text) {
+            for problem in statement_problems(statement, &self.lines[statement.first].text) {
                 push(problem);
             }
             let raw = statement.binding.raw_value.clone();
@@ -252,7 +261,7 @@ impl EnvFile {
                 }
             }
         }
-        let (values, parse_issues) = self.values();
+        let (values, parse_issues) = self.values_of(&statements);
         issues.extend(length_issues(&values));
         issues.extend(parse_issues);
         issues.sort_by_key(|issue| issue.line);
