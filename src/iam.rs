@@ -83,12 +83,17 @@ pub async fn list_keys(iam: &Client, user: &str, with_last_used: bool) -> Result
         });
     }
     if with_last_used {
-        let used = join_all(keys.iter().map(|key| last_used(iam, &key.id))).await;
-        for (key, used) in keys.iter_mut().zip(used) {
-            key.last_used = used;
-        }
+        add_last_used(iam, &mut keys).await;
     }
     Ok(keys)
+}
+
+/// Fills in when each key was last used, asked for all of them at once.
+pub async fn add_last_used(iam: &Client, keys: &mut [KeyInfo]) {
+    let used = join_all(keys.iter().map(|key| last_used(iam, &key.id))).await;
+    for (key, used) in keys.iter_mut().zip(used) {
+        key.last_used = used;
+    }
 }
 
 /// A new access key: its ID and its secret, shown by AWS only this once.
@@ -100,10 +105,6 @@ pub struct NewKey {
 /// The description the guide gives the key (step 4.3). The console stores a key's
 /// description as a tag on the user whose key is the access key ID.
 pub const KEY_DESCRIPTION: &str = "T3 Chat Backend S3 Access";
-
-/// The user tag that marks a key t3s3 created and has not yet written to a .env. A run
-/// killed between CreateAccessKey and the .env write leaves it; the next run finds the key.
-pub const UNWRITTEN_TAG_PREFIX: &str = "t3s3:unwritten:";
 
 /// The user tag set while a key is being created: its value lists the keys that existed
 /// before, so a key created by a run killed before it could tag the key is still found.
@@ -147,11 +148,9 @@ pub async fn describe_key(iam: &Client, user: &str, id: &str) {
     }
 }
 
-/// The key is in a .env now: the creating mark (and an unwritten mark, if an earlier
-/// version of t3s3 set one) goes.
-pub async fn mark_written(iam: &Client, user: &str, id: &str) {
-    let marks = [format!("{UNWRITTEN_TAG_PREFIX}{id}"), CREATING_TAG.to_string()];
-    let _ = iam.untag_user().user_name(user).set_tag_keys(Some(marks.to_vec())).send().await;
+/// A key is in a .env now: the creating mark goes.
+pub async fn mark_written(iam: &Client, user: &str) {
+    let _ = iam.untag_user().user_name(user).tag_keys(CREATING_TAG).send().await;
 }
 
 /// The user's tags, as (key, value).
@@ -165,23 +164,12 @@ pub async fn user_tags(iam: &Client, user: &str) -> Result<Vec<(String, String)>
     Ok(tags)
 }
 
-/// Of `keys` (the user's keys now), those t3s3 created and never wrote to a .env: marked
-/// unwritten, or created while a creation was under way that never finished.
+/// Of `keys` (the user's keys now), those t3s3 created and never wrote to a .env: the
+/// ones a creation that never finished (its creating mark is still there) added.
 pub fn unwritten_among(tags: &[(String, String)], keys: &[String]) -> Vec<String> {
-    let marked: Vec<&str> = tags.iter().filter_map(|(key, _)| key.strip_prefix(UNWRITTEN_TAG_PREFIX)).collect();
-    let before: Option<Vec<&str>> =
-        tags.iter().find(|(key, _)| key == CREATING_TAG).map(|(_, value)| value.split_whitespace().collect());
-    keys.iter()
-        .filter(|id| {
-            marked.contains(&id.as_str()) || before.as_ref().is_some_and(|before| !before.contains(&id.as_str()))
-        })
-        .cloned()
-        .collect()
-}
-
-/// Of `keys`, those t3s3 created and never wrote to a .env (see [`unwritten_among`]).
-pub async fn unwritten_keys(iam: &Client, user: &str, keys: &[String]) -> Result<Vec<String>> {
-    Ok(unwritten_among(&user_tags(iam, user).await?, keys))
+    let Some((_, before)) = tags.iter().find(|(key, _)| key == CREATING_TAG) else { return Vec::new() };
+    let before: Vec<&str> = before.split_whitespace().collect();
+    keys.iter().filter(|id| !before.contains(&id.as_str())).cloned().collect()
 }
 
 /// Deletes a key and the description tag the console (or t3s3) gave it.
@@ -192,7 +180,7 @@ pub async fn delete_key(iam: &Client, user: &str, id: &str) -> Result<()> {
         .send()
         .await
         .during("iam:DeleteAccessKey", format!("access key {id} of `{user}`"))?;
-    let _ = iam.untag_user().user_name(user).tag_keys(id).tag_keys(format!("{UNWRITTEN_TAG_PREFIX}{id}")).send().await;
+    let _ = iam.untag_user().user_name(user).tag_keys(id).send().await;
     Ok(())
 }
 

@@ -254,10 +254,11 @@ async fn leftovers_of_a_killed_run_are_ignored_reported_and_cleared() {
     // What a SIGKILL during the .env write leaves, and a key created whose secret was lost.
     let stale = ws.write("backend/.t3s3-AbC123.tmp.env", "AWS_SECRET_ACCESS_KEY=lost\n");
     let root = iam(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1"));
-    let lost = create_key(&root, "t3_chat").await;
-    let mark =
-        aws_sdk_iam::types::Tag::builder().key(format!("t3s3:unwritten:{}", lost.id)).value("0").build().unwrap();
+    // The creating mark lists the keys that existed before; the lost key is not among them.
+    let written_key = env_values(&ws.path().join("backend/.env")).unwrap()["AWS_ACCESS_KEY_ID"].clone();
+    let mark = aws_sdk_iam::types::Tag::builder().key("t3s3:creating").value(written_key).build().unwrap();
     root.tag_user().user_name("t3_chat").tags(mark).send().await.unwrap();
+    let lost = create_key(&root, "t3_chat").await;
 
     let ignored = Command::new("git")
         .arg("-C")

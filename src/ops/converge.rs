@@ -372,7 +372,8 @@ async fn key_plan(
     if kept.is_some() || keys.len() - orphans.len() < 2 {
         return Ok((KeyPlan { kept, orphans, kept_marked, existing }, warnings));
     }
-    let detailed = iam::list_keys(&clients.iam, user, true).await?;
+    let mut detailed = facts.keys.clone();
+    iam::add_last_used(&clients.iam, &mut detailed).await;
     let listing: Vec<String> = detailed.iter().map(|k| format!("  {}", k.describe())).collect();
     Err(Failure::bad_input(format!(
         "IAM user `{user}` already has 2 access keys, the most AWS allows, and {env} holds neither:\n{}",
@@ -466,16 +467,16 @@ impl Apply<'_> {
         }
         if !self.options.dry_run {
             let (iam_client, user) = (&self.clients.iam, self.options.user.as_str());
-            let written =
-                new_key.as_ref().map(|k| k.id.clone()).or(found.keys.kept.clone().filter(|_| found.keys.kept_marked));
+            // The creating mark goes once the .env holds the key it was set for.
+            let written = new_key.is_some() || found.keys.kept_marked;
             let describe = async {
                 if let Some(key) = &new_key {
                     iam::describe_key(iam_client, user, &key.id).await;
                 }
             };
             let unmark = async {
-                if let Some(id) = &written {
-                    iam::mark_written(iam_client, user, id).await;
+                if written {
+                    iam::mark_written(iam_client, user).await;
                 }
             };
             tokio::join!(describe, unmark);

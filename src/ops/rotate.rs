@@ -109,14 +109,12 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
             .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
     })?;
     let keys = iam::list_keys(&clients.iam, &user, false).await?;
-    let existing = keys.iter().map(|k| k.id.clone()).collect();
-    let other_key = match keys.iter().find(|k| k.id != old_key) {
-        // Both slots taken: the key that would go is described with its last use, for the question.
-        Some(_) if keys.len() >= 2 => {
-            iam::list_keys(&clients.iam, &user, true).await?.into_iter().find(|k| k.id != old_key)
-        }
-        _ => None,
-    };
+    let existing: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+    // Both slots taken: the key that would go is described with its last use, for the question.
+    let mut other_key = keys.into_iter().find(|k| k.id != old_key).filter(|_| existing.len() >= 2);
+    if let Some(other) = other_key.as_mut() {
+        iam::add_last_used(&clients.iam, std::slice::from_mut(other)).await;
+    }
     Ok(Prepared { caller, env_path: env_path.to_path_buf(), user, old_key, other_key, existing })
 }
 
@@ -168,10 +166,7 @@ async fn rotate(
         );
     }
     changes.push(format!("access key {} created and written to {shown}", new_key.id));
-    tokio::join!(
-        iam::describe_key(&clients.iam, user, &new_key.id),
-        iam::mark_written(&clients.iam, user, &new_key.id)
-    );
+    tokio::join!(iam::describe_key(&clients.iam, user, &new_key.id), iam::mark_written(&clients.iam, user));
     printer.note(&format!("Wrote the new key to {shown}"));
 
     let options = selftest::Options {
