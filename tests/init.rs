@@ -681,7 +681,18 @@ async fn the_new_key_carries_the_guides_description() {
 async fn a_denial_after_the_bucket_was_created_exits_4_listing_the_change_and_a_rerun_converges() {
     let server = moto(None);
     let deny = Arc::new(AtomicBool::new(true));
-    let proxy = denying_proxy(server.port, "PUT ", "?encryption", deny.clone());
+    // S3's answer to an action an IAM policy denies (403 AccessDenied), while `deny` is set.
+    let denied = deny.clone();
+    let proxy = fault_proxy(server.port, move |request, _| {
+        if denied.load(Ordering::SeqCst) && request.is("PUT", "?encryption") {
+            Fault::Answer(
+                403,
+                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>656c76696e6727732072657175657374</RequestId></Error>",
+            )
+        } else {
+            Fault::Pass
+        }
+    });
     let ws = Workspace::new();
     let acting_init = |ws: &Workspace| {
         run(ws

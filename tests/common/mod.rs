@@ -447,39 +447,6 @@ pub async fn app_user_with_policy(iam: &aws_sdk_iam::Client, document: &serde_js
     app
 }
 
-/// A TCP proxy to `upstream` that answers S3's 403 AccessDenied (as AWS does for an action
-/// an IAM policy denies) to every request whose request line starts with `method` and
-/// contains `needle`, while `deny` is set; everything else passes through untouched.
-pub fn denying_proxy(upstream: u16, method: &'static str, needle: &'static str, deny: Arc<AtomicBool>) -> u16 {
-    let (listener, port) = listen();
-    thread::spawn(move || {
-        for mut client in listener.incoming().flatten() {
-            let deny = deny.clone();
-            thread::spawn(move || {
-                let Some(head) = read_head(&mut client) else { return };
-                let request_line = head.lines().next().unwrap_or_default();
-                if deny.load(Ordering::SeqCst) && request_line.starts_with(method) && request_line.contains(needle) {
-                    let mut body = vec![0u8; content_length(&head)];
-                    let _ = client.read_exact(&mut body);
-                    let error = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>656c76696e6727732072657175657374</RequestId></Error>";
-                    let response = format!(
-                        "HTTP/1.1 403 Forbidden\r\nx-amz-request-id: 656c76696e6727732072657175657374\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{error}",
-                        error.len()
-                    );
-                    let _ = client.write_all(response.as_bytes());
-                    return;
-                }
-                let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
-                if server.write_all(head.as_bytes()).is_err() {
-                    return;
-                }
-                pipe(client, server);
-            });
-        }
-    });
-    port
-}
-
 /// Copies bytes both ways between a client and a server until both sides close.
 fn pipe(client: TcpStream, server: TcpStream) {
     let (mut client_reader, mut server_writer) = (client.try_clone().unwrap(), server.try_clone().unwrap());
