@@ -44,3 +44,9 @@ cat .gitignore
 echo
 echo "==> t3s3 verify --json | summary"
 "$t3s3" verify --json | "$repo/.venv/bin/python" -c 'import json,sys; r=json.load(sys.stdin); print("ok:", r["ok"], "steps:", [(s["name"], s["status"]) for s in r["steps"]])'
+echo
+echo "==> t3s3 verify --backend: the same steps through the backend's own config.py and"
+echo "    storage/s3_client.py (a stand-in T3 Chat backend from tests/fixtures/backend)"
+echo "    (run as the backend runs: with only backend/.env, not the emulator's admin key)"
+cp -R "$repo/tests/fixtures/backend/config.py" "$repo/tests/fixtures/backend/storage" backend/
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$t3s3" verify --backend --python "$repo/.venv/bin/python"

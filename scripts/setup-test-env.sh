@@ -10,12 +10,15 @@ cd "$(dirname "$0")/.."
 MOTO_VERSION=5.2.5
 BOTO3_VERSION=1.44.8
 DOTENV_VERSION=1.2.4
+PYDANTIC_VERSION=2.14.4              # the stand-in backend (tests/fixtures/backend) reads its .env with
+PYDANTIC_SETTINGS_VERSION=2.16.3     # pydantic-settings, as a FastAPI app does
 S3S_FS_VERSION=0.14.1   # later versions need a newer rustc than the pinned toolchain
 
-if ! .venv/bin/python -c "import moto, dotenv, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+if ! .venv/bin/python -c "import moto, dotenv, pydantic_settings, sys; sys.exit(moto.__version__ != '$MOTO_VERSION' or pydantic_settings.__version__ != '$PYDANTIC_SETTINGS_VERSION')" 2>/dev/null; then
   echo "==> creating .venv with moto[server]==$MOTO_VERSION"
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" "python-dotenv==$DOTENV_VERSION"
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" "python-dotenv==$DOTENV_VERSION" \
+    "pydantic==$PYDANTIC_VERSION" "pydantic-settings==$PYDANTIC_SETTINGS_VERSION"
 fi
 
 if [ "${1:-}" = "--emulator-only" ]; then

@@ -101,6 +101,12 @@ pub struct DoctorArgs {
     /// Name of the customer-managed IAM policy to compare with `t3s3 policy`
     #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,
+    /// The backend's folder, for the Python checks (default: the folder holding the .env)
+    #[arg(long, value_name = "DIR")]
+    pub backend: Option<PathBuf>,
+    /// The backend's Python (default: its venv/ or .venv/, the project's, $VIRTUAL_ENV, python3)
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +124,13 @@ pub struct VerifyArgs {
     /// Name of the policy the key should hold, named in diagnoses
     #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,
+    /// Then run the steps through the backend's own config.py and storage/s3_client.py in
+    /// DIR (default: the folder holding the .env)
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub backend: Option<Option<PathBuf>>,
+    /// The backend's Python (default: DIR's venv/ or .venv/, the project's, $VIRTUAL_ENV, python3)
+    #[arg(long, value_name = "PATH", requires = "backend")]
+    pub python: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,12 +9,13 @@
 //!    a report that implements `ui::Render`. No operation calls the SDK.
 //! 3. `bucket`, `iam`, `sts`: the only callers of the AWS SDK; each failed call becomes one
 //!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
-//! 4. `aws` (the one place clients are built), `settings`, `envfile`, `git`, `policy`,
+//! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `git`, `policy`,
 //!    `bucket_name`, `prompt`, `cli`, `ui` (the printer; it knows no command).
 //! 5. `aws_error`, `keys`: plain types, no crate imports besides each other.
 
 pub mod aws;
 pub mod aws_error;
+pub mod backend;
 pub mod bucket;
 pub mod bucket_name;
 pub mod cli;

@@ -1,15 +1,19 @@
-//! `t3s3 verify`: the guide's seven-step self-test, run with exactly the settings the backend uses.
+//! `t3s3 verify`: the guide's seven-step self-test, run with exactly the settings the backend
+//! uses; with `--backend`, run again through the backend's own Python code.
 
 use anyhow::Result;
 
 use crate::aws;
+use crate::backend;
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::exit::{ExitStatus, Failure};
+use crate::ops::backend_run;
 use crate::ops::selftest::{self, Banner};
 use crate::settings::{AppSettings, Overrides};
 use crate::ui::Printer;
 
-/// Exit 1 when a step fails, 2 when the settings are unusable.
+/// Exit 1 when a step fails, 2 when the settings (or the backend's layout or interpreter)
+/// are unusable.
 pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     if let Some(url) = &global.endpoint_url {
         aws::validate_endpoint(url).map_err(|problem| {
@@ -24,8 +28,38 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
         wait_for_new_key: None,
         policy_name: args.policy_name.clone(),
     };
+    // The backend's layout and interpreter are checked before anything is sent.
+    let backend = match &args.backend {
+        Some(dir) => {
+            let dir = backend::backend_dir(dir.as_deref(), settings.env_file.as_deref());
+            let located = backend::locate(&dir, args.python.as_deref())?;
+            let facts = backend::probe(&located.python, &located.dir, options.timeout).await?;
+            Some((located, facts))
+        }
+        None => None,
+    };
     printer.progress(&Banner);
     let report = selftest::run(&settings, &options, printer).await;
-    printer.report(&report);
-    Ok(report.exit_status())
+    let Some((located, facts)) = backend else {
+        printer.report(&report);
+        return Ok(report.exit_status());
+    };
+    printer.progress(&report);
+    let backend_report = match report.failed_step() {
+        Some(step) => backend_run::skipped(
+            &located,
+            &facts,
+            format!("t3s3's own run failed at step {} ({}); fix that first", step.number, step.name),
+        ),
+        None => {
+            printer.progress(&backend_run::Banner { backend: &located, facts: &facts });
+            let options = backend_run::Options { selftest: options };
+            backend_run::run(&located, &facts, &settings, &options, printer).await
+        }
+    };
+    printer.progress(&backend_report);
+    let mut both = backend_run::VerifyWithBackend { own: report, backend: backend_report };
+    both.own.ok = both.own.ok && both.backend.ok;
+    printer.print_json(&both);
+    Ok(both.exit_status())
 }

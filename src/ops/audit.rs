@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::aws::{self, ActingClients, AppCredentials, Target};
 use crate::aws_error::AwsError;
+use crate::backend;
 use crate::bucket;
 use crate::diagnose;
 use crate::envfile::Severity;
@@ -62,6 +63,10 @@ check_ids! {
     EnvNeverCommitted => "env_never_committed",
     GitignorePatterns => "gitignore_patterns",
     EnvTempFiles => "env_temp_files",
+    BackendPython => "backend_python",
+    Boto3Installed => "boto3_installed",
+    Boto3Declared => "boto3_declared",
+    Boto3EndpointEnv => "boto3_endpoint_env",
     AppIdentity => "app_identity",
     BucketRegion => "bucket_region",
     BucketReachable => "bucket_reachable",
@@ -197,6 +202,9 @@ pub struct Options {
     /// The .env files to look for, in order; the first that exists is audited.
     pub env_candidates: Vec<PathBuf>,
     pub policy_name: String,
+    /// The backend's folder (default: the one holding the .env) and interpreter.
+    pub backend_dir: Option<PathBuf>,
+    pub python: Option<PathBuf>,
 }
 
 /// Runs every check; only a bad argument is an error, everything else is a finding.
@@ -219,8 +227,10 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
     audit.add(CheckId::EnvExists, CheckStatus::Pass, format!("{shown} exists"), "");
     let settings = AppSettings::from_file(&env_path)?;
     local_checks(&audit, &env_path, &settings);
+    let python = python_checks(&audit, options, &env_path, &settings);
 
     let Some(app) = settings.app_credentials() else {
+        python.await;
         return Ok(audit.finish(&format!("{shown} does not set {}", settings.missing().join(", "))));
     };
     // What an administrator can see: the acting credentials of the standard chain. Their
@@ -234,8 +244,9 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
         policy_name: &options.policy_name,
     };
     let s3 = clients.s3_in(settings.region());
-    let (app_user, caller, key_user, ..) = tokio::join!(
+    let (app_user, (), caller, key_user, ..) = tokio::join!(
         app_checks(&audit, &app, &settings, &options.policy_name),
+        python,
         sts::acting_caller(&clients),
         iam::user_of_key(&clients.iam, &app.access_key_id),
         scope.bucket_settings(&acting, &s3),
@@ -326,6 +337,107 @@ fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
             format!("{} lacks {}", gitignore.display(), missing.join(", ")),
             format!("add {} to {}", missing.join(" and "), gitignore.display()),
         );
+    }
+}
+
+/// Guide section 7: the backend's interpreter, boto3 in it and in its dependency files, and
+/// a botocore that reads the .env's AWS_ENDPOINT_URL.
+async fn python_checks(audit: &Audit, options: &Options, env_path: &Path, settings: &AppSettings) {
+    let dir = backend::backend_dir(options.backend_dir.as_deref(), Some(env_path));
+    let later = [CheckId::Boto3Installed, CheckId::Boto3EndpointEnv];
+    let named = options.backend_dir.is_some() || options.python.is_some();
+    if !named && !backend::has_python_code(&dir) {
+        let all = [CheckId::BackendPython, CheckId::Boto3Installed, CheckId::Boto3Declared, CheckId::Boto3EndpointEnv];
+        let reason =
+            format!("no backend code in {} (no config.py, venv or dependency file); pass --backend DIR", dir.display());
+        audit.skip(&all, &reason);
+        return;
+    }
+    let found = backend::find_python(&dir, options.python.as_deref());
+    let facts = match &found {
+        Ok((python, _)) => backend::probe(python, &dir, Duration::from_secs(20)).await.map_err(|f| f.message),
+        Err(failure) => Err(failure.message.clone()),
+    };
+    declared_check(audit, &dir, env_path);
+    let ((python, how), facts) = match (found, facts) {
+        (Ok(found), Ok(facts)) => (found, facts),
+        (_, facts) => {
+            let why = facts.err().unwrap_or_default();
+            audit.add(
+                CheckId::BackendPython,
+                CheckStatus::Fail,
+                why,
+                format!(
+                    "create the backend's venv (`python3 -m venv {}`) or pass --python PATH",
+                    dir.join("venv").display()
+                ),
+            );
+            audit.skip(&later, "no working interpreter for the backend");
+            return;
+        }
+    };
+    let evidence = format!("{} ({how}): Python {}", python.display(), facts.python);
+    audit.add(CheckId::BackendPython, CheckStatus::Pass, evidence, "");
+    let Some(botocore) = facts.botocore.as_deref().filter(|_| facts.boto3.is_some()) else {
+        audit.add(
+            CheckId::Boto3Installed,
+            CheckStatus::Fail,
+            format!("{} cannot import boto3", python.display()),
+            format!("{} -m pip install boto3", python.display()),
+        );
+        audit.skip(&[CheckId::Boto3EndpointEnv], "boto3 is not installed");
+        return;
+    };
+    let boto3 = facts.boto3.clone().unwrap_or_default();
+    audit.add(CheckId::Boto3Installed, CheckStatus::Pass, format!("boto3 {boto3}, botocore {botocore}"), "");
+    match settings.get(Key::EndpointUrl) {
+        None => audit.skip(&[CheckId::Boto3EndpointEnv], "the .env sets no AWS_ENDPOINT_URL"),
+        Some(_) if backend::honours_endpoint_env(botocore) => audit.add(
+            CheckId::Boto3EndpointEnv,
+            CheckStatus::Pass,
+            format!("botocore {botocore} reads AWS_ENDPOINT_URL from the environment"),
+            "",
+        ),
+        Some(_) => audit.add(
+            CheckId::Boto3EndpointEnv,
+            CheckStatus::Warn,
+            format!(
+                "the .env sets AWS_ENDPOINT_URL, but botocore {botocore} ignores it in the environment (read from {}.{})",
+                backend::ENDPOINT_ENV_BOTOCORE.0,
+                backend::ENDPOINT_ENV_BOTOCORE.1
+            ),
+            format!("{} -m pip install --upgrade 'boto3>=1.28' (botocore 1.31+), or pass endpoint_url= to boto3.client", python.display()),
+        ),
+    }
+}
+
+/// boto3 in the backend's dependency files (its folder's, the project root's).
+fn declared_check(audit: &Audit, dir: &Path, env_path: &Path) {
+    let mut roots = vec![dir.to_path_buf()];
+    roots.extend(git::repo_root(env_path));
+    let declared = backend::declared_dependencies(&roots);
+    match (&declared.boto3_in, declared.files.is_empty()) {
+        (Some(file), _) => {
+            audit.add(CheckId::Boto3Declared, CheckStatus::Pass, format!("boto3 is in {}", file.display()), "")
+        }
+        (None, true) => audit.add(
+            CheckId::Boto3Declared,
+            CheckStatus::Warn,
+            format!("no requirements*.txt, pyproject.toml or Pipfile in {}", dir.display()),
+            format!(
+                "declare boto3 where the backend's dependencies live, e.g. `echo boto3 >> {}`",
+                dir.join("requirements.txt").display()
+            ),
+        ),
+        (None, false) => audit.add(
+            CheckId::Boto3Declared,
+            CheckStatus::Warn,
+            format!(
+                "boto3 is not in {}",
+                declared.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            format!("add boto3 to {} so every install of the backend gets it", declared.files[0].display()),
+        ),
     }
 }
 
@@ -723,10 +835,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 22);
+        assert_eq!(names.len(), 26);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 22);
+        assert_eq!(names.len(), 26);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }

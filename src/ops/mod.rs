@@ -3,6 +3,7 @@
 //! iam.rs and sts.rs do), and no operation knows which command called it.
 
 pub mod audit;
+pub mod backend_run;
 pub mod converge;
 pub mod rotate;
 pub mod selftest;

@@ -68,8 +68,10 @@ pub enum Mark {
     Info,
 }
 
-type Lines = Vec<(Mark, String)>;
-type StepResult = Result<Lines, (Lines, Diagnosis)>;
+/// A step's detail lines.
+pub type Lines = Vec<(Mark, String)>;
+/// A step's outcome: its lines, and the diagnosis when it failed.
+pub type StepResult = Result<Lines, (Lines, Diagnosis)>;
 
 /// One of the seven steps and what it found.
 #[derive(Debug, Clone, Serialize)]
@@ -225,7 +227,8 @@ impl Render for VerifyReport {
     }
 }
 
-const STEPS: [(&str, &str); 7] = [
+/// The seven steps' names and titles, as the guide prints them.
+pub const STEPS: [(&str, &str); 7] = [
     ("environment", "Checking environment variables..."),
     ("connection", "Testing S3 connection..."),
     ("upload", "Testing file upload..."),
@@ -251,12 +254,32 @@ impl Run<'_> {
 
     /// Records step `number`, which took `took`; `true` when it passed.
     fn record_timed(&mut self, number: u8, result: StepResult, took: Duration) -> bool {
+        let step = Step::ended(number, result, took);
+        self.started = Instant::now();
+        self.progress.step(&step);
+        let passed = step.status == StepStatus::Passed;
+        self.report.steps.push(step);
+        passed
+    }
+
+    fn finish(mut self) -> VerifyReport {
+        for number in self.report.steps.len() as u8 + 1..=STEPS.len() as u8 {
+            self.report.steps.push(Step::skipped(number));
+        }
+        self.report.ok = self.report.steps.iter().all(|step| step.status == StepStatus::Passed);
+        self.report
+    }
+}
+
+impl Step {
+    /// Step `number` (1-7), ended with `result` after `took`.
+    pub fn ended(number: u8, result: StepResult, took: Duration) -> Step {
         let (name, title) = STEPS[usize::from(number - 1)];
         let (lines, diagnosis) = match result {
             Ok(lines) => (lines, None),
             Err((lines, diagnosis)) => (lines, Some(diagnosis)),
         };
-        let step = Step {
+        Step {
             number,
             name,
             title,
@@ -267,32 +290,24 @@ impl Run<'_> {
             cause: diagnosis.as_ref().map(|d| d.cause.clone()),
             fix: diagnosis.as_ref().map(Diagnosis::fix_line),
             diagnosis,
-        };
-        self.started = Instant::now();
-        self.progress.step(&step);
-        let passed = step.status == StepStatus::Passed;
-        self.report.steps.push(step);
-        passed
+        }
     }
 
-    fn finish(mut self) -> VerifyReport {
-        for number in self.report.steps.len() as u8 + 1..=STEPS.len() as u8 {
-            let (name, title) = STEPS[usize::from(number - 1)];
-            self.report.steps.push(Step {
-                number,
-                name,
-                title,
-                status: StepStatus::Skipped,
-                duration_ms: 0,
-                lines: Vec::new(),
-                error: None,
-                cause: None,
-                fix: None,
-                diagnosis: None,
-            });
+    /// Step `number`, not reached because an earlier one failed.
+    pub fn skipped(number: u8) -> Step {
+        let (name, title) = STEPS[usize::from(number - 1)];
+        Step {
+            number,
+            name,
+            title,
+            status: StepStatus::Skipped,
+            duration_ms: 0,
+            lines: Vec::new(),
+            error: None,
+            cause: None,
+            fix: None,
+            diagnosis: None,
         }
-        self.report.ok = self.report.steps.iter().all(|step| step.status == StepStatus::Passed);
-        self.report
     }
 }
 
@@ -376,6 +391,14 @@ pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progr
         run.report.cleanup = Some(test.clean_up(&key).await);
     }
     run.finish()
+}
+
+/// Deletes a test object another run left in the bucket of `settings` (the backend test,
+/// when the backend's own client could not), and says whether it is gone.
+pub async fn remove_test_object(settings: &AppSettings, options: &Options, key: &str) -> Option<Cleanup> {
+    let app = settings.app_credentials()?;
+    let test = Test { client: aws::app_s3_client(&app, options.timeout), settings, options };
+    Some(test.clean_up(key).await)
 }
 
 /// A future's output and how long it took.

@@ -1,0 +1,429 @@
+//! The backend's Python half (guide sections 7 and 8): where its code and interpreter are,
+//! what that interpreter has installed, and a run of the guide's seven steps through the
+//! backend's own `config.get_settings()` and `storage.s3_client.get_s3_client()`.
+//!
+//! The driver (`backend_driver.py`) is embedded in the binary and handed to the
+//! interpreter with `-c`: nothing is written into the user's project. Secrets never pass
+//! through arguments: the backend reads its own settings.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use crate::exit::Failure;
+
+/// The driver run by the backend's interpreter.
+const DRIVER: &str = include_str!("backend_driver.py");
+
+/// What the interpreter reports about itself and its packages.
+const PROBE: &str = r#"
+import json, sys
+found = {"python": sys.version.split()[0], "executable": sys.executable}
+for name in ("boto3", "botocore", "pydantic_settings"):
+    try:
+        found[name] = getattr(__import__(name), "__version__", "?")
+    except Exception:
+        found[name] = None
+print(json.dumps(found))
+"#;
+
+/// The two files the guide's test script imports, relative to the backend folder.
+pub const REQUIRED_FILES: [&str; 2] = ["config.py", "storage/s3_client.py"];
+
+/// The backend's code and the interpreter that runs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Backend {
+    pub dir: PathBuf,
+    pub python: PathBuf,
+    /// How the interpreter was found, for people: "--python", "backend/venv", "python3 on PATH".
+    pub how: String,
+}
+
+/// The interpreter's own account of itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PythonFacts {
+    pub python: String,
+    pub executable: String,
+    pub boto3: Option<String>,
+    pub botocore: Option<String>,
+    pub pydantic_settings: Option<String>,
+}
+
+/// The folder the backend lives in: the one named, else the folder holding the .env.
+pub fn backend_dir(explicit: Option<&Path>, env_file: Option<&Path>) -> PathBuf {
+    if let Some(dir) = explicit.filter(|d| !d.as_os_str().is_empty()) {
+        return dir.to_path_buf();
+    }
+    match env_file.and_then(Path::parent) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The guide's layout in `dir`, or which of its files are missing.
+pub fn missing_files(dir: &Path) -> Vec<String> {
+    REQUIRED_FILES.iter().filter(|file| !dir.join(file).is_file()).map(|file| file.to_string()).collect()
+}
+
+/// Whether `dir` looks like a Python backend: config.py, a venv, or a dependency file.
+pub fn has_python_code(dir: &Path) -> bool {
+    ["config.py", "venv", ".venv", "pyproject.toml", "Pipfile"].iter().any(|name| dir.join(name).exists())
+        || !declared_dependencies(&[dir.to_path_buf()]).files.is_empty()
+}
+
+/// The backend's code and interpreter; exit 2 naming what is missing.
+pub fn locate(dir: &Path, python: Option<&Path>) -> Result<Backend, Failure> {
+    if !dir.is_dir() {
+        return Err(Failure::bad_input(format!("the backend folder {} does not exist", dir.display()))
+            .hint("pass --backend DIR, the folder holding config.py and storage/s3_client.py"));
+    }
+    let missing = missing_files(dir);
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|f| dir.join(f).display().to_string()).collect();
+        return Err(Failure::bad_input(format!(
+            "{} {} missing: --backend runs the guide's test through the backend's config.get_settings() and storage.s3_client.get_s3_client()",
+            names.join(" and "),
+            if names.len() == 1 { "is" } else { "are" }
+        ))
+        .hint("pass --backend DIR naming the folder that holds config.py and storage/s3_client.py"));
+    }
+    let (python, how) = find_python(dir, python)?;
+    Ok(Backend { dir: dir.to_path_buf(), python, how })
+}
+
+/// Where a venv keeps its interpreter.
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) { venv.join("Scripts").join("python.exe") } else { venv.join("bin").join("python") }
+}
+
+/// `--python`, else the backend's `venv/` or `.venv/`, the project root's, `$VIRTUAL_ENV`,
+/// then `python3` on PATH. The path is absolute: the interpreter runs in the backend's
+/// folder, where a relative path would miss it.
+pub fn find_python(dir: &Path, explicit: Option<&Path>) -> Result<(PathBuf, String), Failure> {
+    let (python, how) = search_python(dir, explicit)?;
+    Ok((std::path::absolute(&python).unwrap_or(python), how))
+}
+
+fn search_python(dir: &Path, explicit: Option<&Path>) -> Result<(PathBuf, String), Failure> {
+    if let Some(path) = explicit {
+        let found = if path.components().count() == 1 { on_path(path) } else { Some(path.to_path_buf()) };
+        return match found.filter(|p| p.is_file()) {
+            Some(path) => Ok((path, "--python".into())),
+            None => Err(Failure::bad_input(format!("the interpreter {} does not exist", path.display()))
+                .hint("pass --python PATH to the backend's Python (e.g. backend/venv/bin/python)")),
+        };
+    }
+    let mut roots = vec![dir.to_path_buf()];
+    if let Some(root) = crate::git::repo_root(&dir.join("config.py")) {
+        roots.push(root);
+    }
+    roots.push(PathBuf::from("."));
+    for root in &roots {
+        for venv in ["venv", ".venv"] {
+            let python = venv_python(&root.join(venv));
+            if python.is_file() {
+                return Ok((python, root.join(venv).display().to_string()));
+            }
+        }
+    }
+    if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
+        let python = venv_python(Path::new(&venv));
+        if python.is_file() {
+            return Ok((python, "$VIRTUAL_ENV".into()));
+        }
+    }
+    for name in ["python3", "python"] {
+        if let Some(python) = on_path(Path::new(name)) {
+            return Ok((python, format!("{name} on PATH")));
+        }
+    }
+    Err(Failure::bad_input(format!(
+        "no Python interpreter for the backend in {}: no venv/ or .venv/, no $VIRTUAL_ENV, no python3 on PATH",
+        dir.display()
+    ))
+    .hint("create the backend's venv (`python3 -m venv venv`) or pass --python PATH"))
+}
+
+fn on_path(name: &Path) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
+/// Runs the interpreter once to learn its version and packages; exit 2 when it cannot run.
+pub async fn probe(python: &Path, dir: &Path, timeout: Duration) -> Result<PythonFacts, Failure> {
+    let cannot = |why: String| {
+        Failure::bad_input(format!("the backend's interpreter {} cannot be run: {why}", python.display()))
+            .hint("pass --python PATH to a working Python 3 (the one the backend runs with)")
+    };
+    let mut command = tokio::process::Command::new(python);
+    command.arg("-c").arg(PROBE).current_dir(dir).stdin(Stdio::null()).kill_on_drop(true);
+    let output = match tokio::time::timeout(timeout, command.output()).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(error)) => return Err(cannot(error.to_string())),
+        Err(_) => return Err(cannot(format!("no answer within {} s", timeout.as_secs()))),
+    };
+    if !output.status.success() {
+        return Err(cannot(last_line(&String::from_utf8_lossy(&output.stderr))));
+    }
+    serde_json::from_slice(&output.stdout)
+        .map_err(|_| cannot(format!("it printed {:?}", String::from_utf8_lossy(&output.stdout).trim())))
+}
+
+fn last_line(text: &str) -> String {
+    text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim().to_string()
+}
+
+/// The first botocore that honours `AWS_ENDPOINT_URL` from the environment (boto3 1.28).
+pub const ENDPOINT_ENV_BOTOCORE: (u32, u32) = (1, 31);
+
+/// Whether a botocore version reads `AWS_ENDPOINT_URL` from the environment.
+pub fn honours_endpoint_env(botocore: &str) -> bool {
+    let mut parts = botocore.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= ENDPOINT_ENV_BOTOCORE
+}
+
+/// Where the backend declares its dependencies, and whether boto3 is among them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Declared {
+    /// Dependency files found (requirements*.txt, pyproject.toml, Pipfile).
+    pub files: Vec<PathBuf>,
+    /// The one that names boto3, if any.
+    pub boto3_in: Option<PathBuf>,
+}
+
+/// Looks for boto3 in the dependency files of `dirs` (the backend folder, the project root).
+pub fn declared_dependencies(dirs: &[PathBuf]) -> Declared {
+    let mut declared = Declared::default();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let mut names: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                (name.starts_with("requirements") && name.ends_with(".txt"))
+                    || name == "pyproject.toml"
+                    || name == "Pipfile"
+            })
+            .collect();
+        names.sort();
+        for path in names {
+            if declared.files.contains(&path) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if declared.boto3_in.is_none() && names_boto3(&path, &text) {
+                declared.boto3_in = Some(path.clone());
+            }
+            declared.files.push(path);
+        }
+    }
+    declared
+}
+
+/// Whether a dependency file's text declares boto3 (not in a comment, not another package
+/// whose name starts with it, like boto3-stubs).
+fn names_boto3(path: &Path, text: &str) -> bool {
+    let toml = path.extension().is_some_and(|e| e == "toml") || path.file_name().is_some_and(|n| n == "Pipfile");
+    text.lines().any(|line| {
+        let line = line.split('#').next().unwrap_or_default().trim().trim_start_matches(['"', '\'']).to_lowercase();
+        let Some(rest) = line.strip_prefix("boto3") else { return false };
+        let next = rest.chars().next();
+        match next {
+            None => !toml,
+            Some(c) => matches!(c, '=' | '<' | '>' | '~' | '!' | ' ' | '[' | ';' | '"' | '\'' | ','),
+        }
+    })
+}
+
+/// One line the driver prints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Python(Box<PythonFacts>),
+    Settings(Box<LoadedSettings>),
+    Client { endpoint_url: Option<String>, region: Option<String> },
+    Step(Box<DriverStep>),
+    Object { key: String },
+    Cleanup(DriverCleanup),
+    Done,
+}
+
+/// The settings the backend's `get_settings()` returned: values of everything but the
+/// secret, and where each came from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LoadedSettings {
+    pub fields: std::collections::BTreeMap<String, LoadedField>,
+    /// The .env files its pydantic-settings model reads (None: not such a model).
+    pub env_files: Option<Vec<String>>,
+    #[serde(default)]
+    pub env_files_exist: Vec<bool>,
+    #[serde(default)]
+    pub origins: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub endpoint: std::collections::BTreeMap<String, Option<String>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LoadedField {
+    pub set: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// One of the seven steps as the driver saw it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DriverStep {
+    pub number: u8,
+    pub ok: bool,
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// An exception the backend's code raised.
+    pub error: Option<PythonError>,
+    /// A wrong answer from the backend's code (no exception).
+    pub problem: Option<serde_json::Value>,
+}
+
+/// An exception, with botocore's error fields when it is a ClientError.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PythonError {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+    /// `storage/s3_client.py line 42 in download_file`: the innermost frame in the backend.
+    #[serde(rename = "where")]
+    pub location: Option<String>,
+    pub code: Option<String>,
+    pub aws_message: Option<String>,
+    pub status: Option<u16>,
+    pub request_id: Option<String>,
+    pub bucket_region: Option<String>,
+    pub operation: Option<String>,
+    pub module: Option<String>,
+}
+
+/// What the driver did with the test object after a failed step.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DriverCleanup {
+    pub key: String,
+    pub bucket: Option<String>,
+    pub deleted: bool,
+    pub error: Option<String>,
+}
+
+/// How a driver run ended.
+#[derive(Debug, Default)]
+pub struct DriverRun {
+    pub events: Vec<Event>,
+    /// The end of what the backend printed on stderr (its own prints, a crash).
+    pub stderr_tail: String,
+    /// Set when the run was stopped: it took longer than the limit.
+    pub timed_out: bool,
+    pub exit_code: Option<i32>,
+}
+
+/// Runs the driver with the backend's interpreter in its folder, calling `on_event` for
+/// each line as it arrives; stops it after `limit`.
+pub async fn drive(
+    backend: &Backend,
+    test_id: &str,
+    request_timeout: Duration,
+    limit: Duration,
+    mut on_event: impl FnMut(&Event),
+) -> Result<DriverRun, String> {
+    let mut child = tokio::process::Command::new(&backend.python)
+        .arg("-c")
+        .arg(DRIVER)
+        .current_dir(&backend.dir)
+        .env("T3S3_BACKEND_DIR", std::path::absolute(&backend.dir).unwrap_or_else(|_| backend.dir.clone()))
+        .env("T3S3_TEST_ID", test_id)
+        .env("T3S3_TIMEOUT", request_timeout.as_secs().to_string())
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|error| format!("{} could not be started: {error}", backend.python.display()))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let mut run = DriverRun::default();
+    let read_events = async {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(event) = serde_json::from_str::<Event>(&line) {
+                on_event(&event);
+                run.events.push(event);
+            }
+        }
+    };
+    let mut errors = Vec::new();
+    let read_errors = stderr.read_to_end(&mut errors);
+    let finished = tokio::time::timeout(limit, async { tokio::join!(read_events, read_errors) }).await;
+    run.timed_out = finished.is_err();
+    if run.timed_out {
+        let _ = child.kill().await;
+    }
+    run.exit_code = child.wait().await.ok().and_then(|status| status.code());
+    let text = String::from_utf8_lossy(&errors);
+    let tail: Vec<&str> = text.lines().rev().take(12).collect();
+    run.stderr_tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_folder_is_the_env_files_folder_unless_named() {
+        assert_eq!(backend_dir(None, Some(Path::new("backend/.env"))), PathBuf::from("backend"));
+        assert_eq!(backend_dir(None, Some(Path::new(".env"))), PathBuf::from("."));
+        assert_eq!(backend_dir(None, None), PathBuf::from("."));
+        assert_eq!(backend_dir(Some(Path::new("api")), Some(Path::new("backend/.env"))), PathBuf::from("api"));
+    }
+
+    #[test]
+    fn botocore_reads_aws_endpoint_url_from_1_31() {
+        assert!(!honours_endpoint_env("1.30.9"));
+        assert!(honours_endpoint_env("1.31.0"));
+        assert!(honours_endpoint_env("1.44.8"));
+        assert!(honours_endpoint_env("2.0"));
+    }
+
+    #[test]
+    fn boto3_is_found_in_each_kind_of_dependency_file() {
+        let yes = [
+            ("requirements.txt", "fastapi\nboto3==1.44.8\n"),
+            ("requirements.txt", "BOTO3\n"),
+            ("requirements.txt", "boto3 >= 1.28 ; python_version >= '3.9'\n"),
+            ("pyproject.toml", "dependencies = [\n  \"fastapi\",\n  \"boto3>=1.28\",\n]\n"),
+            ("pyproject.toml", "[tool.poetry.dependencies]\nboto3 = \"^1.28\"\n"),
+            ("Pipfile", "[packages]\nboto3 = \"*\"\n"),
+        ];
+        for (name, text) in yes {
+            assert!(names_boto3(Path::new(name), text), "{name}: {text:?}");
+        }
+        let no = [
+            ("requirements.txt", "# boto3\nfastapi\n"),
+            ("requirements.txt", "boto3-stubs\n"),
+            ("pyproject.toml", "name = \"boto3ish\"\n"),
+            ("pyproject.toml", "[tool.x]\nboto3\n"),
+        ];
+        for (name, text) in no {
+            assert!(!names_boto3(Path::new(name), text), "{name}: {text:?}");
+        }
+    }
+
+    #[test]
+    fn driver_events_parse() {
+        let line = r#"{"event":"step","number":3,"ok":false,"lines":[],"error":{"type":"ClientError","message":"denied","where":"storage/s3_client.py line 9 in upload_file","code":"AccessDenied","status":403}}"#;
+        let Event::Step(step) = serde_json::from_str(line).unwrap() else { panic!("not a step") };
+        let error = step.error.unwrap();
+        assert_eq!((error.code.as_deref(), error.status), (Some("AccessDenied"), Some(403)));
+        assert_eq!(error.location.as_deref(), Some("storage/s3_client.py line 9 in upload_file"));
+    }
+}

@@ -1,0 +1,291 @@
+"""t3s3's backend driver: the guide's seven-step test (section 8.1), run through the
+backend's own `config.get_settings()` and `storage.s3_client.get_s3_client()`.
+
+t3s3 runs this with the backend's interpreter, from the backend's folder, as
+`python -c <this file>`; it is never written into the project. Each event is one JSON
+line on stdout; the backend's own prints go to stderr. Never prints a secret.
+Arguments (environment): T3S3_BACKEND_DIR, T3S3_TEST_ID.
+"""
+
+import json
+import os
+import sys
+import traceback
+
+OUT = sys.stdout
+sys.stdout = sys.stderr  # whatever the backend prints must not break the JSON lines
+
+BACKEND = os.path.abspath(os.environ.get("T3S3_BACKEND_DIR", "."))
+TEST_ID = os.environ.get("T3S3_TEST_ID", "t3s3")
+CONTENT = b"Hello, this is a test file for T3 Chat S3 setup!"
+FIELDS = ["aws_access_key_id", "aws_secret_access_key", "aws_region", "s3_bucket_name"]
+SECRET_FIELDS = {"aws_secret_access_key"}
+
+
+def emit(event, **fields):
+    fields["event"] = event
+    OUT.write(json.dumps(fields, default=str) + "\n")
+    OUT.flush()
+
+
+def where(tb):
+    """The innermost frame inside the backend's folder: `storage/s3_client.py line 42 in f`."""
+    found = None
+    for frame in traceback.extract_tb(tb):
+        path = os.path.abspath(frame.filename)
+        if path.startswith(BACKEND + os.sep):
+            found = "%s line %d in %s" % (os.path.relpath(path, BACKEND), frame.lineno, frame.name)
+    return found
+
+
+def describe(error):
+    """An exception as t3s3 reads it; botocore's ClientError with AWS's own fields."""
+    info = {"type": type(error).__name__, "message": str(error)[:2000], "where": where(error.__traceback__)}
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        meta = response.get("ResponseMetadata", {}) or {}
+        headers = meta.get("HTTPHeaders", {}) or {}
+        err = response.get("Error", {}) or {}
+        info.update(
+            code=err.get("Code"),
+            aws_message=err.get("Message"),
+            status=meta.get("HTTPStatusCode"),
+            request_id=meta.get("RequestId"),
+            bucket_region=headers.get("x-amz-bucket-region") or err.get("Region"),
+            operation=getattr(error, "operation_name", None),
+        )
+    if isinstance(error, ModuleNotFoundError):
+        info["module"] = error.name
+    return info
+
+
+def versions():
+    found = {"python": sys.version.split()[0], "executable": sys.executable}
+    for name in ("boto3", "botocore", "pydantic_settings"):
+        try:
+            module = __import__(name)
+            found[name] = getattr(module, "__version__", "?")
+        except Exception:
+            found[name] = None
+    return found
+
+
+def env_files(settings):
+    """The .env file(s) a pydantic-settings model reads, resolved from the backend's folder."""
+    config = getattr(type(settings), "model_config", None)
+    if not isinstance(config, dict) or "env_file" not in config:
+        return None
+    files = config.get("env_file")
+    if files is None:
+        return []
+    if isinstance(files, (str, os.PathLike)):
+        files = [files]
+    return [os.path.abspath(os.fspath(f)) for f in files]
+
+
+def origins(settings, files):
+    """Where each field's value came from, as pydantic-settings resolves it."""
+    values = {}
+    for path in files or []:
+        if os.path.isfile(path):
+            try:
+                from dotenv import dotenv_values
+
+                for name, value in dotenv_values(path).items():
+                    values[name.lower()] = path
+            except Exception:
+                pass
+    found = {}
+    for field in FIELDS:
+        if any(name.lower() == field for name in os.environ):
+            found[field] = "environment"
+        elif field in values:
+            found[field] = values[field]
+        elif files is None:
+            found[field] = "config.py (not a pydantic-settings model)"
+        else:
+            found[field] = "default"
+    return found
+
+
+def botocore_clients(s3_client):
+    """The botocore client(s) the backend's object holds, and its bucket attribute."""
+    clients = []
+    for value in vars(s3_client).values() if hasattr(s3_client, "__dict__") else []:
+        meta = getattr(value, "meta", None)
+        if meta is not None and hasattr(meta, "endpoint_url") and hasattr(value, "delete_object"):
+            clients.append(value)
+    return clients
+
+
+class Run:
+    def __init__(self):
+        self.settings = None
+        self.client = None
+        self.key = None
+        self.confirmed = False
+
+    def step(self, number, body):
+        try:
+            lines = body()
+        except StepFailed as failed:
+            emit("step", number=number, ok=False, lines=failed.lines, problem=failed.problem)
+            return False
+        except BaseException as error:  # the backend's code may raise anything
+            emit("step", number=number, ok=False, lines=[], error=describe(error))
+            return False
+        emit("step", number=number, ok=True, lines=lines)
+        return True
+
+    def environment(self):
+        from config import get_settings
+
+        self.settings = get_settings()
+        files = env_files(self.settings)
+        shown = {}
+        for field in FIELDS:
+            value = getattr(self.settings, field, None)
+            shown[field] = {"set": bool(value)}
+            if field not in SECRET_FIELDS and value is not None:
+                shown[field]["value"] = str(value)
+        endpoint = {
+            "AWS_ENDPOINT_URL (environment)": os.environ.get("AWS_ENDPOINT_URL"),
+        }
+        for name in dir(self.settings):
+            if "endpoint" in name.lower() and not name.startswith("_"):
+                value = getattr(self.settings, name, None)
+                if value is None or isinstance(value, str):
+                    endpoint["settings.%s" % name] = value
+        emit(
+            "settings",
+            fields=shown,
+            env_files=files,
+            env_files_exist=[os.path.isfile(f) for f in files or []],
+            origins=origins(self.settings, files),
+            endpoint=endpoint,
+        )
+        missing = [f.upper() for f in FIELDS if not shown[f]["set"]]
+        if missing:
+            raise StepFailed([], {"kind": "missing", "missing": missing})
+        return [
+            "Region: %s" % self.settings.aws_region,
+            "Bucket: %s" % self.settings.s3_bucket_name,
+        ]
+
+    def connection(self):
+        from storage.s3_client import get_s3_client
+
+        self.client = get_s3_client()
+        clients = botocore_clients(self.client)
+        if clients:
+            meta = clients[0].meta
+            emit("client", endpoint_url=meta.endpoint_url, region=meta.region_name)
+        return ["S3 client created successfully"]
+
+    def upload(self):
+        result = self.client.upload_file(
+            file_content=CONTENT,
+            filename="test_file.txt",
+            user_id="t3s3_selftest",
+            conversation_id=TEST_ID,
+            document_id="test_document",
+            content_type="text/plain",
+        )
+        if not isinstance(result, dict) or not result.get("s3_key"):
+            raise StepFailed([], {"kind": "no_key", "returned": repr(result)[:200]})
+        self.key = result["s3_key"]
+        emit("object", key=self.key)
+        return ["Upload successful!", "S3 Key: %s" % self.key]
+
+    def download(self):
+        downloaded = self.client.download_file(self.key)
+        if downloaded != CONTENT:
+            size = len(downloaded) if isinstance(downloaded, (bytes, bytearray)) else None
+            raise StepFailed([], {"kind": "mismatch", "got": repr(type(downloaded).__name__), "size": size})
+        return ["Download successful! Content matches."]
+
+    def presigned(self):
+        import urllib.error
+        import urllib.request
+
+        url = self.client.get_presigned_url(self.key, expiration=60)
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise StepFailed([], {"kind": "not_a_url", "returned": repr(url)[:200]})
+        lines = ["Presigned URL generated!", "URL (valid for 60 seconds): %s..." % url[:80]]
+        try:
+            with urllib.request.urlopen(url, timeout=float(os.environ.get("T3S3_TIMEOUT", "20"))) as answer:
+                status, body, headers = answer.status, answer.read(), answer.headers
+        except urllib.error.HTTPError as error:
+            status, body, headers = error.code, error.read(), error.headers
+        except Exception as error:
+            raise StepFailed(lines, {"kind": "unreachable", "message": str(error)[:500], "host": url.split("/")[2]})
+        if status == 200 and body == CONTENT:
+            return lines + ["Fetched over HTTP: content matches."]
+        raise StepFailed(
+            lines,
+            {
+                "kind": "refused",
+                "status": status,
+                "body": body[:2000].decode("utf-8", "replace"),
+                "bucket_region": headers.get("x-amz-bucket-region"),
+                "host": url.split("/")[2],
+                "path": url.split("?")[0].split("/", 3)[-1],
+                "key": self.key,
+            },
+        )
+
+    def delete(self):
+        self.client.delete_file(self.key)
+        return ["File deleted successfully!"]
+
+    def confirm(self):
+        if self.client.file_exists(self.key):
+            raise StepFailed([], {"kind": "still_exists"})
+        self.confirmed = True
+        return ["File no longer exists (deletion confirmed)"]
+
+    def clean_up(self):
+        """Deletes the test object with the backend's own boto3 client, then checks."""
+        if self.key is None or self.confirmed:
+            return
+        bucket = getattr(self.client, "bucket_name", None) or getattr(self.settings, "s3_bucket_name", None)
+        clients = botocore_clients(self.client) if self.client is not None else []
+        if not clients or not bucket:
+            emit("cleanup", key=self.key, deleted=False, bucket=bucket, how=None, error="no boto3 client found")
+            return
+        client = clients[0]
+        try:
+            client.delete_object(Bucket=bucket, Key=self.key)
+            try:
+                client.head_object(Bucket=bucket, Key=self.key)
+                emit("cleanup", key=self.key, bucket=bucket, deleted=False, how="boto3", error="still there")
+            except Exception as error:
+                gone = getattr(error, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+                emit("cleanup", key=self.key, bucket=bucket, deleted=gone, how="boto3", error=None if gone else str(error)[:500])
+        except Exception as error:
+            emit("cleanup", key=self.key, bucket=bucket, deleted=False, how="boto3", error=str(error)[:500])
+
+
+class StepFailed(Exception):
+    def __init__(self, lines, problem):
+        super().__init__(problem.get("kind"))
+        self.lines = lines
+        self.problem = problem
+
+
+def main():
+    sys.path.insert(0, BACKEND)
+    os.chdir(BACKEND)
+    emit("python", **versions())
+    run = Run()
+    steps = [run.environment, run.connection, run.upload, run.download, run.presigned, run.delete, run.confirm]
+    try:
+        for number, body in enumerate(steps, start=1):
+            if not run.step(number, body):
+                break
+    finally:
+        run.clean_up()
+        emit("done")
+
+
+main()

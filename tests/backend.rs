@@ -1,0 +1,317 @@
+//! `t3s3 verify --backend` and doctor's section-7 checks, against moto and a stand-in T3
+//! Chat backend (tests/fixtures/backend: pydantic-settings config.py, boto3 s3_client.py)
+//! run by real Python interpreters: the test venv, and venvs made here with or without boto3.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+const BUCKET: &str = "t3-chat-documents-backend";
+
+fn test_python() -> PathBuf {
+    repo().join(".venv/bin/python")
+}
+
+async fn moto_with_bucket() -> Server {
+    let server = moto(None);
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
+    create_bucket(&s3(&config), BUCKET, APP_REGION).await;
+    server
+}
+
+async fn objects_left(server: &Server) -> Vec<String> {
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
+    let listed = s3(&config).list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    listed.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect()
+}
+
+/// A project with the guide's layout: backend/.env (written as `t3s3 init` writes it),
+/// backend/config.py and backend/storage/ copied from the stand-in backend.
+fn project(server: &Server) -> Workspace {
+    let ws = Workspace::new();
+    let key = Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() };
+    ws.write_env("backend/.env", &key, APP_REGION, BUCKET, &server.url());
+    let fixture = repo().join("tests/fixtures/backend");
+    for file in ["config.py", "storage/__init__.py", "storage/s3_client.py", "requirements.txt"] {
+        ws.write(&format!("backend/{file}"), &std::fs::read_to_string(fixture.join(file)).unwrap());
+    }
+    ws
+}
+
+/// Changes one piece of the stand-in's code, as a bug in a real backend would.
+fn patch(ws: &Workspace, file: &str, from: &str, to: &str) {
+    let path = format!("backend/{file}");
+    let text = ws.read(&path);
+    assert!(text.contains(from), "{path} has no {from:?}");
+    ws.write(&path, &text.replacen(from, to, 1));
+}
+
+/// A real venv at `dir` whose packages are the test venv's, except `leave_out`.
+fn make_venv(dir: &Path, leave_out: &[&str]) -> PathBuf {
+    let status = Command::new(test_python()).args(["-m", "venv", "--without-pip"]).arg(dir).status().unwrap();
+    assert!(status.success(), "python -m venv failed");
+    let python = dir.join("bin/python");
+    let site = |python: &Path| {
+        let out = Command::new(python)
+            .args(["-c", "import sysconfig; print(sysconfig.get_path('purelib'))"])
+            .output()
+            .unwrap();
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    };
+    let theirs = site(&test_python());
+    let packages = dir.join("shared-packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    for entry in std::fs::read_dir(&theirs).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().to_lowercase();
+        if !leave_out.iter().any(|skip| name.starts_with(skip)) {
+            std::os::unix::fs::symlink(entry.path(), packages.join(entry.file_name())).unwrap();
+        }
+    }
+    std::fs::write(site(&python).join("shared.pth"), format!("{}\n", packages.display())).unwrap();
+    python
+}
+
+fn backend_step<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["backend"]["steps"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()
+}
+
+fn backend_statuses(report: &serde_json::Value) -> Vec<String> {
+    let steps = report["backend"]["steps"].as_array().unwrap();
+    steps.iter().map(|s| s["status"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_backends_own_code_passes_all_seven_steps_and_leaves_nothing() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    let python = test_python();
+
+    let out = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(&python));
+    assert_eq!(out.code, 0, "{}", out.all());
+    for line in [
+        "✓ ALL TESTS PASSED! S3 is configured correctly.",
+        "Backend S3 Test (the backend's own code)",
+        "Backend: backend",
+        "AWS_SECRET_ACCESS_KEY: ✓ SET",
+        "S3 Key: t3s3_selftest/",
+        "✓ Fetched over HTTP: content matches.",
+        "✓ ALL TESTS PASSED through the backend's own S3 client.",
+    ] {
+        assert!(out.stdout.contains(line), "missing {line:?}:\n{}", out.stdout);
+    }
+    assert!(!out.all().contains(ROOT_SECRET), "the secret was printed");
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "backend", "--python"]).arg(&python));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["steps"].as_array().unwrap().len(), 7, "t3s3's own run is in the JSON too");
+    assert_eq!(backend_statuses(&report), ["passed"; 7]);
+    assert_eq!(report["backend"]["versions"]["boto3"], "1.44.8");
+    assert_eq!(report["backend"]["loaded"]["fields"]["s3_bucket_name"]["value"], BUCKET);
+    assert!(report["backend"]["loaded"]["fields"]["aws_secret_access_key"].get("value").is_none());
+    assert_eq!(report["backend"]["differences"], serde_json::json!([]));
+    assert!(!out.stdout.contains(ROOT_SECRET));
+    assert_eq!(objects_left(&server).await, Vec::<String>::new(), "a test object was left behind");
+}
+
+#[tokio::test]
+async fn the_interpreter_is_the_backends_venv_when_none_is_named() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    make_venv(&ws.path().join("backend/venv"), &[]);
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    assert_eq!(report["backend"]["python_found_by"], "backend/venv");
+    assert!(report["backend"]["versions"]["executable"].as_str().unwrap().contains("backend/venv"));
+}
+
+#[tokio::test]
+async fn boto3_missing_from_the_backends_interpreter_fails_with_the_pip_command() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    let python = make_venv(&ws.path().join("backend/venv"), &["boto3", "botocore", "s3transfer"]);
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend"]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(report["steps"][6]["status"], "passed", "t3s3's own run passed");
+    assert_eq!(backend_statuses(&report)[..2], ["passed", "failed"]);
+    let connection = backend_step(&report, "connection");
+    assert!(connection["error"].as_str().unwrap().contains("No module named 'boto3'"), "{connection}");
+    let fix = connection["fix"].as_str().unwrap();
+    assert!(fix.contains(&format!("{} -m pip install boto3", python.display())), "{fix}");
+    assert_eq!(report["backend"]["versions"]["boto3"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn a_config_reading_another_file_is_named_against_the_env_t3s3_read() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    patch(&ws, "config.py", "env_file=\".env\"", "env_file=\"settings.env\"");
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(backend_statuses(&report)[0], "failed");
+    let environment = backend_step(&report, "environment");
+    assert!(environment["error"].as_str().unwrap().contains("returned no AWS_ACCESS_KEY_ID"), "{environment}");
+    assert!(environment["cause"].as_str().unwrap().contains("settings.env"), "{environment}");
+    let differences = report["backend"]["differences"].as_array().unwrap();
+    let file = differences.iter().find(|d| d["setting"] == ".env file").expect("the .env file difference");
+    assert!(file["backend"].as_str().unwrap().ends_with("settings.env (missing)"), "{file}");
+    assert_eq!(file["t3s3"], "backend/.env");
+    assert!(differences.iter().any(|d| d["setting"] == "S3_BUCKET_NAME" && d["backend"] == "not set"));
+
+    let text = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
+    assert!(text.stdout.contains("The backend loaded other settings than t3s3 resolved:"), "{}", text.stdout);
+    assert!(text.stdout.contains("boto3 1.44.8, botocore 1.44.8"), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn a_presigned_url_the_bucket_refuses_fails_step_5_and_the_object_is_still_removed() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    // A real bug: the URL is signed for the file name instead of the object's key.
+    patch(
+        &ws,
+        "storage/s3_client.py",
+        "Params={\"Bucket\": self.bucket_name, \"Key\": s3_key}",
+        "Params={\"Bucket\": self.bucket_name, \"Key\": s3_key.split(\"/\")[-1]}",
+    );
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(backend_statuses(&report), ["passed", "passed", "passed", "passed", "failed", "skipped", "skipped"]);
+    let presigned = backend_step(&report, "presigned_url");
+    let error = presigned["error"].as_str().unwrap();
+    assert!(
+        error.contains(
+            "storage/s3_client.py: get_presigned_url() returned a URL the bucket refuses: HTTP 404 NoSuchKey"
+        ),
+        "{error}"
+    );
+    assert_eq!(report["backend"]["cleanup"]["deleted"], true, "{}", report["backend"]);
+    assert_eq!(objects_left(&server).await, Vec::<String>::new(), "the test object was left behind");
+}
+
+#[tokio::test]
+async fn a_file_exists_that_lies_fails_step_7_and_the_object_is_gone() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    patch(
+        &ws,
+        "storage/s3_client.py",
+        "    def file_exists(self, s3_key):\n",
+        "    def file_exists(self, s3_key):\n        return True\n",
+    );
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(backend_statuses(&report)[6], "failed");
+    let confirm = backend_step(&report, "confirm_deletion");
+    assert!(confirm["error"].as_str().unwrap().starts_with("StillExists"), "{confirm}");
+    assert!(confirm["fix"].as_str().unwrap().contains("file_exists()"), "{confirm}");
+    assert_eq!(report["backend"]["cleanup"]["deleted"], true, "{}", report["backend"]);
+    assert_eq!(objects_left(&server).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_backend_without_storage_or_a_working_python_is_bad_input_before_any_request() {
+    // Nothing listens on the endpoint: a request sent would show as a failed step, not exit 2.
+    let ws = Workspace::new();
+    let key = Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() };
+    ws.write_env("backend/.env", &key, APP_REGION, BUCKET, &format!("http://127.0.0.1:{}", free_port()));
+    ws.write("backend/config.py", "def get_settings(): pass\n");
+
+    let out = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("backend/storage/s3_client.py is missing"), "{}", out.stderr);
+    assert!(out.stderr.contains("--backend DIR"), "{}", out.stderr);
+    assert!(!out.stdout.contains("S3 Configuration Test"), "the self-test ran:\n{}", out.stdout);
+
+    ws.write("backend/storage/s3_client.py", "def get_s3_client(): pass\n");
+    let out = run(ws.t3s3().args(["verify", "--backend", "--python", "no/such/python"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("the interpreter no/such/python does not exist"), "{}", out.stderr);
+
+    let not_python = ws.write("backend/fake-python", "#!/bin/sh\necho 'not python' >&2\nexit 3\n");
+    std::fs::set_permissions(&not_python, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(&not_python));
+    assert_eq!(out.code, 2, "{}", out.all());
+    let error = out.json();
+    assert!(error["error"].as_str().unwrap().contains("cannot be run: not python"), "{error}");
+
+    let out = run(ws.t3s3().args(["verify", "--backend", "nowhere", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("the backend folder nowhere does not exist"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn the_backend_run_is_skipped_when_t3s3s_own_run_fails() {
+    let server = moto(None); // no bucket
+    let ws = project(&server);
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert!(report["backend"]["skipped"].as_str().unwrap().contains("t3s3's own run failed at step 2"), "{report}");
+    assert_eq!(backend_statuses(&report), ["skipped"; 7]);
+}
+
+fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id}"))
+}
+
+#[tokio::test]
+async fn doctor_finds_the_backends_interpreter_and_boto3_in_it_and_in_requirements() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    make_venv(&ws.path().join("backend/venv"), &[]);
+
+    let out = run(ws.t3s3().args(["doctor", "--json"]));
+    let report = out.json();
+    let python = check(&report, "backend_python");
+    assert_eq!(python["status"], "PASS", "{python}");
+    assert!(
+        python["evidence"].as_str().unwrap().contains("backend/venv/bin/python (backend/venv): Python 3."),
+        "{python}"
+    );
+    assert_eq!(check(&report, "boto3_installed")["evidence"], "boto3 1.44.8, botocore 1.44.8");
+    assert_eq!(check(&report, "boto3_declared")["evidence"], "boto3 is in backend/requirements.txt");
+    let endpoint = check(&report, "boto3_endpoint_env");
+    assert_eq!(endpoint["status"], "PASS", "{endpoint}");
+}
+
+#[tokio::test]
+async fn doctor_fails_boto3_missing_with_the_pip_command_and_warns_when_undeclared() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    let python = make_venv(&ws.path().join("backend/.venv"), &["boto3", "botocore", "s3transfer"]);
+    ws.write("backend/requirements.txt", "fastapi\n# boto3 comes later\n");
+
+    let out = run(ws.t3s3().args(["doctor", "--json"]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(check(&report, "backend_python")["status"], "PASS");
+    let installed = check(&report, "boto3_installed");
+    assert_eq!(installed["status"], "FAIL", "{installed}");
+    assert_eq!(installed["fix"], format!("{} -m pip install boto3", python.display()));
+    let declared = check(&report, "boto3_declared");
+    assert_eq!(declared["status"], "WARN", "{declared}");
+    assert!(declared["evidence"].as_str().unwrap().contains("boto3 is not in backend/requirements.txt"), "{declared}");
+    assert_eq!(check(&report, "boto3_endpoint_env")["status"], "SKIPPED");
+
+    // An interpreter that cannot run is a FAIL naming it, never a crash.
+    let out = run(ws.t3s3().args(["doctor", "--json", "--python", "/no/such/python"]));
+    let python = check(&out.json(), "backend_python").clone();
+    assert_eq!(python["status"], "FAIL", "{python}");
+    assert!(python["evidence"].as_str().unwrap().contains("/no/such/python does not exist"), "{python}");
+}
