@@ -315,3 +315,30 @@ async fn doctor_fails_boto3_missing_with_the_pip_command_and_warns_when_undeclar
     assert_eq!(python["status"], "FAIL", "{python}");
     assert!(python["evidence"].as_str().unwrap().contains("/no/such/python does not exist"), "{python}");
 }
+
+#[tokio::test]
+async fn a_backend_that_hangs_is_stopped_within_the_time_limit() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    patch(
+        &ws,
+        "storage/s3_client.py",
+        "        s3_key = f\"",
+        "        __import__(\"time\").sleep(3600)\n        s3_key = f\"",
+    );
+
+    let started = std::time::Instant::now();
+    let out = run(ws.t3s3().args(["--timeout", "1", "verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    let report = out.json();
+    let upload = backend_step(&report, "upload");
+    assert_eq!(upload["status"], "failed");
+    assert!(
+        upload["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Timeout: storage/s3_client.py: upload_file() gave no answer within 11 s"),
+        "{upload}"
+    );
+}

@@ -220,7 +220,7 @@ pub async fn run(
     });
     let timeout = options.selftest.timeout;
     // Each of the six steps that talk to S3 gets --timeout, and Python its start-up.
-    let limit = timeout * 6 + Duration::from_secs(15);
+    let limit = timeout * 6 + Duration::from_secs(5);
     let driven = backend::drive(backend, &test_id(), timeout, limit, |event| {
         if let Some(step) = seen.borrow_mut().take(event) {
             progress.step(&step);
