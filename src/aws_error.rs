@@ -101,6 +101,7 @@ impl ErrorCode {
             "NotImplemented" => ErrorCode::NotImplemented,
             "OwnershipControlsNotFoundError"
             | "NoSuchPublicAccessBlockConfiguration"
+            | "NoSuchLifecycleConfiguration"
             | "ServerSideEncryptionConfigurationNotFoundError" => ErrorCode::NotConfigured(code.to_string()),
             "PermanentRedirect" => ErrorCode::PermanentRedirect,
             "RequestTimeTooSkewed" => ErrorCode::RequestTimeTooSkewed,

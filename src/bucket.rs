@@ -5,7 +5,8 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::create_bucket::CreateBucketError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
+    CreateBucketConfiguration, Delete, ExpirationStatus, LifecycleRule, LifecycleRuleFilter, ObjectIdentifier,
     ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     VersioningConfiguration,
@@ -30,8 +31,14 @@ pub enum Presence {
     OtherOwner,
 }
 
+/// The ID of t3s3's lifecycle rule.
+pub const ABORT_RULE_ID: &str = "t3s3-abort-incomplete-multipart-uploads";
+/// Incomplete multipart uploads are aborted after this many days. boto3's upload_fileobj
+/// goes multipart above 8 MB, and abandoned parts are billed without showing as objects.
+pub const ABORT_AFTER_DAYS: i32 = 7;
+
 /// The settings t3s3 converges, as read back from S3.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     /// `BucketOwnerEnforced` means ACLs are disabled.
     pub ownership: Option<String>,
@@ -41,6 +48,10 @@ pub struct Settings {
     pub encryption: Option<String>,
     /// `Enabled`, `Suspended`, or none (never enabled).
     pub versioning: Option<String>,
+    /// The bucket policy's document, if it has one.
+    pub policy: Option<String>,
+    /// Every lifecycle rule, as S3 returned it (written back unchanged beside t3s3's).
+    pub lifecycle: Vec<LifecycleRule>,
 }
 
 impl Settings {
@@ -59,6 +70,58 @@ impl Settings {
 
     pub fn versioning_enabled(&self) -> bool {
         self.versioning.as_deref() == Some("Enabled")
+    }
+
+    /// t3s3's lifecycle rule is there, enabled, as written.
+    pub fn has_abort_rule(&self) -> bool {
+        self.lifecycle.iter().any(|rule| *rule == abort_rule())
+    }
+
+    /// The days after which an enabled rule for the whole bucket aborts incomplete uploads.
+    pub fn aborts_incomplete_uploads_after(&self) -> Option<i32> {
+        self.lifecycle
+            .iter()
+            .filter(|rule| rule.status == ExpirationStatus::Enabled && whole_bucket(rule))
+            .filter_map(|rule| rule.abort_incomplete_multipart_upload().and_then(|a| a.days_after_initiation()))
+            .min()
+    }
+
+    /// The lifecycle rules with t3s3's in them: every other rule kept as it is, an older
+    /// rule with t3s3's ID replaced.
+    pub fn lifecycle_with_abort_rule(&self) -> Vec<LifecycleRule> {
+        let mut rules: Vec<LifecycleRule> =
+            self.lifecycle.iter().filter(|rule| rule.id() != Some(ABORT_RULE_ID)).cloned().collect();
+        rules.push(abort_rule());
+        rules
+    }
+}
+
+/// t3s3's lifecycle rule: every object, incomplete multipart uploads aborted after 7 days.
+pub fn abort_rule() -> LifecycleRule {
+    LifecycleRule::builder()
+        .id(ABORT_RULE_ID)
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder().days_after_initiation(ABORT_AFTER_DAYS).build(),
+        )
+        .build()
+        .expect("the rule has its status")
+}
+
+/// A rule that applies to every object: no filter, or an empty prefix and nothing else.
+fn whole_bucket(rule: &LifecycleRule) -> bool {
+    #[allow(deprecated)]
+    let legacy_prefix = rule.prefix().unwrap_or_default().is_empty();
+    match rule.filter() {
+        None => legacy_prefix,
+        Some(filter) => {
+            filter.prefix().unwrap_or_default().is_empty()
+                && filter.tag().is_none()
+                && filter.and().is_none()
+                && filter.object_size_greater_than().is_none()
+                && filter.object_size_less_than().is_none()
+        }
     }
 }
 
@@ -156,12 +219,19 @@ pub async fn read_settings_but_versioning(
             None => Some(s3.get_bucket_versioning().bucket(bucket).send().await),
         }
     };
-    let (ownership, public, encryption, versioning_read) = tokio::join!(
+    let (ownership, public, encryption, versioning_read, policy, lifecycle) = tokio::join!(
         s3.get_bucket_ownership_controls().bucket(bucket).send(),
         s3.get_public_access_block().bucket(bucket).send(),
         s3.get_bucket_encryption().bucket(bucket).send(),
         versioning_read,
+        self::policy(s3, bucket),
+        s3.get_bucket_lifecycle_configuration().bucket(bucket).send(),
     );
+    let policy = policy?;
+    let lifecycle = unless_not_configured(
+        lifecycle.during("s3:GetLifecycleConfiguration", &resource).map(|out| Some(out.rules().to_vec())),
+    )?
+    .unwrap_or_default();
     let ownership = unless_not_configured(ownership.during("s3:GetBucketOwnershipControls", &resource).map(|out| {
         out.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
     }))?;
@@ -193,7 +263,7 @@ pub async fn read_settings_but_versioning(
         }
         Some(Err(error)) => return Err(AwsError::from_sdk(&error, "s3:GetBucketVersioning", resource)),
     };
-    Ok(Settings { ownership, public_access_block, encryption, versioning })
+    Ok(Settings { ownership, public_access_block, encryption, versioning, policy, lifecycle })
 }
 
 pub async fn disable_acls(s3: &Client, bucket: &str) -> Result<()> {
@@ -249,6 +319,25 @@ pub async fn enable_versioning(s3: &Client, bucket: &str) -> Result<()> {
         .send()
         .await
         .during("s3:PutBucketVersioning", named(bucket))?;
+    Ok(())
+}
+
+/// Replaces the bucket policy with `document`.
+pub async fn put_policy(s3: &Client, bucket: &str, document: &str) -> Result<()> {
+    s3.put_bucket_policy().bucket(bucket).policy(document).send().await.during("s3:PutBucketPolicy", named(bucket))?;
+    Ok(())
+}
+
+/// Replaces the bucket's lifecycle rules with `rules`.
+pub async fn put_lifecycle(s3: &Client, bucket: &str, rules: Vec<LifecycleRule>) -> Result<()> {
+    let configuration =
+        BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build().map_err(|e| built(e, bucket))?;
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .lifecycle_configuration(configuration)
+        .send()
+        .await
+        .during("s3:PutLifecycleConfiguration", named(bucket))?;
     Ok(())
 }
 
@@ -440,10 +529,31 @@ mod tests {
             public_access_block: Some([true; 4]),
             encryption: Some("AES256".into()),
             versioning: None,
+            policy: None,
+            lifecycle: Vec::new(),
         };
         assert!(good.acls_disabled() && good.all_public_access_blocked() && good.encrypted());
         assert!(!good.versioning_enabled());
         let loose = Settings { public_access_block: Some([true, true, false, true]), ..good.clone() };
+        // Lifecycle: t3s3's rule is added beside another rule, which is kept; a rule for a
+        // prefix does not count as aborting uploads for the whole bucket.
+        let theirs = LifecycleRule::builder()
+            .id("archive-logs")
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("logs/").build())
+            .abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build(),
+            )
+            .build()
+            .unwrap();
+        let with_theirs = Settings { lifecycle: vec![theirs.clone()], ..good.clone() };
+        assert!(!with_theirs.has_abort_rule());
+        assert_eq!(with_theirs.aborts_incomplete_uploads_after(), None);
+        let merged = Settings { lifecycle: with_theirs.lifecycle_with_abort_rule(), ..good.clone() };
+        assert_eq!(merged.lifecycle, vec![theirs, abort_rule()]);
+        assert!(merged.has_abort_rule());
+        assert_eq!(merged.aborts_incomplete_uploads_after(), Some(ABORT_AFTER_DAYS));
+        assert_eq!(merged.lifecycle_with_abort_rule(), merged.lifecycle, "merging twice adds nothing");
         assert!(!loose.all_public_access_blocked());
         assert!(!Settings::default().encrypted());
     }

@@ -153,6 +153,13 @@ pub struct InitArgs {
     /// Turn on bucket versioning (the guide keeps it off)
     #[arg(long)]
     pub versioning: bool,
+    /// Do not add the bucket-policy statement that refuses requests without TLS
+    #[arg(long, conflicts_with = "require_tls")]
+    pub allow_http: bool,
+    /// Add the TLS-only statement even when the endpoint is plain http:// (an emulator):
+    /// every request to it is then refused
+    #[arg(long)]
+    pub require_tls: bool,
     /// Show what would change after read-only calls; change nothing
     #[arg(long)]
     pub dry_run: bool,

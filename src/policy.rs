@@ -38,6 +38,59 @@ pub fn same_document(a: &str, b: &str) -> bool {
     }
 }
 
+/// The Sid of the bucket-policy statement that refuses requests without TLS.
+pub const TLS_SID: &str = "T3s3DenyInsecureTransport";
+
+/// The bucket-policy statement that denies every S3 action on the bucket and its objects
+/// when `aws:SecureTransport` is false (Security Hub S3.5; prowler
+/// s3_bucket_secure_transport_policy). A Deny is never public, so Block Public Access keeps it.
+pub fn tls_statement(bucket: &str) -> Value {
+    serde_json::json!({
+        "Sid": TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    })
+}
+
+/// Whether a bucket policy holds t3s3's TLS statement for `bucket`, as written.
+pub fn has_tls_statement(document: Option<&str>, bucket: &str) -> bool {
+    let Some(value) = document.and_then(|d| serde_json::from_str::<Value>(d).ok()) else { return false };
+    let wanted = normalize(tls_statement(bucket));
+    as_list(&value["Statement"]).into_iter().any(|statement| normalize(statement) == wanted)
+}
+
+/// Whether any statement of a bucket policy denies requests without TLS on the whole bucket
+/// (t3s3's, or an equivalent one someone else wrote).
+pub fn denies_insecure_transport(document: Option<&str>) -> bool {
+    let Some(value) = document.and_then(|d| serde_json::from_str::<Value>(d).ok()) else { return false };
+    as_list(&value["Statement"]).iter().any(|statement| {
+        let condition = &statement["Condition"]["Bool"]["aws:SecureTransport"];
+        statement["Effect"] == "Deny"
+            && (condition == "false" || condition == false)
+            && as_list(&statement["Action"]).iter().any(|a| a == "s3:*" || a == "*")
+    })
+}
+
+/// The bucket policy with t3s3's TLS statement in it: every other statement kept as it is,
+/// an older statement with the same Sid replaced. Err when the existing policy is not JSON.
+pub fn with_tls_statement(existing: Option<&str>, bucket: &str) -> Result<String> {
+    let mut document = match existing {
+        Some(text) => serde_json::from_str::<Value>(text).context("the bucket policy is not valid JSON")?,
+        None => serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+    };
+    let mut statements: Vec<Value> =
+        as_list(&document["Statement"]).into_iter().filter(|statement| statement["Sid"] != TLS_SID).collect();
+    statements.push(tls_statement(bucket));
+    document["Statement"] = Value::Array(statements);
+    if document.get("Version").is_none() {
+        document["Version"] = Value::String("2012-10-17".into());
+    }
+    Ok(serde_json::to_string(&document)?)
+}
+
 /// Every (action, resource) pair a document allows, for showing how two documents differ.
 pub fn grants(document: &str) -> std::collections::BTreeSet<(String, String)> {
     let mut pairs = std::collections::BTreeSet::new();
@@ -175,6 +228,31 @@ mod tests {
         assert!(broad_s3_grant(everywhere).unwrap().contains("every bucket"));
         let denied = r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
         assert_eq!(broad_s3_grant(denied), None);
+    }
+
+    #[test]
+    fn the_tls_statement_is_merged_keeping_every_other_statement() {
+        let theirs = r#"{"Version":"2012-10-17","Id":"Theirs","Statement":[{"Sid":"CloudFront","Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+        assert!(!has_tls_statement(Some(theirs), "b"));
+        assert!(!denies_insecure_transport(Some(theirs)));
+        let merged = with_tls_statement(Some(theirs), "b").unwrap();
+        let value: Value = serde_json::from_str(&merged).unwrap();
+        assert_eq!(value["Id"], "Theirs");
+        assert_eq!(value["Statement"][0]["Sid"], "CloudFront");
+        assert_eq!(value["Statement"].as_array().unwrap().len(), 2);
+        assert!(has_tls_statement(Some(&merged), "b"));
+        assert!(denies_insecure_transport(Some(&merged)));
+        // Merging again replaces t3s3's statement instead of adding a second one.
+        let again = with_tls_statement(Some(&merged), "b").unwrap();
+        assert!(same_document(&again, &merged));
+        // A statement with t3s3's Sid for another bucket is replaced.
+        assert!(!has_tls_statement(Some(&merged), "other"));
+        let moved: Value = serde_json::from_str(&with_tls_statement(Some(&merged), "other").unwrap()).unwrap();
+        assert_eq!(moved["Statement"].as_array().unwrap().len(), 2);
+        assert!(with_tls_statement(Some("{not json"), "b").is_err());
+        let fresh: Value = serde_json::from_str(&with_tls_statement(None, "b").unwrap()).unwrap();
+        assert_eq!(fresh["Version"], "2012-10-17");
+        assert_eq!(fresh["Statement"].as_array().unwrap().len(), 1);
     }
 
     #[test]

@@ -102,6 +102,11 @@ async fn doctor_passes_a_fresh_setup_except_what_moto_cannot_have() {
             // moto hard-codes AccountMFAEnabled = 0: no API enables MFA on its root.
             "root_mfa" => assert_eq!(status, "FAIL", "{evidence}"),
             "storage" | "access_logging" => assert_eq!(status, "INFO", "{id}: {evidence}"),
+            // moto speaks plain HTTP: init leaves the TLS-only statement out, and doctor says why.
+            "tls_only" => {
+                assert_eq!(status, "SKIPPED", "{id}: {evidence}");
+                assert!(evidence.contains("is plain HTTP"), "{evidence}");
+            }
             // The project has a .env but no backend code: section 7's checks have nothing to look at.
             "backend_python" | "boto3_installed" | "boto3_declared" | "boto3_endpoint_env" => {
                 assert_eq!(status, "SKIPPED", "{id}: {evidence}");
@@ -110,7 +115,7 @@ async fn doctor_passes_a_fresh_setup_except_what_moto_cannot_have() {
             _ => assert_eq!(status, "PASS", "{id}: {evidence}"),
         }
     }
-    assert_eq!(checks.len(), 26, "{checks:?}");
+    assert_eq!(checks.len(), 28, "{checks:?}");
     assert!(checks["root_mfa"].1.contains("AccountMFAEnabled is 0"));
 }
 

@@ -77,6 +77,8 @@ check_ids! {
     PublicAccessBlock => "public_access_block",
     AclsDisabled => "acls_disabled",
     DefaultEncryption => "default_encryption",
+    TlsOnly => "tls_only",
+    IncompleteUploadsAborted => "incomplete_uploads_aborted",
     BucketPolicyPublic => "bucket_policy_public",
     RootMfa => "root_mfa",
     Storage => "storage",
@@ -105,13 +107,49 @@ impl CheckStatus {
     }
 }
 
-/// One finding: what was checked, what was seen, and what to do.
-#[derive(Debug, Clone, Serialize)]
+impl CheckId {
+    /// The prowler checks (`prowler aws --service s3 iam`) this check corresponds to, so
+    /// the two reports can be matched.
+    pub fn prowler(self) -> &'static [&'static str] {
+        match self {
+            CheckId::PublicAccessBlock => &["s3_bucket_level_public_access_block"],
+            CheckId::AclsDisabled => &["s3_bucket_acl_prohibited"],
+            CheckId::DefaultEncryption => &["s3_bucket_default_encryption"],
+            CheckId::TlsOnly => &["s3_bucket_secure_transport_policy"],
+            CheckId::IncompleteUploadsAborted => &["s3_bucket_lifecycle_enabled"],
+            CheckId::BucketPolicyPublic => &["s3_bucket_public_access", "s3_bucket_policy_public_write_access"],
+            CheckId::AccessLogging => &["s3_bucket_server_access_logging_enabled"],
+            CheckId::RootMfa => &["iam_root_mfa_enabled"],
+            CheckId::KeyAge => &["iam_rotate_access_key_90_days"],
+            _ => &[],
+        }
+    }
+}
+
+/// One finding: what was checked, what was seen, and what to do. In JSON it also names
+/// the prowler checks it corresponds to.
+#[derive(Debug, Clone)]
 pub struct Check {
     pub id: CheckId,
     pub status: CheckStatus,
     pub evidence: String,
     pub fix: String,
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let prowler = self.id.prowler();
+        let mut out = serializer.serialize_struct("Check", 5)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("status", &self.status)?;
+        out.serialize_field("evidence", &self.evidence)?;
+        out.serialize_field("fix", &self.fix)?;
+        if !prowler.is_empty() {
+            out.serialize_field("prowler", prowler)?;
+        }
+        out.end()
+    }
 }
 
 /// The whole audit: `ok` is false when any check FAILs.
@@ -441,6 +479,44 @@ fn declared_check(audit: &Audit, dir: &Path, env_path: &Path) {
     }
 }
 
+/// The bucket settings a security review asks for beyond the guide: TLS only, and
+/// incomplete multipart uploads aborted. WARN, not FAIL: the guide's setup lacks them.
+fn beyond_the_guide(audit: &Audit, bucket: &str, found: &bucket::Settings, endpoint: Option<&str>) {
+    if policy::denies_insecure_transport(found.policy.as_deref()) {
+        audit.add(CheckId::TlsOnly, CheckStatus::Pass, "the bucket policy denies every request without TLS", "");
+    } else if let Some(url) = endpoint.filter(|url| url.starts_with("http://")) {
+        audit.skip(
+            &[CheckId::TlsOnly],
+            &format!("the endpoint {url} is plain HTTP (an emulator): TLS cannot be required"),
+        );
+    } else {
+        audit.add(
+            CheckId::TlsOnly,
+            CheckStatus::Warn,
+            "no bucket-policy statement denies requests without TLS (aws:SecureTransport false)",
+            format!("`t3s3 init --bucket {bucket}` adds statement {} (other statements kept)", policy::TLS_SID),
+        );
+    }
+    match found.aborts_incomplete_uploads_after() {
+        Some(days) => audit.add(
+            CheckId::IncompleteUploadsAborted,
+            CheckStatus::Pass,
+            format!("a lifecycle rule aborts incomplete multipart uploads after {days} days"),
+            "",
+        ),
+        None => audit.add(
+            CheckId::IncompleteUploadsAborted,
+            CheckStatus::Warn,
+            "no lifecycle rule aborts incomplete multipart uploads: abandoned parts are billed and never listed",
+            format!(
+                "`t3s3 init --bucket {bucket}` adds rule {} ({} days; other rules kept)",
+                bucket::ABORT_RULE_ID,
+                bucket::ABORT_AFTER_DAYS
+            ),
+        ),
+    }
+}
+
 /// Temporary files of an interrupted write: each holds a whole .env, secret included.
 fn temp_files_check(audit: &Audit, env_path: &Path) {
     let stray = crate::envfile::stray_temp_files(env_path);
@@ -702,10 +778,17 @@ impl Scope<'_> {
         let found = match bucket::read_settings(s3, bucket).await {
             Ok(found) => found,
             Err(error) => {
-                let ids = [CheckId::PublicAccessBlock, CheckId::AclsDisabled, CheckId::DefaultEncryption];
+                let ids = [
+                    CheckId::PublicAccessBlock,
+                    CheckId::AclsDisabled,
+                    CheckId::DefaultEncryption,
+                    CheckId::TlsOnly,
+                    CheckId::IncompleteUploadsAborted,
+                ];
                 return audit.skip(&ids, &format!("cannot read the bucket settings: {error}"));
             }
         };
+        beyond_the_guide(audit, bucket, &found, self.clients.endpoint_url().as_deref());
         if found.all_public_access_blocked() {
             audit.add(CheckId::PublicAccessBlock, CheckStatus::Pass, "all four Block Public Access flags are on", "");
         } else {
@@ -835,10 +918,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 26);
+        assert_eq!(names.len(), 28);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 26);
+        assert_eq!(names.len(), 28);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }

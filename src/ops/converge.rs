@@ -135,9 +135,37 @@ pub struct Options {
     pub create_user: bool,
     pub policy_name: String,
     pub versioning: bool,
+    /// Whether the bucket policy refuses plain HTTP.
+    pub tls: Tls,
     pub dry_run: bool,
     /// Consent to delete keys an interrupted run created and never wrote.
     pub yes: bool,
+}
+
+/// Whether the bucket policy gets the statement that refuses requests without TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    Required,
+    /// Left out, and why.
+    NotRequired(String),
+}
+
+impl Tls {
+    /// On by default; off with --allow-http, or when the endpoint itself is plain HTTP (a
+    /// local emulator: the statement would refuse every request to it) unless --require-tls.
+    pub fn choose(allow_http: bool, require_tls: bool, endpoint: Option<&str>) -> Tls {
+        match endpoint {
+            _ if allow_http => Tls::NotRequired("--allow-http".into()),
+            Some(url) if url.starts_with("http://") && !require_tls => Tls::NotRequired(format!(
+                "the endpoint {url} is plain HTTP, so the statement would refuse every request; --require-tls adds it anyway"
+            )),
+            _ => Tls::Required,
+        }
+    }
+
+    fn required(&self) -> bool {
+        *self == Tls::Required
+    }
 }
 
 /// The env file `init` writes when none is named: the guide's backend/.env when a
@@ -407,12 +435,14 @@ async fn discover_bucket(clients: &ActingClients, name: &str, region: &str) -> R
 }
 
 /// The order rows and changes are reported in, whatever order the work finished in.
-const ROW_ORDER: [&str; 11] = [
+const ROW_ORDER: [&str; 13] = [
     "bucket",
     "object_ownership",
     "public_access_block",
     "encryption",
     "versioning",
+    "tls_only",
+    "lifecycle",
     "user",
     "policy",
     "attachment",
@@ -583,8 +613,43 @@ impl Apply<'_> {
         self.row("bucket", name, self.status(create, true), format!("in {region}"));
 
         let before = current.cloned().unwrap_or_default();
+        let needed = self.bucket_needs(name, create, &before);
+        let changes = create || needed.iter().any(|(_, needed, _)| *needed);
+        if !dry_run {
+            let writes = needed.iter().filter(|(_, needed, _)| *needed).map(|(resource, _, what)| {
+                let s3 = &s3;
+                let before = &before;
+                async move {
+                    let result = self.write_setting(s3, name, resource, before).await;
+                    if result.is_ok() {
+                        self.changed(resource, what.clone());
+                    }
+                    result
+                }
+            });
+            join_all(writes).await.into_iter().collect::<Result<Vec<()>>>()?;
+        }
+        // Read back what was written; versioning only when it was asked for.
+        let versioning_known = (!self.options.versioning).then(|| before.versioning.clone());
+        let after = if dry_run || !changes {
+            before.clone()
+        } else {
+            bucket::read_settings_but_versioning(&s3, name, versioning_known).await?
+        };
+        self.bucket_rows(name, create, &before, &after);
+        let wrong = if dry_run { Vec::new() } else { self.wrong_settings(name, &after) };
+        if !wrong.is_empty() {
+            return Err(Failure::check_failed(format!("bucket `{name}` settings did not stick: {}", wrong.join("; ")))
+                .hint("check for an SCP or another tool reverting bucket settings, then run `t3s3 init` again")
+                .into());
+        }
+        Ok(())
+    }
+
+    /// Each bucket setting: whether it needs writing, and the change it makes.
+    fn bucket_needs(&self, name: &str, create: bool, before: &bucket::Settings) -> Vec<(&'static str, bool, String)> {
         // A new bucket already has ACLs disabled (ObjectOwnership on CreateBucket).
-        let needed = [
+        vec![
             ("object_ownership", !before.acls_disabled() && !create, format!("ACLs disabled on `{name}`")),
             (
                 "public_access_block",
@@ -597,39 +662,41 @@ impl Apply<'_> {
                 self.options.versioning && !before.versioning_enabled(),
                 format!("versioning turned on for `{name}`"),
             ),
-        ];
-        let changes = create || needed.iter().any(|(_, needed, _)| *needed);
-        if !dry_run {
-            let writes = needed.iter().filter(|(_, needed, _)| *needed).map(|(resource, _, what)| {
-                let s3 = &s3;
-                async move {
-                    let result = match *resource {
-                        "object_ownership" => bucket::disable_acls(s3, name).await,
-                        "public_access_block" => bucket::block_public_access(s3, name).await,
-                        "encryption" => bucket::encrypt_sse_s3(s3, name).await,
-                        _ => bucket::enable_versioning(s3, name).await,
-                    };
-                    if result.is_ok() {
-                        self.changed(resource, what.clone());
-                    }
-                    result
-                }
-            });
-            join_all(writes).await.into_iter().collect::<std::result::Result<Vec<()>, _>>()?;
-        }
-        // Read back what was written; versioning only when it was asked for.
-        let versioning_known = (!self.options.versioning).then(|| before.versioning.clone());
-        let after = if dry_run || !changes {
-            before.clone()
-        } else {
-            bucket::read_settings_but_versioning(&s3, name, versioning_known).await?
-        };
-        self.bucket_rows(name, create, &before, &after);
-        let wrong = if dry_run { Vec::new() } else { self.wrong_settings(&after) };
-        if !wrong.is_empty() {
-            return Err(Failure::check_failed(format!("bucket `{name}` settings did not stick: {}", wrong.join("; ")))
-                .hint("check for an SCP or another tool reverting bucket settings, then run `t3s3 init` again")
-                .into());
+            (
+                "tls_only",
+                self.options.tls.required() && !policy::has_tls_statement(before.policy.as_deref(), name),
+                format!("statement {} added to the bucket policy of `{name}`", policy::TLS_SID),
+            ),
+            (
+                "lifecycle",
+                !before.has_abort_rule(),
+                format!("lifecycle rule {} set on `{name}`", bucket::ABORT_RULE_ID),
+            ),
+        ]
+    }
+
+    /// Writes one bucket setting; the bucket policy and the lifecycle rules are merged with
+    /// what the bucket already has.
+    async fn write_setting(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        name: &str,
+        resource: &str,
+        before: &bucket::Settings,
+    ) -> Result<()> {
+        match resource {
+            "object_ownership" => bucket::disable_acls(s3, name).await?,
+            "public_access_block" => bucket::block_public_access(s3, name).await?,
+            "encryption" => bucket::encrypt_sse_s3(s3, name).await?,
+            "versioning" => bucket::enable_versioning(s3, name).await?,
+            "tls_only" => {
+                let document = policy::with_tls_statement(before.policy.as_deref(), name).map_err(|error| {
+                    Failure::check_failed(format!("the bucket policy of `{name}` cannot be merged: {error:#}"))
+                        .hint("fix or delete the bucket policy, or pass --allow-http to leave it alone")
+                })?;
+                bucket::put_policy(s3, name, &document).await?
+            }
+            _ => bucket::put_lifecycle(s3, name, before.lifecycle_with_abort_rule()).await?,
         }
         Ok(())
     }
@@ -656,10 +723,31 @@ impl Apply<'_> {
                 (false, _) => "off (pass --versioning to keep object history)",
             };
         self.row("versioning", name, status(fix_versioning), versioning_detail);
+        let has_tls = policy::has_tls_statement(before.policy.as_deref(), name);
+        let (tls_status, tls_detail) = match (&self.options.tls, has_tls) {
+            (Tls::NotRequired(why), false) => (Status::Unchanged, format!("off ({why})")),
+            (Tls::NotRequired(_), true) => {
+                (Status::Unchanged, "the bucket policy already refuses HTTP (left as it is)".to_string())
+            }
+            (Tls::Required, _) => {
+                let others = serde_json::from_str::<serde_json::Value>(after.policy.as_deref().unwrap_or("{}"))
+                    .ok()
+                    .and_then(|v| v["Statement"].as_array().map(|s| s.len()))
+                    .unwrap_or(1)
+                    .saturating_sub(1);
+                let kept = if others > 0 { format!("; {others} other statement(s) kept") } else { String::new() };
+                (status(!has_tls), format!("bucket policy denies every request without TLS{kept}"))
+            }
+        };
+        self.row("tls_only", name, tls_status, tls_detail);
+        let others = after.lifecycle.iter().filter(|r| r.id() != Some(bucket::ABORT_RULE_ID)).count();
+        let kept = if others > 0 { format!("; {others} other rule(s) kept") } else { String::new() };
+        let detail = format!("incomplete multipart uploads aborted after {} days{kept}", bucket::ABORT_AFTER_DAYS);
+        self.row("lifecycle", name, status(!before.has_abort_rule()), detail);
     }
 
     /// The settings that read back wrong after the changes.
-    fn wrong_settings(&self, after: &bucket::Settings) -> Vec<String> {
+    fn wrong_settings(&self, name: &str, after: &bucket::Settings) -> Vec<String> {
         let mut wrong = Vec::new();
         if !after.acls_disabled() {
             wrong.push(format!("object ownership reads back as {:?}", after.ownership));
@@ -672,6 +760,12 @@ impl Apply<'_> {
         }
         if self.options.versioning && !after.versioning_enabled() {
             wrong.push(format!("versioning reads back as {:?}", after.versioning));
+        }
+        if self.options.tls.required() && !policy::has_tls_statement(after.policy.as_deref(), name) {
+            wrong.push(format!("the bucket policy reads back without statement {}", policy::TLS_SID));
+        }
+        if !after.has_abort_rule() {
+            wrong.push(format!("the lifecycle rules read back without {}", bucket::ABORT_RULE_ID));
         }
         wrong
     }
