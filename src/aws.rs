@@ -194,6 +194,8 @@ pub struct AppCredentials {
     pub secret_access_key: String,
     pub region: String,
     pub endpoint_url: Option<String>,
+    /// With temporary (role) credentials: requests carry it as `x-amz-security-token`.
+    pub session_token: Option<String>,
 }
 
 /// `limit` bounds each request, its retries included (a silent endpoint takes `limit`, not
@@ -258,7 +260,8 @@ impl ActingClients {
 
 /// Configuration for the backend's static key only: no profile, no machine credentials.
 pub fn app_config(app: &AppCredentials, timeout: Duration) -> SdkConfig {
-    let credentials = Credentials::new(&app.access_key_id, &app.secret_access_key, None, None, "t3s3-env-file");
+    let credentials =
+        Credentials::new(&app.access_key_id, &app.secret_access_key, app.session_token.clone(), None, "t3s3-env-file");
     let mut builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(app.region.clone()))

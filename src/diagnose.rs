@@ -294,6 +294,8 @@ mod tests {
                 set(Key::Bucket, "t3-chat-documents-x"),
             ],
             endpoint_url: Setting { name: Key::EndpointUrl, value: None, source: Source::Missing },
+            session_token: Setting { name: Key::SessionToken, value: None, source: Source::Missing },
+            ignored_session_token: false,
             env_file: Some("backend/.env".into()),
             tried: vec!["backend/.env".into()],
             lint: Vec::new(),

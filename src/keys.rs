@@ -17,12 +17,15 @@ pub enum Key {
     Bucket,
     #[serde(rename = "AWS_ENDPOINT_URL")]
     EndpointUrl,
+    /// Read (by `verify`), never written: role credentials in CI carry one.
+    #[serde(rename = "AWS_SESSION_TOKEN")]
+    SessionToken,
 }
 
 impl Key {
     /// The four the guide requires, in its order.
     pub const REQUIRED: [Key; 4] = [Key::AccessKeyId, Key::SecretAccessKey, Key::Region, Key::Bucket];
-    /// Every key t3s3 reads and writes: the required four, then the optional endpoint.
+    /// Every key t3s3 writes: the required four, then the optional endpoint.
     pub const ALL: [Key; 5] = [Key::AccessKeyId, Key::SecretAccessKey, Key::Region, Key::Bucket, Key::EndpointUrl];
 
     /// The variable's name, as it appears in `.env` and the environment.
@@ -33,6 +36,7 @@ impl Key {
             Key::Region => "AWS_REGION",
             Key::Bucket => "S3_BUCKET_NAME",
             Key::EndpointUrl => "AWS_ENDPOINT_URL",
+            Key::SessionToken => "AWS_SESSION_TOKEN",
         }
     }
 

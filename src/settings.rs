@@ -46,6 +46,11 @@ pub struct AppSettings {
     /// The four required settings, in [`Key::REQUIRED`] order.
     pub required: Vec<Setting>,
     pub endpoint_url: Setting,
+    /// Present with temporary (role) credentials, as CI has them.
+    pub session_token: Setting,
+    /// The environment's AWS_SESSION_TOKEN, left unused: the key came from the .env file, and
+    /// a token belongs to the key it was issued with (boto3 given a key does the same).
+    pub ignored_session_token: bool,
     /// The .env file read, if one was found.
     pub env_file: Option<PathBuf>,
     /// Every .env path looked for, in order.
@@ -118,18 +123,24 @@ impl AppSettings {
             .map(|name| setting(name, if name == Key::Region { overrides.region.as_ref() } else { None }))
             .collect::<Vec<_>>();
         let endpoint_url = setting(Key::EndpointUrl, overrides.endpoint_url.as_ref());
+        let mut session_token = setting(Key::SessionToken, None);
+        let key_from_file = matches!(required[0].source, Source::File { .. });
+        let ignored_session_token = key_from_file && session_token.source == Source::Environment;
+        if ignored_session_token {
+            session_token = Setting { name: Key::SessionToken, value: None, source: Source::Missing };
+        }
 
         // A finding about a key whose value came from elsewhere does not affect what is used.
         let from_file = |key: &str| {
             required
                 .iter()
-                .chain([&endpoint_url])
+                .chain([&endpoint_url, &session_token])
                 .find(|s| s.name.name() == key)
                 .is_none_or(|s| matches!(s.source, Source::File { .. } | Source::Missing))
         };
         lint.retain(|issue| issue.key.as_deref().is_none_or(from_file));
 
-        Ok(AppSettings { required, endpoint_url, env_file: found, tried, lint })
+        Ok(AppSettings { required, endpoint_url, session_token, ignored_session_token, env_file: found, tried, lint })
     }
 
     pub fn get(&self, name: Key) -> Option<&str> {
@@ -137,7 +148,7 @@ impl AppSettings {
     }
 
     pub fn setting(&self, name: Key) -> Option<&Setting> {
-        self.required.iter().chain([&self.endpoint_url]).find(|s| s.name == name)
+        self.required.iter().chain([&self.endpoint_url, &self.session_token]).find(|s| s.name == name)
     }
 
     /// The required settings that have no value, by name.
@@ -183,6 +194,7 @@ impl AppSettings {
             secret_access_key: self.get(Key::SecretAccessKey)?.to_string(),
             region: self.get(Key::Region)?.to_string(),
             endpoint_url: self.get(Key::EndpointUrl).map(str::to_string),
+            session_token: self.get(Key::SessionToken).map(str::to_string),
         })
     }
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use common::*;
 
@@ -177,4 +178,92 @@ async fn doctor_warns_on_a_guide_bucket_and_names_the_prowler_checks() {
         lifecycle["fix"].as_str().unwrap().contains("t3-chat-documents-hardening` adds rule t3s3-abort"),
         "{lifecycle}"
     );
+}
+
+/// Role credentials as CI gets them: moto's STS AssumeRole (ASIA key, secret, session token).
+async fn role_credentials(server: &Server) -> (String, String, String) {
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    iam(&config).create_role().role_name("ci").assume_role_policy_document(trust).send().await.unwrap();
+    let assumed = aws_sdk_sts::Client::new(&config)
+        .assume_role()
+        .role_arn("arn:aws:iam::123456789012:role/ci")
+        .role_session_name("ci")
+        .send()
+        .await
+        .unwrap();
+    let credentials = assumed.credentials().unwrap();
+    let parts = (credentials.access_key_id(), credentials.secret_access_key(), credentials.session_token());
+    (parts.0.to_string(), parts.1.to_string(), parts.2.to_string())
+}
+
+#[tokio::test]
+async fn verify_signs_with_the_session_token_of_role_credentials() {
+    let server = moto(None);
+    create_bucket(&root_s3(&server), BUCKET, APP_REGION).await;
+    let (key_id, secret, token) = role_credentials(&server).await;
+    assert!(key_id.starts_with("ASIA"), "{key_id}");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let proxy = fault_proxy(server.port, move |request, _| {
+        record.lock().unwrap().push((request.target.clone(), request.security_token.clone()));
+        Fault::Pass
+    });
+    let ws = Workspace::new();
+    ws.write(
+        ".env",
+        &format!("AWS_REGION={APP_REGION}\nS3_BUCKET_NAME={BUCKET}\nAWS_ENDPOINT_URL=http://127.0.0.1:{proxy}\n"),
+    );
+
+    let verify = |token: Option<&str>| {
+        let mut command = ws.t3s3();
+        command.env("AWS_ACCESS_KEY_ID", &key_id).env("AWS_SECRET_ACCESS_KEY", &secret).args(["verify", "--json"]);
+        if let Some(token) = token {
+            command.env("AWS_SESSION_TOKEN", token);
+        }
+        run(&mut command)
+    };
+    let out = verify(Some(&token));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.stdout.contains(&token), "the session token was printed");
+    let report = out.json();
+    let setting = report["settings"].as_array().unwrap().iter().find(|s| s["name"] == "AWS_SESSION_TOKEN").unwrap();
+    assert_eq!((setting["set"].as_bool(), setting["source"]["kind"].as_str()), (Some(true), Some("environment")));
+    let seen = seen.lock().unwrap().clone();
+    let signed: Vec<_> = seen.iter().filter(|(target, _)| target.contains(BUCKET)).collect();
+    assert!(signed.len() >= 5, "{seen:?}");
+    for (target, sent) in &signed {
+        // The presigned URL carries it in its query instead of a header.
+        if target.contains("X-Amz-Security-Token=") {
+            continue;
+        }
+        assert_eq!(sent.as_deref(), Some(token.as_str()), "{target} went out without the session token");
+    }
+    assert!(seen.iter().any(|(target, _)| target.contains("X-Amz-Security-Token=")), "presigned URL without the token");
+
+    // An ASIA key without its token is bad input, named before any request.
+    let out = verify(None);
+    assert_eq!(out.code, 2, "{}", out.all());
+    let environment = &out.json()["steps"][0];
+    assert!(environment["cause"].as_str().unwrap().contains("starts with ASIA"), "{environment}");
+    assert!(environment["cause"].as_str().unwrap().contains("AWS_SESSION_TOKEN"), "{environment}");
+}
+
+#[tokio::test]
+async fn a_shell_session_token_is_not_paired_with_the_env_files_long_term_key() {
+    let server = moto(None);
+    create_bucket(&root_s3(&server), BUCKET, APP_REGION).await;
+    let ws = Workspace::new();
+    let key = Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() };
+    ws.write_env(".env", &key, APP_REGION, BUCKET, &server.url());
+    let out = run(ws.t3s3().env("AWS_SESSION_TOKEN", "token-of-an-sso-session").arg("verify"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("AWS_SESSION_TOKEN: set in the environment but not used"), "{}", out.stdout);
+
+    // In the file itself, beside a long-term AKIA key, a token is a mistake AWS would refuse.
+    ws.write(".env", &format!("{}AWS_SESSION_TOKEN=stray\n", ws.read(".env")));
+    let out = run(ws.t3s3().args(["verify", "--json"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    let cause = out.json()["steps"][0]["cause"].as_str().unwrap().to_string();
+    assert!(cause.contains("long-term AKIA key, which takes no session token"), "{cause}");
 }

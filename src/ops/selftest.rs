@@ -322,7 +322,7 @@ fn empty_report(settings: &AppSettings) -> VerifyReport {
         settings: settings
             .required
             .iter()
-            .chain([&settings.endpoint_url])
+            .chain([&settings.endpoint_url, &settings.session_token])
             .map(|s| SettingReport { name: s.name, set: s.value.is_some(), source: s.source.clone() })
             .collect(),
         lint: settings.lint.clone(),
@@ -420,6 +420,14 @@ fn check_settings(settings: &AppSettings) -> Result<(Lines, AppCredentials), (Li
     if settings.endpoint_url.value.is_some() {
         lines.push((Mark::Info, format!("AWS_ENDPOINT_URL: SET ({})", settings.endpoint_url.source)));
     }
+    match settings.session_token.value {
+        Some(_) => lines.push((Mark::Ok, format!("AWS_SESSION_TOKEN: ✓ SET ({})", settings.session_token.source))),
+        None if settings.ignored_session_token => lines.push((
+            Mark::Info,
+            "AWS_SESSION_TOKEN: set in the environment but not used: the key comes from the .env file".into(),
+        )),
+        None => lines.push((Mark::Info, "AWS_SESSION_TOKEN: not set (a long-term key needs none)".into())),
+    }
     for issue in &settings.lint {
         let mark = if issue.severity == Severity::Error { Mark::Fail } else { Mark::Warn };
         lines.push((mark, format!("{} line {}: {}", settings.env_display(), issue.line, issue.message)));
@@ -489,6 +497,18 @@ fn setting_problems(settings: &AppSettings) -> Vec<String> {
             settings.region(),
             settings.where_set(Key::Region)
         ));
+    }
+    let key_id = settings.get(Key::AccessKeyId).unwrap_or_default();
+    match (key_id.starts_with("ASIA"), settings.get(Key::SessionToken).is_some()) {
+        (true, false) => problems.push(format!(
+            "AWS_ACCESS_KEY_ID ({}) starts with ASIA: a temporary key from STS, which works only with its AWS_SESSION_TOKEN; set it from the same credentials",
+            settings.where_set(Key::AccessKeyId)
+        )),
+        (false, true) if key_id.starts_with("AKIA") => problems.push(format!(
+            "AWS_SESSION_TOKEN ({}) is set, but AWS_ACCESS_KEY_ID is a long-term AKIA key, which takes no session token: unset AWS_SESSION_TOKEN",
+            settings.where_set(Key::SessionToken)
+        )),
+        _ => {}
     }
     if let Err(rule) = bucket_name::validate(settings.bucket()) {
         problems.push(format!("S3_BUCKET_NAME ({}): {rule}", settings.where_set(Key::Bucket)));

@@ -468,6 +468,8 @@ pub struct ProxiedRequest {
     pub target: String,
     /// The `Action=` of a Query API (IAM, STS) form body, if any.
     pub action: Option<String>,
+    /// The `x-amz-security-token` header: the session token of temporary credentials.
+    pub security_token: Option<String>,
 }
 
 impl ProxiedRequest {
@@ -531,6 +533,10 @@ fn serve_faulty(
             action: String::from_utf8_lossy(&body)
                 .split('&')
                 .find_map(|pair| pair.strip_prefix("Action=").map(str::to_string)),
+            security_token: head.lines().find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("x-amz-security-token").then(|| value.trim().to_string())
+            }),
         };
         let fault = rule(&request, count.fetch_add(1, Ordering::SeqCst));
         let answer = match fault {
