@@ -6,6 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::policy::DEFAULT_NAME as DEFAULT_POLICY;
 
+/// The IAM group that holds the backend's policy.
+pub const DEFAULT_GROUP: &str = "t3-chat-s3";
+
 #[derive(Debug, Parser)]
 #[command(name = "t3s3", version, about = "Set up, verify and audit S3 storage for the T3 Chat backend")]
 pub struct Cli {
@@ -82,6 +85,9 @@ pub struct DestroyArgs {
     /// Name of the customer-managed IAM policy to delete
     #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,
+    /// The IAM group init made; deleted when the policy is all it holds
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_GROUP)]
+    pub group: String,
     /// Delete the bucket's objects (every version) first; without it a non-empty bucket is kept
     #[arg(long)]
     pub force: bool,
@@ -147,6 +153,9 @@ pub struct InitArgs {
     /// Name of the customer-managed IAM policy
     #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,
+    /// The IAM group that holds the policy; the user becomes its member
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_GROUP)]
+    pub group: String,
     /// The .env file to write (default: backend/.env when backend/ exists, else .env)
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,

@@ -424,6 +424,126 @@ pub async fn attach(iam: &Client, user: &str, arn: &str) -> Result<()> {
     Ok(())
 }
 
+fn group_named(group: &str) -> String {
+    format!("IAM group `{group}`")
+}
+
+/// Whether the IAM group exists.
+pub async fn group_exists(iam: &Client, group: &str) -> Result<bool> {
+    match iam.get_group().group_name(group).max_items(1).send().await.during("iam:GetGroup", group_named(group)) {
+        Ok(_) => Ok(true),
+        Err(error) if error.is(&ErrorCode::NoSuchEntity) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// The groups the user is a member of.
+pub async fn groups_of(iam: &Client, user: &str) -> Result<Vec<String>> {
+    let mut groups = Vec::new();
+    let mut pages = iam.list_groups_for_user().user_name(user).into_paginator().items().send();
+    while let Some(group) = pages.next().await {
+        groups.push(group.during("iam:ListGroupsForUser", user_named(user))?.group_name().to_string());
+    }
+    Ok(groups)
+}
+
+/// The managed policies the user holds through its groups: (name, ARN, group), the groups'
+/// lists read at once.
+pub async fn group_policies_of(iam: &Client, user: &str) -> Result<Vec<(String, String, String)>> {
+    let groups = groups_of(iam, user).await?;
+    let lists = join_all(groups.iter().map(|group| async move {
+        let mut found = Vec::new();
+        let mut pages = iam.list_attached_group_policies().group_name(group).into_paginator().items().send();
+        while let Some(policy) = pages.next().await {
+            let policy = policy.during("iam:ListAttachedGroupPolicies", group_named(group))?;
+            let (name, arn) = (policy.policy_name().unwrap_or_default(), policy.policy_arn().unwrap_or_default());
+            found.push((name.to_string(), arn.to_string(), group.clone()));
+        }
+        Ok::<_, AwsError>(found)
+    }))
+    .await;
+    Ok(lists.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect())
+}
+
+pub async fn create_group(iam: &Client, group: &str) -> Result<()> {
+    iam.create_group().group_name(group).send().await.during("iam:CreateGroup", group_named(group))?;
+    Ok(())
+}
+
+pub async fn attach_to_group(iam: &Client, group: &str, arn: &str) -> Result<()> {
+    let request = iam.attach_group_policy().group_name(group).policy_arn(arn);
+    request.send().await.during("iam:AttachGroupPolicy", format!("{arn} to group `{group}`"))?;
+    Ok(())
+}
+
+pub async fn add_to_group(iam: &Client, group: &str, user: &str) -> Result<()> {
+    let request = iam.add_user_to_group().group_name(group).user_name(user);
+    request.send().await.during("iam:AddUserToGroup", format!("`{user}` to group `{group}`"))?;
+    Ok(())
+}
+
+pub async fn detach_from_user(iam: &Client, user: &str, arn: &str) -> Result<()> {
+    let request = iam.detach_user_policy().user_name(user).policy_arn(arn);
+    request.send().await.during("iam:DetachUserPolicy", format!("{arn} from `{user}`"))?;
+    Ok(())
+}
+
+/// What the group holds besides membership: its managed and inline policies, and members.
+#[derive(Debug, Clone, Default)]
+pub struct GroupContents {
+    pub policies: Vec<String>,
+    pub inline: Vec<String>,
+    pub members: Vec<String>,
+}
+
+/// The group's managed policies (ARNs), inline policy names and members, read at once;
+/// `None` when the group does not exist.
+pub async fn group_contents(iam: &Client, group: &str) -> Result<Option<GroupContents>> {
+    let managed = async {
+        let mut arns = Vec::new();
+        let mut pages = iam.list_attached_group_policies().group_name(group).into_paginator().items().send();
+        while let Some(policy) = pages.next().await {
+            let policy = policy.during("iam:ListAttachedGroupPolicies", group_named(group))?;
+            arns.push(policy.policy_arn().unwrap_or_default().to_string());
+        }
+        Ok::<_, AwsError>(arns)
+    };
+    let inline = async {
+        let mut names = Vec::new();
+        let mut pages = iam.list_group_policies().group_name(group).into_paginator().items().send();
+        while let Some(name) = pages.next().await {
+            names.push(name.during("iam:ListGroupPolicies", group_named(group))?);
+        }
+        Ok::<_, AwsError>(names)
+    };
+    let members = async {
+        let mut users = Vec::new();
+        let mut pages = iam.get_group().group_name(group).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.during("iam:GetGroup", group_named(group))?;
+            users.extend(page.users().iter().map(|u| u.user_name().to_string()));
+        }
+        Ok::<_, AwsError>(users)
+    };
+    let (managed, inline, members) = tokio::join!(managed, inline, members);
+    match members {
+        Err(error) if error.is(&ErrorCode::NoSuchEntity) => Ok(None),
+        members => Ok(Some(GroupContents { policies: managed?, inline: inline?, members: members? })),
+    }
+}
+
+/// Removes every member and deletes the group (which must hold no policy).
+pub async fn delete_group(iam: &Client, group: &str, members: &[String]) -> Result<()> {
+    let removed = join_all(members.iter().map(|user| async move {
+        let request = iam.remove_user_from_group().group_name(group).user_name(user);
+        request.send().await.during("iam:RemoveUserFromGroup", group_named(group)).map(drop)
+    }))
+    .await;
+    removed.into_iter().collect::<Result<Vec<()>>>()?;
+    iam.delete_group().group_name(group).send().await.during("iam:DeleteGroup", group_named(group))?;
+    Ok(())
+}
+
 /// The user's inline policies: (name, document), the documents read at once.
 async fn inline_policies(iam: &Client, user: &str) -> Result<Vec<(String, String)>> {
     let mut names = Vec::new();

@@ -49,7 +49,17 @@ async fn snapshot(server: &Server) -> String {
         let keys = iam.list_access_keys().user_name(user.user_name()).send().await.unwrap();
         let ids: Vec<&str> = keys.access_key_metadata().iter().map(|k| k.access_key_id().unwrap()).collect();
         let attached = iam.list_attached_user_policies().user_name(user.user_name()).send().await.unwrap();
-        let names: Vec<&str> = attached.attached_policies().iter().map(|p| p.policy_name().unwrap()).collect();
+        let mut names: Vec<String> =
+            attached.attached_policies().iter().map(|p| p.policy_name().unwrap().to_string()).collect();
+        // Policies held through groups count: init puts its policy on group t3-chat-s3.
+        for group in iam.list_groups_for_user().user_name(user.user_name()).send().await.unwrap().groups() {
+            let held = iam.list_attached_group_policies().group_name(group.group_name()).send().await.unwrap();
+            names.extend(
+                held.attached_policies()
+                    .iter()
+                    .map(|p| format!("{} via {}", p.policy_name().unwrap(), group.group_name())),
+            );
+        }
         lines.push(format!("user {} keys {ids:?} policies {names:?}", user.user_name()));
     }
     let policies = iam.list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.unwrap();
@@ -87,7 +97,10 @@ async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing
         "encryption",
         "user",
         "policy",
+        "group",
         "attachment",
+        "membership",
+        "lifecycle",
         "access_key",
         "env_file",
         "gitignore",
@@ -718,13 +731,15 @@ async fn a_denial_after_the_bucket_was_created_exits_4_listing_the_change_and_a_
     assert_eq!(
         snapshot(&server).await,
         format!(
-            "bucket t3-chat-documents-init\npolicy T3ChatS3Policy versions [\"v1*\"]\nuser t3_chat keys [\"{key}\"] policies [\"T3ChatS3Policy\"]"
+            "bucket t3-chat-documents-init\npolicy T3ChatS3Policy versions [\"v1*\"]\nuser t3_chat keys [\"{key}\"] policies [\"T3ChatS3Policy via t3-chat-s3\"]"
         )
     );
     for made in [
         "IAM user `t3_chat` created".to_string(),
         "policy T3ChatS3Policy created".into(),
-        "T3ChatS3Policy attached to `t3_chat`".into(),
+        "IAM group `t3-chat-s3` created".into(),
+        "T3ChatS3Policy attached to group `t3-chat-s3`".into(),
+        "`t3_chat` added to group `t3-chat-s3`".into(),
         format!("access key {key} created"),
         ".env written".into(),
     ] {

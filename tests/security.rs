@@ -115,7 +115,7 @@ async fn doctor_passes_a_fresh_setup_except_what_moto_cannot_have() {
             _ => assert_eq!(status, "PASS", "{id}: {evidence}"),
         }
     }
-    assert_eq!(checks.len(), 28, "{checks:?}");
+    assert_eq!(checks.len(), 29, "{checks:?}");
     assert!(checks["root_mfa"].1.contains("AccountMFAEnabled is 0"));
 }
 
@@ -323,6 +323,7 @@ async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
     assert!(policies.policies().is_empty(), "the policy is still there");
     assert_eq!(key_ids(&server, "t3_chat").await, vec![], "the key is still there");
     assert!(iam.get_user().user_name("t3_chat").send().await.is_ok(), "the user must be kept");
+    assert!(iam.get_group().group_name("t3-chat-s3").send().await.is_err(), "the group init made is still there");
     let env_after = ws.read("backend/.env");
     assert!(env_after.starts_with("# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n"), "{env_after}");
     for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "S3_BUCKET_NAME"] {

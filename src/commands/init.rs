@@ -41,6 +41,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         user: args.user.clone(),
         create_user: args.create_user,
         policy_name: args.policy_name.clone(),
+        group: args.group.clone(),
         versioning: args.versioning,
         tls: converge::Tls::choose(args.allow_http, args.require_tls, clients.endpoint_url().as_deref()),
         dry_run: args.dry_run,

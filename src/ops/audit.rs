@@ -74,6 +74,7 @@ check_ids! {
     UnwrittenKeys => "unwritten_keys",
     BroadS3Access => "broad_s3_access",
     PolicyDrift => "policy_drift",
+    PolicyViaGroup => "policy_via_group",
     PublicAccessBlock => "public_access_block",
     AclsDisabled => "acls_disabled",
     DefaultEncryption => "default_encryption",
@@ -121,6 +122,7 @@ impl CheckId {
             CheckId::AccessLogging => &["s3_bucket_server_access_logging_enabled"],
             CheckId::RootMfa => &["iam_root_mfa_enabled"],
             CheckId::KeyAge => &["iam_rotate_access_key_90_days"],
+            CheckId::PolicyViaGroup => &["iam_policy_attached_only_to_group_or_roles"],
             _ => &[],
         }
     }
@@ -307,7 +309,13 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
             tokio::join!(scope.key_age(&acting, &user), scope.user_policies(&acting, &user, &policy_arn));
         }
         None => acting.skip(
-            &[CheckId::KeyAge, CheckId::UnwrittenKeys, CheckId::BroadS3Access, CheckId::PolicyDrift],
+            &[
+                CheckId::KeyAge,
+                CheckId::UnwrittenKeys,
+                CheckId::BroadS3Access,
+                CheckId::PolicyDrift,
+                CheckId::PolicyViaGroup,
+            ],
             "the key's IAM user is unknown (the key was refused)",
         ),
     }
@@ -517,6 +525,21 @@ fn beyond_the_guide(audit: &Audit, bucket: &str, found: &bucket::Settings, endpo
     }
 }
 
+/// Policies reach the user through a group, never attached to it directly (CIS AWS 1.15).
+fn via_group_check(audit: &Audit, user: &str, direct: &[(String, String)], bucket: &str) {
+    if direct.is_empty() {
+        let evidence = format!("`{user}` holds no managed policy directly (only through groups)");
+        return audit.add(CheckId::PolicyViaGroup, CheckStatus::Pass, evidence, "");
+    }
+    let names: Vec<&str> = direct.iter().map(|(name, _)| name.as_str()).collect();
+    audit.add(
+        CheckId::PolicyViaGroup,
+        CheckStatus::Warn,
+        format!("`{user}` holds {} attached directly, not through a group", names.join(", ")),
+        format!("`t3s3 init --bucket {bucket}` moves the t3s3 policy to group t3-chat-s3 with no gap in access"),
+    );
+}
+
 /// Temporary files of an interrupted write: each holds a whole .env, secret included.
 fn temp_files_check(audit: &Audit, env_path: &Path) {
     let stray = crate::envfile::stray_temp_files(env_path);
@@ -719,20 +742,33 @@ impl Scope<'_> {
         let (iam_client, policy_name, bucket) = (&self.clients.iam, self.policy_name, self.bucket);
         // The other policies' documents are read as soon as the attached list is in,
         // while our policy's second request is still out.
+        // Its own and its groups' policies count alike: what the user holds either way.
         let others = async {
-            let attached = iam::attached_policies(iam_client, user).await?;
-            let found = iam::broad_s3_grants(iam_client, user, &attached, policy_arn).await;
-            Ok::<_, AwsError>((attached, found))
+            let (attached, via_groups) =
+                tokio::join!(iam::attached_policies(iam_client, user), iam::group_policies_of(iam_client, user));
+            let (attached, via_groups) = (attached?, via_groups?);
+            let held: Vec<(String, String)> = attached
+                .iter()
+                .cloned()
+                .chain(
+                    via_groups
+                        .iter()
+                        .map(|(name, arn, group)| (format!("{name} (through group {group})"), arn.clone())),
+                )
+                .collect();
+            let found = iam::broad_s3_grants(iam_client, user, &held, policy_arn).await;
+            Ok::<_, AwsError>((attached, held, found))
         };
         let (others, state) = tokio::join!(others, iam::find_policy(iam_client, policy_arn));
-        let (attached, found) = match others {
+        let (attached, held, found) = match others {
             Ok(others) => others,
             Err(error) => {
-                let ids = [CheckId::BroadS3Access, CheckId::PolicyDrift];
+                let ids = [CheckId::BroadS3Access, CheckId::PolicyDrift, CheckId::PolicyViaGroup];
                 return audit.skip(&ids, &format!("cannot read the policies of `{user}`: {error}"));
             }
         };
-        let is_attached = attached.iter().any(|(_, arn)| arn == policy_arn);
+        via_group_check(audit, user, &attached, bucket);
+        let is_attached = held.iter().any(|(_, arn)| arn == policy_arn);
         let ours_state = is_attached.then_some(state);
         if found.is_empty() {
             audit.add(
@@ -750,7 +786,7 @@ impl Scope<'_> {
             );
         }
         let Some(state) = ours_state else {
-            let evidence = format!("{policy_name} is not attached to `{user}`");
+            let evidence = format!("{policy_name} is not attached to `{user}` or any of its groups");
             let fix = format!("`t3s3 init --bucket {bucket} --policy-name {policy_name}` attaches it");
             return audit.add(CheckId::PolicyDrift, CheckStatus::Warn, evidence, fix);
         };
@@ -918,10 +954,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 28);
+        assert_eq!(names.len(), 29);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 28);
+        assert_eq!(names.len(), 29);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::aws::ActingClients;
+use crate::aws::{self, ActingClients};
 use crate::bucket::{self, Presence};
 use crate::bucket_name;
 use crate::envfile::EnvFile;
@@ -134,6 +134,8 @@ pub struct Options {
     pub user: String,
     pub create_user: bool,
     pub policy_name: String,
+    /// The IAM group that holds the policy; the user is its member (CIS AWS 1.15).
+    pub group: String,
     pub versioning: bool,
     /// Whether the bucket policy refuses plain HTTP.
     pub tls: Tls,
@@ -279,8 +281,20 @@ struct Discovery {
     policy: Option<iam::PolicyState>,
     /// The policy document as `t3s3 policy` renders it, in compact JSON.
     document: String,
+    /// The policy is attached to the user directly (the guide's way; migrated to the group).
     attached: bool,
+    group: GroupFacts,
+    /// The .env's key and secret when that key is kept: the migration checks it still works.
+    app_key: Option<(String, String)>,
     warnings: Vec<String>,
+}
+
+/// The group as it is: whether it exists, holds the policy, has the user as a member.
+#[derive(Debug, Default)]
+struct GroupFacts {
+    exists: bool,
+    holds_policy: bool,
+    has_member: bool,
 }
 
 /// The IAM user as it is: whether it exists, its keys, tags and attached policies, and
@@ -316,11 +330,16 @@ async fn user_details(clients: &ActingClients, user: &str, exists: bool, policy_
 async fn discover_iam(
     clients: &ActingClients,
     options: &Options,
-) -> Result<(Caller, UserFacts, String, Option<iam::PolicyState>)> {
+) -> Result<(Caller, UserFacts, String, Option<iam::PolicyState>, Option<iam::GroupContents>)> {
     let user = options.user.as_str();
-    let (caller, exists) = tokio::join!(sts::acting_caller(clients), iam::user_exists(&clients.iam, user));
+    let (caller, exists, group) = tokio::join!(
+        sts::acting_caller(clients),
+        iam::user_exists(&clients.iam, user),
+        iam::group_contents(&clients.iam, &options.group)
+    );
     let caller = caller?;
     let exists = exists?;
+    let group = group?;
     if !exists && !options.create_user {
         return Err(Failure::bad_input(format!("IAM user `{user}` does not exist in account {}", caller.account))
             .hint("pass --create-user to create it, or --user NAME to use another existing user")
@@ -330,7 +349,7 @@ async fn discover_iam(
     let (policy, facts) =
         tokio::join!(iam::find_policy(&clients.iam, &policy_arn), user_details(clients, user, exists, &policy_arn));
     let facts = facts?;
-    Ok((caller, facts, policy_arn.clone(), policy?))
+    Ok((caller, facts, policy_arn.clone(), policy?, group))
 }
 
 /// The IAM side and the bucket side at once. Reasons to stop are reported in a fixed
@@ -339,18 +358,36 @@ async fn discover(clients: &ActingClients, options: &Options, local: &Local) -> 
     let user = options.user.as_str();
     let (iam_side, bucket) =
         tokio::join!(discover_iam(clients, options), discover_bucket(clients, &local.bucket, &options.region));
-    let (caller, facts, policy_arn, policy) = iam_side?;
+    let (caller, facts, policy_arn, policy, group) = iam_side?;
     let (keys, mut warnings) =
         if facts.exists { key_plan(clients, options, local, &facts).await? } else { (KeyPlan::default(), Vec::new()) };
     let bucket = bucket?;
     // Compact JSON: the same document as `t3s3 policy`, without layout white space.
     let document = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(&local.bucket)?)?)?;
     let attached = facts.attached.iter().any(|(_, arn)| *arn == policy_arn);
+    let group = group.map_or_else(GroupFacts::default, |contents| GroupFacts {
+        exists: true,
+        holds_policy: contents.policies.contains(&policy_arn),
+        has_member: contents.members.iter().any(|member| member == user),
+    });
+    let app_key = keys.kept.as_ref().zip(local.existing(Key::SecretAccessKey)).map(|(id, secret)| (id.clone(), secret));
     let policy_name = &options.policy_name;
     warnings.extend(facts.broad.iter().map(|w| {
         format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once {policy_name} works")
     }));
-    Ok(Discovery { caller, user_exists: facts.exists, keys, bucket, policy_arn, policy, document, attached, warnings })
+    Ok(Discovery {
+        caller,
+        user_exists: facts.exists,
+        keys,
+        bucket,
+        policy_arn,
+        policy,
+        document,
+        attached,
+        group,
+        app_key,
+        warnings,
+    })
 }
 
 /// What happens to the user's keys: the .env's key is kept when it is Active (with its
@@ -435,7 +472,7 @@ async fn discover_bucket(clients: &ActingClients, name: &str, region: &str) -> R
 }
 
 /// The order rows and changes are reported in, whatever order the work finished in.
-const ROW_ORDER: [&str; 13] = [
+const ROW_ORDER: [&str; 16] = [
     "bucket",
     "object_ownership",
     "public_access_block",
@@ -445,7 +482,10 @@ const ROW_ORDER: [&str; 13] = [
     "lifecycle",
     "user",
     "policy",
+    "group",
     "attachment",
+    "membership",
+    "direct_attachment",
     "access_key",
     "env_file",
     "gitignore",
@@ -818,12 +858,80 @@ impl Apply<'_> {
                 self.row("policy", state.arn.clone(), Status::Updated, detail);
             }
         }
-        let user = self.options.user.clone();
-        if !found.attached && !dry_run {
-            iam::attach(&self.clients.iam, &user, &found.policy_arn).await?;
-            self.changed("attachment", format!("{name} attached to `{user}`"));
+        self.through_group(found, bucket).await
+    }
+
+    /// The group holds the policy and the user is its member (CIS AWS 1.15). A policy the
+    /// guide attached to the user directly is detached once the group gives the same access
+    /// and the .env's key is seen to work, so access never lapses.
+    async fn through_group(&self, found: &Discovery, bucket: &str) -> Result<()> {
+        let (name, group, user) = (&self.options.policy_name, &self.options.group, &self.options.user);
+        let (iam_client, dry_run, arn) = (&self.clients.iam, self.options.dry_run, found.policy_arn.as_str());
+        let facts = &found.group;
+        if !facts.exists && !dry_run {
+            iam::create_group(iam_client, group).await?;
+            self.changed("group", format!("IAM group `{group}` created"));
         }
-        self.row("attachment", format!("{name} → {user}"), self.status(!found.attached, true), "");
+        self.row(
+            "group",
+            group,
+            self.status(!facts.exists, true),
+            format!("holds {name}; the user gets it as a member"),
+        );
+        let attach = async {
+            if !facts.holds_policy && !dry_run {
+                iam::attach_to_group(iam_client, group, arn).await?;
+                self.changed("attachment", format!("{name} attached to group `{group}`"));
+            }
+            Ok::<_, anyhow::Error>(())
+        };
+        let member = async {
+            if !facts.has_member && !dry_run {
+                iam::add_to_group(iam_client, group, user).await?;
+                self.changed("membership", format!("`{user}` added to group `{group}`"));
+            }
+            Ok::<_, anyhow::Error>(())
+        };
+        let (attach, member) = tokio::join!(attach, member);
+        attach?;
+        member?;
+        self.row("attachment", format!("{name} → group {group}"), self.status(!facts.holds_policy, true), "");
+        self.row("membership", format!("{user} ∈ {group}"), self.status(!facts.has_member, true), "");
+        if !found.attached {
+            return Ok(());
+        }
+        if !dry_run {
+            self.key_still_works(found, bucket).await?;
+            iam::detach_from_user(iam_client, user, arn).await?;
+            self.changed("direct_attachment", format!("{name} detached from `{user}` (held through `{group}`)"));
+        }
+        let detail = format!("detached: `{user}` holds it through group {group} (the key was checked first)");
+        self.row("direct_attachment", format!("{name} → {user}"), Status::changed(dry_run, false), detail);
+        Ok(())
+    }
+
+    /// Before the policy leaves the user: the .env's key reaches the bucket (GetBucketLocation,
+    /// which the policy grants) with the group in place. A new key has nothing to check.
+    async fn key_still_works(&self, found: &Discovery, bucket: &str) -> Result<()> {
+        let Some((key_id, secret)) = &found.app_key else { return Ok(()) };
+        let app = aws::AppCredentials {
+            access_key_id: key_id.clone(),
+            secret_access_key: secret.clone(),
+            region: self.options.region.clone(),
+            endpoint_url: self.clients.endpoint_url(),
+            session_token: None,
+        };
+        let client = aws::app_s3_client(&app, aws::DEFAULT_TIMEOUT);
+        bucket::region_of(&client, bucket).await.map_err(|error| {
+            Failure::check_failed(format!(
+                "the key {key_id} does not reach `{bucket}` through group `{}` ({}); {} stays attached to `{}`",
+                self.options.group,
+                error.code_name(),
+                self.options.policy_name,
+                self.options.user
+            ))
+            .hint("run `t3s3 init` again in a minute (IAM changes take a few seconds to apply)")
+        })?;
         Ok(())
     }
 

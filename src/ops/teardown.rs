@@ -118,6 +118,8 @@ pub struct Plan {
     pub steps: Vec<DestroyStep>,
     bucket: Option<BucketPlan>,
     policy: Option<(iam::PolicyState, iam::PolicyHolders)>,
+    /// The group to delete after the policy, with its members to remove first.
+    group: Option<(String, Vec<String>)>,
     key: Option<(String, String)>,
     env: EnvFile,
     env_removes: bool,
@@ -149,21 +151,30 @@ fn step(resource: &'static str, name: impl Into<String>, status: DestroyStatus) 
 
 /// Looks at everything first, the caller and policy, the bucket and the key at once. A
 /// bucket with objects stops the plan without `force`.
-pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, policy_name: &str, force: bool) -> Result<Plan> {
+pub async fn plan(
+    clients: &ActingClients,
+    env_path: &std::path::Path,
+    policy_name: &str,
+    group: &str,
+    force: bool,
+) -> Result<Plan> {
     let settings = AppSettings::from_file(env_path)?;
     let mut env = EnvFile::read(env_path)?;
     env.require_parseable()?;
     let policy_side = async {
         let caller = sts::acting_caller(clients).await?;
         let arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, policy_name);
-        let (state, holders) =
-            tokio::join!(iam::find_policy(&clients.iam, &arn), iam::policy_holders(&clients.iam, &arn));
+        let (state, holders, contents) = tokio::join!(
+            iam::find_policy(&clients.iam, &arn),
+            iam::policy_holders(&clients.iam, &arn),
+            iam::group_contents(&clients.iam, group)
+        );
         // A policy that does not exist has no holders (IAM answers NoSuchEntity for them).
         let found = match state? {
             Some(state) => Some((state, holders?)),
             None => None,
         };
-        Ok::<_, AwsError>((caller, arn, found))
+        Ok::<_, AwsError>((caller, arn, found, contents?))
     };
     let bucket_side = async {
         match settings.get(Key::Bucket) {
@@ -178,7 +189,7 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, policy_na
         }
     };
     let (policy_side, bucket_side, key_side) = tokio::join!(policy_side, bucket_side, key_side);
-    let (caller, policy_arn, policy) = policy_side?;
+    let (caller, policy_arn, policy, contents) = policy_side?;
     let mut steps = Vec::new();
     let bucket = match bucket_side? {
         Some((bucket_step, bucket)) => {
@@ -198,17 +209,13 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, policy_na
         }
         None => steps.push(step("policy", &policy_arn, DestroyStatus::Absent)),
     }
-    let key = match key_side? {
-        Some((id, Some(user))) => {
-            steps.push(step("access_key", format!("{id} of `{user}`"), DestroyStatus::Delete));
-            Some((user, id))
-        }
-        Some((id, None)) => {
-            steps.push(step("access_key", id, DestroyStatus::Absent));
-            None
-        }
-        None => None,
-    };
+    let (group_step, group) = plan_group(group, contents, &policy_arn);
+    steps.push(group_step);
+    let key = key_side?.and_then(|(id, user)| {
+        let (key_step, key) = plan_key(id, user);
+        steps.push(key_step);
+        key
+    });
     let shown = env_path.display().to_string();
     let removed = env.remove(&Key::ALL.map(Key::name));
     let env_removes = !removed.is_empty();
@@ -219,7 +226,34 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, policy_na
     });
     let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
     steps.push(step("user", user, DestroyStatus::Kept));
-    Ok(Plan { caller, steps, bucket, policy, key, env, env_removes })
+    Ok(Plan { caller, steps, bucket, policy, group, key, env, env_removes })
+}
+
+/// The key's row: deleted from its user, or already gone.
+fn plan_key(id: String, user: Option<String>) -> (DestroyStep, Option<(String, String)>) {
+    match user {
+        Some(user) => (step("access_key", format!("{id} of `{user}`"), DestroyStatus::Delete), Some((user, id))),
+        None => (step("access_key", id, DestroyStatus::Absent), None),
+    }
+}
+
+/// The group init made: deleted (its members removed first) when t3s3's policy is all it
+/// holds; kept when it holds anything else.
+fn plan_group(
+    group: &str,
+    contents: Option<iam::GroupContents>,
+    policy_arn: &str,
+) -> (DestroyStep, Option<(String, Vec<String>)>) {
+    let Some(contents) = contents else { return (step("group", group, DestroyStatus::Absent), None) };
+    let others = contents.policies.iter().filter(|arn| *arn != policy_arn).count() + contents.inline.len();
+    if others > 0 {
+        return (step("group", format!("{group} (holds {others} other policies)"), DestroyStatus::Kept), None);
+    }
+    let name = match contents.members.as_slice() {
+        [] => group.to_string(),
+        members => format!("{group} (members removed first: {})", members.join(", ")),
+    };
+    (step("group", name, DestroyStatus::Delete), Some((group.to_string(), contents.members)))
 }
 
 /// The bucket's row of the plan, and what deleting it takes.
@@ -279,11 +313,16 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
             None => Ok(false),
         }
     };
+    // The group goes once the policy (detached from it) is gone.
     let policy = async {
-        match &plan.policy {
-            Some((state, holders)) => iam::delete_policy(&clients.iam, state, holders).await.map(|()| true),
-            None => Ok(false),
+        let deleted = match &plan.policy {
+            Some((state, holders)) => iam::delete_policy(&clients.iam, state, holders).await.map(|()| true)?,
+            None => false,
+        };
+        if let Some((group, members)) = &plan.group {
+            iam::delete_group(&clients.iam, group, members).await?;
         }
+        Ok::<_, AwsError>(deleted)
     };
     let bucket = async {
         match &plan.bucket {
@@ -296,7 +335,7 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
     };
     let (key, policy, bucket) = tokio::join!(key, policy, bucket);
     for (result, resources) in
-        [(&key, &["access_key"][..]), (&policy, &["attachment", "policy"]), (&bucket, &["bucket"])]
+        [(&key, &["access_key"][..]), (&policy, &["attachment", "policy", "group"]), (&bucket, &["bucket"])]
     {
         if matches!(result, Ok(true)) {
             for resource in resources {
