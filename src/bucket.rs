@@ -5,10 +5,10 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::create_bucket::CreateBucketError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
-    CreateBucketConfiguration, Delete, ExpirationStatus, LifecycleRule, LifecycleRuleFilter, ObjectIdentifier,
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint, BucketNamespace,
+    BucketVersioningStatus, CreateBucketConfiguration, Delete, ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
+    ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     VersioningConfiguration,
 };
 
@@ -176,6 +176,10 @@ pub async fn presence(s3: &Client, bucket: &str) -> Result<Presence> {
 /// Returns `false` when the name turned out to be taken by another account.
 pub async fn create(s3: &Client, bucket: &str, region: &str) -> Result<bool> {
     let mut request = s3.create_bucket().bucket(bucket).object_ownership(ObjectOwnership::BucketOwnerEnforced);
+    // A name of the account regional namespace is created there (x-amz-bucket-namespace).
+    if crate::bucket_name::account_regional_parts(bucket).is_some() {
+        request = request.bucket_namespace(BucketNamespace::AccountRegional);
+    }
     if region != "us-east-1" {
         request = request.create_bucket_configuration(
             CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build(),

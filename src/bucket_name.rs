@@ -1,4 +1,30 @@
-//! S3 general-purpose bucket naming rules, each with the message a user sees when it is broken.
+//! S3 general-purpose bucket naming rules, each with the message a user sees when it is broken,
+//! and the account regional namespace's names (`PREFIX-ACCOUNTID-REGION-an`).
+
+use crate::settings::is_region_name;
+
+/// The ending S3 reserves for names in an account regional namespace.
+pub const ACCOUNT_REGIONAL_SUFFIX: &str = "-an";
+
+/// Regions without account regional namespaces (AWS: Middle East (Bahrain) and (UAE)).
+pub const WITHOUT_ACCOUNT_REGIONAL: [&str; 2] = ["me-south-1", "me-central-1"];
+
+/// The name of `prefix` in the account regional namespace of `account` in `region`.
+pub fn account_regional(prefix: &str, account: &str, region: &str) -> String {
+    format!("{prefix}-{account}-{region}{ACCOUNT_REGIONAL_SUFFIX}")
+}
+
+/// A name in an account regional namespace, split: (prefix, account id, region).
+pub fn account_regional_parts(name: &str) -> Option<(&str, &str, &str)> {
+    let body = name.strip_suffix(ACCOUNT_REGIONAL_SUFFIX)?;
+    // The account id is the only 12-digit part followed by a region name up to the end.
+    body.match_indices('-').find_map(|(dash, _)| {
+        let rest = &body[dash + 1..];
+        let (account, region) = (rest.get(..12)?, rest.get(13..)?);
+        let shaped = account.chars().all(|c| c.is_ascii_digit()) && rest.as_bytes().get(12) == Some(&b'-');
+        (dash > 0 && shaped && is_region_name(region)).then(|| (&body[..dash], account, region))
+    })
+}
 
 /// Checks `name` against every rule for general-purpose buckets; the error names the broken rule.
 pub fn validate(name: &str) -> Result<(), String> {
@@ -31,12 +57,36 @@ pub fn validate(name: &str) -> Result<(), String> {
             return broken(&format!("must not end with the reserved suffix `{suffix}`"));
         }
     }
+    if name.ends_with(ACCOUNT_REGIONAL_SUFFIX) && account_regional_parts(name).is_none() {
+        return broken(
+            "ends in `-an`, which S3 reserves for account regional namespaces, whose names are PREFIX-<12-digit account id>-<region>-an",
+        );
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::validate;
+    use super::*;
+
+    #[test]
+    fn account_regional_names_are_built_and_read_back() {
+        let name = account_regional("t3-chat-documents", "123456789012", "ap-south-1");
+        assert_eq!(name, "t3-chat-documents-123456789012-ap-south-1-an");
+        assert_eq!(validate(&name), Ok(()));
+        assert_eq!(account_regional_parts(&name), Some(("t3-chat-documents", "123456789012", "ap-south-1")));
+        // The longest region name still fits in 63 characters.
+        assert_eq!(validate(&account_regional("t3-chat-documents", "123456789012", "ap-southeast-5")), Ok(()));
+        for not_regional in ["t3-chat-documents-john2024", "plan", "x-123456789012-ap-south-1"] {
+            assert_eq!(account_regional_parts(not_regional), None, "{not_regional}");
+        }
+        for bad in
+            ["t3-chat-an", "x-12345678901-ap-south-1-an", "x-123456789012-mumbai-an", "123456789012-ap-south-1-an"]
+        {
+            let message = validate(bad).expect_err(bad);
+            assert!(message.contains("account regional namespaces"), "{bad}: {message}");
+        }
+    }
 
     #[test]
     fn accepts_the_guides_examples() {

@@ -141,9 +141,13 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Bucket name (default: t3-chat-documents-<random suffix>)
+    /// Bucket name (default: the .env's S3_BUCKET_NAME, else
+    /// t3-chat-documents-<account id>-<region>-an in the account regional namespace)
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub bucket: Option<String>,
+    /// With no name given, a random t3-chat-documents-<suffix> in the global namespace
+    #[arg(long, conflicts_with = "bucket")]
+    pub global_namespace: bool,
     /// The IAM user the backend runs as (the guide reuses `t3_chat`)
     #[arg(long, value_name = "NAME", default_value = "t3_chat")]
     pub user: String,

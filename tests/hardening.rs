@@ -370,3 +370,135 @@ async fn the_guides_direct_attachment_moves_to_the_group_and_the_key_keeps_worki
     let drift = doctor["checks"].as_array().unwrap().iter().find(|c| c["id"] == "policy_drift").unwrap().clone();
     assert_eq!(drift["status"], "PASS", "the policy held through the group is the one compared: {drift}");
 }
+
+const DERIVED: &str = "t3-chat-documents-123456789012-ap-south-1-an";
+
+/// init with no bucket named, through a proxy that records CreateBucket's namespace header
+/// and answers it with `refuse` when given.
+fn init_default(ws: &Workspace, proxy: u16, region: &str, extra: &[&str]) -> Run {
+    let mut command = ws.t3s3();
+    command
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", &format!("http://127.0.0.1:{proxy}"), "--region", region, "init", "--json"])
+        .args(["--create-user", "--no-verify"])
+        .args(extra);
+    run(&mut command)
+}
+
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+fn namespace_proxy(server: &Server, refuse: bool) -> (u16, Seen) {
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let port = fault_proxy(server.port, move |request, _| {
+        // CreateBucket, path style: `PUT /BUCKET/` with no sub-resource.
+        let creates =
+            request.method == "PUT" && request.target.matches('/').count() == 2 && request.target.ends_with('/');
+        if !creates {
+            return Fault::Pass;
+        }
+        let namespace = request.header("x-amz-bucket-namespace").map(str::to_string);
+        record.lock().unwrap().push((request.target.clone(), namespace.clone()));
+        match (refuse, namespace) {
+            (true, Some(_)) => Fault::Answer(
+                400,
+                "<Error><Code>InvalidArgument</Code><Message>Unsupported header 'x-amz-bucket-namespace' received for this API call.</Message></Error>",
+            ),
+            _ => Fault::Pass,
+        }
+    });
+    (port, seen)
+}
+
+#[tokio::test]
+async fn the_default_bucket_is_in_the_account_regional_namespace_and_every_machine_derives_it() {
+    let server = moto(None);
+    let (proxy, seen) = namespace_proxy(&server, false);
+    let ws = Workspace::new();
+    let plan = init_default(&ws, proxy, APP_REGION, &["--dry-run"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert_eq!(plan.json()["bucket"], DERIVED, "the dry run names the bucket the real run creates");
+
+    let out = init_default(&ws, proxy, APP_REGION, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    assert_eq!((report["bucket"].as_str(), report["naming"].as_str()), (Some(DERIVED), Some("account_regional")));
+    assert_eq!(*seen.lock().unwrap(), [(format!("/{DERIVED}/"), Some("account-regional".to_string()))]);
+    assert!(ws.read(".env").contains(&format!("S3_BUCKET_NAME={DERIVED}\n")));
+
+    // A second machine, with no .env yet, lands on the same bucket.
+    let other = Workspace::new();
+    let out = init_default(&other, proxy, APP_REGION, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["bucket"], DERIVED);
+    assert_eq!(rows_of(&out)["bucket"].0, "unchanged");
+    assert_eq!(seen.lock().unwrap().len(), 1, "no second CreateBucket");
+}
+
+#[tokio::test]
+async fn a_global_name_with_the_flag_in_regions_without_the_namespace_and_when_the_endpoint_refuses_it() {
+    let server = moto(None);
+    let (proxy, seen) = namespace_proxy(&server, false);
+    let ws = Workspace::new();
+    let out = init_default(&ws, proxy, APP_REGION, &["--global-namespace"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    assert!(report["bucket"].as_str().unwrap().starts_with("t3-chat-documents-"), "{report}");
+    assert!(!report["bucket"].as_str().unwrap().ends_with("-an"), "{report}");
+    assert_eq!(report["naming"]["global"], "--global-namespace");
+    assert_eq!(seen.lock().unwrap()[0].1, None, "no namespace header for a global name");
+
+    let bahrain = Workspace::new();
+    let out = init_default(&bahrain, proxy, "me-south-1", &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["naming"]["global"], "AWS offers no account regional namespace in me-south-1");
+
+    // An endpoint that does not know the header: the run falls back, says so, and converges
+    // on one bucket and one key.
+    let server = moto(None);
+    let (proxy, seen) = namespace_proxy(&server, true);
+    let ws = Workspace::new();
+    let out = init_default(&ws, proxy, APP_REGION, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    let bucket = report["bucket"].as_str().unwrap().to_string();
+    assert!(!bucket.ends_with("-an"), "{report}");
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("the endpoint refused the account regional namespace (InvalidArgument)"), "{warnings}");
+    let tries: Vec<Option<String>> = seen.lock().unwrap().iter().map(|(_, ns)| ns.clone()).collect();
+    assert_eq!(tries, [Some("account-regional".to_string()), None]);
+    assert!(ws.read(".env").contains(&format!("S3_BUCKET_NAME={bucket}\n")));
+    let iam = iam(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1"));
+    let keys = iam.list_access_keys().user_name("t3_chat").send().await.unwrap();
+    assert_eq!(keys.access_key_metadata().len(), 1, "one key after the fallback");
+    let buckets = root_s3(&server).list_buckets().send().await.unwrap();
+    assert_eq!(buckets.buckets().len(), 1);
+    let again = init_default(&ws, proxy, APP_REGION, &[]);
+    assert_eq!(again.json()["requests"]["mutating"], 0, "{}", again.stdout);
+}
+
+#[tokio::test]
+async fn a_name_in_another_accounts_namespace_or_malformed_is_refused_before_any_change() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let out = init(&ws, &server, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let mut command = ws.t3s3();
+    command
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", &server.url(), "--region", APP_REGION, "init", "--create-user", "--no-verify"])
+        .args(["--bucket", "t3-chat-documents-210987654321-ap-south-1-an"]);
+    let out = run(&mut command);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("account regional namespace of account 210987654321"), "{}", out.stderr);
+    let buckets = root_s3(&server).list_buckets().send().await.unwrap();
+    assert_eq!(buckets.buckets().len(), 1, "nothing was created");
+
+    let out = run(ws.t3s3().args(["policy", "--bucket", "t3-chat-documents-an"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("reserves for account regional namespaces"), "{}", out.stderr);
+    let out = run(ws.t3s3().args(["policy", "--bucket", DERIVED]));
+    assert_eq!(out.code, 0, "{}", out.all());
+}

@@ -162,7 +162,9 @@ async fn fresh_init_in_us_east_1_sends_no_location_constraint_and_verifies() {
 async fn without_a_bucket_name_one_is_generated_and_reused_on_the_next_run() {
     let server = moto(None);
     let ws = Workspace::new();
-    let first = init(&ws, &server, APP_REGION, &["--create-user", "--no-verify"]);
+    // --global-namespace: the random name of the global namespace (the default is the
+    // account regional name, tested in tests/hardening.rs).
+    let first = init(&ws, &server, APP_REGION, &["--create-user", "--no-verify", "--global-namespace"]);
     assert_eq!(first.code, 0, "{}", first.all());
     let bucket = first.json()["bucket"].as_str().unwrap().to_string();
     assert!(bucket.starts_with("t3-chat-documents-") && bucket.len() == 30, "{bucket}");

@@ -43,11 +43,12 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         policy_name: args.policy_name.clone(),
         group: args.group.clone(),
         versioning: args.versioning,
+        global_namespace: args.global_namespace,
         tls: converge::Tls::choose(args.allow_http, args.require_tls, clients.endpoint_url().as_deref()),
         dry_run: args.dry_run,
         yes: args.yes,
     };
-    let (mut report, new_key) = converge::run(&clients, &options, &mut local).await?;
+    let mut report = converge::run(&clients, &options, &mut local).await?;
     if args.dry_run || args.no_verify {
         printer.report(&report);
         return Ok(ExitStatus::Success);
@@ -57,7 +58,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     printer.progress(&report);
     let test = selftest::Options {
         timeout: super::timeout(global),
-        wait_for_new_key: new_key.is_some().then_some(NEW_KEY_PROPAGATION),
+        wait_for_new_key: report.key_is_new.then_some(NEW_KEY_PROPAGATION),
         policy_name: args.policy_name.clone(),
     };
     printer.progress(&Banner);

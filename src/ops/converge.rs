@@ -91,6 +91,11 @@ pub struct InitReport {
     /// A self-test follows the summary (its banner ends the text instead of a closing line).
     #[serde(skip)]
     pub self_test_follows: bool,
+    /// This run created the key the .env now holds (AWS may take seconds to accept it).
+    #[serde(skip)]
+    pub key_is_new: bool,
+    /// Where the bucket's name came from (`given`, `account_regional`, `{"global": why}`).
+    pub naming: Naming,
 }
 
 impl Render for InitReport {
@@ -110,6 +115,9 @@ impl Render for InitReport {
             let detail =
                 if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
             outln!(out, "  {label:<20} {status:<13} {}{detail}", resource.name);
+        }
+        if let Naming::Global(why) = &self.naming {
+            outln!(out, "  {} `{}` is in the global namespace: {why}", style::note("note:"), self.bucket);
         }
         for warning in &self.warnings {
             outln!(out, "  {} {warning}", style::warn("warning:"));
@@ -137,6 +145,8 @@ pub struct Options {
     /// The IAM group that holds the policy; the user is its member (CIS AWS 1.15).
     pub group: String,
     pub versioning: bool,
+    /// A random name in the global namespace instead of the account regional one.
+    pub global_namespace: bool,
     /// Whether the bucket policy refuses plain HTTP.
     pub tls: Tls,
     pub dry_run: bool,
@@ -176,6 +186,9 @@ pub fn default_env_path() -> PathBuf {
     if Path::new("backend").is_dir() { PathBuf::from("backend").join(".env") } else { PathBuf::from(".env") }
 }
 
+/// The guide's bucket prefix.
+pub const BUCKET_PREFIX: &str = "t3-chat-documents";
+
 /// A bucket name no one can guess: the guide's prefix and 12 random base-36 characters.
 pub fn generated_bucket_name() -> Result<String> {
     let mut bytes = [0u8; 16];
@@ -184,7 +197,19 @@ pub fn generated_bucket_name() -> Result<String> {
         .context("cannot read random bytes from /dev/urandom")?;
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let suffix: String = bytes.iter().take(12).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
-    Ok(format!("t3-chat-documents-{suffix}"))
+    Ok(format!("{BUCKET_PREFIX}-{suffix}"))
+}
+
+/// Where the bucket's name came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Naming {
+    /// --bucket, or the env file's S3_BUCKET_NAME.
+    Given,
+    /// `t3-chat-documents-<account>-<region>-an`, in the account regional namespace.
+    AccountRegional,
+    /// A random name in the global namespace, and why.
+    Global(String),
 }
 
 /// What `init` reads before talking to AWS: the env file, and the bucket it names.
@@ -192,7 +217,9 @@ pub struct Local {
     pub env_path: PathBuf,
     env: EnvFile,
     existing: BTreeMap<String, String>,
+    /// Empty until [`Local::name_bucket`] when neither --bucket nor the env file names one.
     pub bucket: String,
+    pub naming: Naming,
 }
 
 impl Local {
@@ -208,12 +235,12 @@ impl Local {
         env.require_parseable()?;
         let existing: BTreeMap<String, String> =
             env.values().0.into_iter().filter(|(_, v)| !v.value.is_empty()).map(|(k, v)| (k, v.value)).collect();
-        let bucket = match bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned()) {
-            Some(name) => name,
-            None => generated_bucket_name()?,
-        };
-        bucket_name::validate(&bucket)
-            .map_err(|rule| Failure::bad_input(rule).hint("pass a valid name with --bucket"))?;
+        let bucket = bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned());
+        if let Some(name) = &bucket {
+            bucket_name::validate(name)
+                .map_err(|rule| Failure::bad_input(rule).hint("pass a valid name with --bucket"))?;
+        }
+        let naming = if bucket.is_some() { Naming::Given } else { Naming::AccountRegional };
         if git::is_tracked(env_path) {
             return Err(Failure::bad_input(format!("refusing to write secrets to {}: git tracks it", env_path.display()))
                 .hint(format!(
@@ -222,7 +249,35 @@ impl Local {
                 ))
                 .into());
         }
-        Ok(Local { env_path: env_path.to_path_buf(), env, existing, bucket })
+        Ok(Local { env_path: env_path.to_path_buf(), env, existing, bucket: bucket.unwrap_or_default(), naming })
+    }
+
+    /// With no name given: `t3-chat-documents-<account>-<region>-an` in the account's own
+    /// namespace, which nobody else can take and every machine derives alike; a random global
+    /// name with --global-namespace or where AWS offers no such namespace.
+    pub fn name_bucket(&mut self, account: &str, region: &str, global: bool) -> Result<()> {
+        if self.naming != Naming::AccountRegional || !self.bucket.is_empty() {
+            return Ok(());
+        }
+        let why = if global {
+            Some("--global-namespace".to_string())
+        } else if bucket_name::WITHOUT_ACCOUNT_REGIONAL.contains(&region) {
+            Some(format!("AWS offers no account regional namespace in {region}"))
+        } else {
+            None
+        };
+        match why {
+            Some(why) => self.use_global_name(why)?,
+            None => self.bucket = bucket_name::account_regional(BUCKET_PREFIX, account, region),
+        }
+        Ok(())
+    }
+
+    /// A random name in the global namespace, and why.
+    pub fn use_global_name(&mut self, why: String) -> Result<()> {
+        self.bucket = generated_bucket_name()?;
+        self.naming = Naming::Global(why);
+        Ok(())
     }
 
     /// A non-empty value the env file already holds.
@@ -233,12 +288,62 @@ impl Local {
 
 /// Discovers, then applies. A failure after a change carries the list of changes
 /// (exit 4); before any change, it is the failure itself.
-pub async fn run(
+pub async fn run(clients: &ActingClients, options: &Options, local: &mut Local) -> Result<InitReport> {
+    // A name to derive needs the account first; the caller found is not asked for again.
+    let caller = if local.bucket.is_empty() {
+        let caller = sts::acting_caller(clients).await?;
+        local.name_bucket(&caller.account, &options.region, options.global_namespace)?;
+        Some(caller)
+    } else {
+        None
+    };
+    let first = run_once(clients, options, local, caller.clone()).await;
+    let refused = match &first {
+        Err(error) if local.naming == Naming::AccountRegional => error.downcast_ref::<NamespaceRefused>().cloned(),
+        _ => None,
+    };
+    let Some(refused) = refused else { return first.map(|(report, _)| report) };
+    // The endpoint does not know account regional namespaces: a random global name, and the
+    // same steps again from what the first attempt left (its key is in the .env now).
+    let earlier =
+        first.err().and_then(|error| crate::exit::changes_of(&error).map(<[String]>::to_vec)).unwrap_or_default();
+    let why = format!("the endpoint refused the account regional namespace ({})", refused.0);
+    let mut fresh = Local::read(&local.env_path, None)?;
+    fresh.use_global_name(why.clone())?;
+    *local = fresh;
+    let (mut report, _) = run_once(clients, options, local, caller).await.map_err(|error| {
+        let mut changes = earlier.clone();
+        changes.extend(crate::exit::changes_of(&error).map(<[String]>::to_vec).unwrap_or_default());
+        after_changes(error, changes)
+    })?;
+    report.warnings.push(format!("{why}; used `{}` in the global namespace", local.bucket));
+    if !earlier.is_empty() {
+        report.warnings.push(format!("the first attempt had already made: {}", earlier.join("; ")));
+    }
+    report.key_is_new = report.key_is_new || earlier.iter().any(|change| change.starts_with("access key"));
+    Ok(report)
+}
+
+/// CreateBucket refused the account regional namespace header (an endpoint that does not
+/// offer it): the code S3 answered.
+#[derive(Debug, Clone)]
+pub struct NamespaceRefused(pub String);
+
+impl std::fmt::Display for NamespaceRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the endpoint refused the account regional namespace ({})", self.0)
+    }
+}
+
+impl std::error::Error for NamespaceRefused {}
+
+async fn run_once(
     clients: &ActingClients,
     options: &Options,
     local: &mut Local,
+    caller: Option<Caller>,
 ) -> Result<(InitReport, Option<iam::NewKey>)> {
-    let found = discover(clients, options, local).await?;
+    let found = discover(clients, options, local, caller).await?;
     let apply = Apply {
         clients,
         options,
@@ -257,7 +362,9 @@ pub async fn run(
         dry_run: options.dry_run,
         account: found.caller.account.clone(),
         caller_arn: found.caller.arn.clone(),
+        key_is_new: new_key.is_some(),
         bucket: local.bucket.clone(),
+        naming: local.naming.clone(),
         region: options.region.clone(),
         resources: rows,
         warnings: found.warnings,
@@ -330,13 +437,17 @@ async fn user_details(clients: &ActingClients, user: &str, exists: bool, policy_
 async fn discover_iam(
     clients: &ActingClients,
     options: &Options,
+    known: Option<Caller>,
 ) -> Result<(Caller, UserFacts, String, Option<iam::PolicyState>, Option<iam::GroupContents>)> {
     let user = options.user.as_str();
-    let (caller, exists, group) = tokio::join!(
-        sts::acting_caller(clients),
-        iam::user_exists(&clients.iam, user),
-        iam::group_contents(&clients.iam, &options.group)
-    );
+    let caller = async {
+        match known {
+            Some(caller) => Ok(caller),
+            None => sts::acting_caller(clients).await,
+        }
+    };
+    let (caller, exists, group) =
+        tokio::join!(caller, iam::user_exists(&clients.iam, user), iam::group_contents(&clients.iam, &options.group));
     let caller = caller?;
     let exists = exists?;
     let group = group?;
@@ -354,11 +465,17 @@ async fn discover_iam(
 
 /// The IAM side and the bucket side at once. Reasons to stop are reported in a fixed
 /// order: the credentials, the user, its keys, the bucket, the policy.
-async fn discover(clients: &ActingClients, options: &Options, local: &Local) -> Result<Discovery> {
+async fn discover(
+    clients: &ActingClients,
+    options: &Options,
+    local: &Local,
+    caller: Option<Caller>,
+) -> Result<Discovery> {
     let user = options.user.as_str();
     let (iam_side, bucket) =
-        tokio::join!(discover_iam(clients, options), discover_bucket(clients, &local.bucket, &options.region));
+        tokio::join!(discover_iam(clients, options, caller), discover_bucket(clients, &local.bucket, &options.region));
     let (caller, facts, policy_arn, policy, group) = iam_side?;
+    in_callers_namespace(&local.bucket, &caller, &options.region)?;
     let (keys, mut warnings) =
         if facts.exists { key_plan(clients, options, local, &facts).await? } else { (KeyPlan::default(), Vec::new()) };
     let bucket = bucket?;
@@ -388,6 +505,21 @@ async fn discover(clients: &ActingClients, options: &Options, local: &Local) -> 
         app_key,
         warnings,
     })
+}
+
+/// A name of an account regional namespace belongs to one account and region: another's
+/// cannot be created or used from here.
+fn in_callers_namespace(bucket: &str, caller: &Caller, region: &str) -> Result<()> {
+    let Some((_, account, its_region)) = bucket_name::account_regional_parts(bucket) else { return Ok(()) };
+    if account != caller.account || its_region != region {
+        return Err(Failure::bad_input(format!(
+            "bucket `{bucket}` is in the account regional namespace of account {account} in {its_region}, but you act as account {} in {region}",
+            caller.account
+        ))
+        .hint(format!("act as account {account} with --region {its_region}, or pass another --bucket"))
+        .into());
+    }
+    Ok(())
 }
 
 /// What happens to the user's keys: the .env's key is kept when it is Active (with its
@@ -641,7 +773,15 @@ impl Apply<'_> {
         let s3 = self.clients.s3_in(region);
         let create = current.is_none();
         if create && !dry_run {
-            if !bucket::create(&s3, name, region).await? {
+            let created = bucket::create(&s3, name, region).await.map_err(|error| {
+                let regional = bucket_name::account_regional_parts(name).is_some();
+                if regional && matches!(error.status, Some(400 | 501)) {
+                    anyhow::Error::new(NamespaceRefused(error.code_name())).context(error.to_string())
+                } else {
+                    error.into()
+                }
+            })?;
+            if !created {
                 return Err(Failure::bad_input(format!(
                     "the bucket name `{name}` was just taken by another AWS account"
                 ))
@@ -650,7 +790,11 @@ impl Apply<'_> {
             }
             self.changed("bucket", format!("bucket `{name}` created in {region}"));
         }
-        self.row("bucket", name, self.status(create, true), format!("in {region}"));
+        let namespace = match bucket_name::account_regional_parts(name) {
+            Some(_) => "; account regional namespace (only this account can create the name)".to_string(),
+            None => String::new(),
+        };
+        self.row("bucket", name, self.status(create, true), format!("in {region}{namespace}"));
 
         let before = current.cloned().unwrap_or_default();
         let needed = self.bucket_needs(name, create, &before);

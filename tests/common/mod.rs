@@ -470,9 +470,16 @@ pub struct ProxiedRequest {
     pub action: Option<String>,
     /// The `x-amz-security-token` header: the session token of temporary credentials.
     pub security_token: Option<String>,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 impl ProxiedRequest {
+    /// A header's value, by name in any case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
     /// `METHOD target` or the Query API action, for matching in rules.
     pub fn is(&self, method: &str, target_contains: &str) -> bool {
         self.method == method && self.target.contains(target_contains)
@@ -537,6 +544,12 @@ fn serve_faulty(
                 let (name, value) = line.split_once(':')?;
                 name.eq_ignore_ascii_case("x-amz-security-token").then(|| value.trim().to_string())
             }),
+            headers: head
+                .lines()
+                .skip(1)
+                .filter_map(|line| line.split_once(':'))
+                .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+                .collect(),
         };
         let fault = rule(&request, count.fetch_add(1, Ordering::SeqCst));
         let answer = match fault {
