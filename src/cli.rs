@@ -8,6 +8,8 @@ use crate::policy::DEFAULT_NAME as DEFAULT_POLICY;
 
 /// The IAM group that holds the backend's policy.
 pub const DEFAULT_GROUP: &str = "t3-chat-s3";
+/// The role `ci-role` makes for GitHub Actions.
+pub const DEFAULT_CI_ROLE: &str = "T3ChatCI";
 
 #[derive(Debug, Parser)]
 #[command(name = "t3s3", version, about = "Set up, verify and audit S3 storage for the T3 Chat backend")]
@@ -62,6 +64,33 @@ pub enum Command {
     RotateKey(RotateKeyArgs),
     /// Undo `init` for a dev environment: bucket, policy, key and the .env settings
     Destroy(DestroyArgs),
+    /// Keyless CI: a role only one GitHub repository's branch can assume (OIDC), and its workflow
+    CiRole(CiRoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CiRoleArgs {
+    /// The GitHub repository whose workflows may assume the role, OWNER/NAME
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: String,
+    /// The only branch whose runs may assume it
+    #[arg(long, value_name = "NAME", default_value = "main")]
+    pub branch: String,
+    /// The IAM role's name
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_CI_ROLE)]
+    pub role_name: String,
+    /// The bucket (default: the .env's S3_BUCKET_NAME)
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub bucket: Option<String>,
+    /// The .env naming the bucket and region (default: ./.env, else ./backend/.env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// The least-privilege policy attached to the role
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
+    pub policy_name: String,
+    /// Show what would change after read-only calls; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +117,10 @@ pub struct DestroyArgs {
     /// The IAM group init made; deleted when the policy is all it holds
     #[arg(long, value_name = "NAME", default_value = DEFAULT_GROUP)]
     pub group: String,
+    /// The CI role `ci-role` made (deleted with GitHub's provider when t3s3 made it and
+    /// nothing else uses it)
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_CI_ROLE)]
+    pub role_name: String,
     /// Delete the bucket's objects (every version) first; without it a non-empty bucket is kept
     #[arg(long)]
     pub force: bool,
@@ -107,6 +140,9 @@ pub struct DoctorArgs {
     /// Name of the customer-managed IAM policy to compare with `t3s3 policy`
     #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
     pub policy_name: String,
+    /// The CI role whose trust policy is checked
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_CI_ROLE)]
+    pub role_name: String,
     /// The backend's folder, for the Python checks (default: the folder holding the .env)
     #[arg(long, value_name = "DIR")]
     pub backend: Option<PathBuf>,

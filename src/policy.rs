@@ -91,6 +91,68 @@ pub fn with_tls_statement(existing: Option<&str>, bucket: &str) -> Result<String
     Ok(serde_json::to_string(&document)?)
 }
 
+/// GitHub Actions' OIDC issuer, without the scheme.
+pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
+/// The audience `aws-actions/configure-aws-credentials` asks tokens for.
+pub const GITHUB_AUDIENCE: &str = "sts.amazonaws.com";
+
+/// The token subject of a workflow run on `branch` of `repo` (OWNER/NAME).
+pub fn github_subject(repo: &str, branch: &str) -> String {
+    format!("repo:{repo}:ref:refs/heads/{branch}")
+}
+
+/// The role's trust policy: GitHub's OIDC tokens for exactly one repository and branch,
+/// with the STS audience; no wildcard anywhere.
+pub fn github_trust(provider_arn: &str, repo: &str, branch: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {
+                format!("{GITHUB_OIDC_HOST}:aud"): GITHUB_AUDIENCE,
+                format!("{GITHUB_OIDC_HOST}:sub"): github_subject(repo, branch),
+            }},
+        }],
+    })
+    .to_string()
+}
+
+/// Why a role's trust policy lets GitHub tokens of more than one repository and branch
+/// (or any audience) assume it; empty when each statement admits exactly one subject.
+pub fn trust_too_wide(document: &str) -> Vec<String> {
+    let Ok(value) = serde_json::from_str::<Value>(document) else { return vec!["the trust policy is not JSON".into()] };
+    let (sub, aud) = (format!("{GITHUB_OIDC_HOST}:sub"), format!("{GITHUB_OIDC_HOST}:aud"));
+    let mut problems = Vec::new();
+    for statement in as_list(&value["Statement"]) {
+        let federated = as_list(&statement["Principal"]["Federated"]);
+        let github = federated.iter().any(|p| p.as_str().is_some_and(|p| p.ends_with(GITHUB_OIDC_HOST)));
+        if statement["Effect"] != "Allow" || !github {
+            continue;
+        }
+        let exact = as_list(&statement["Condition"]["StringEquals"][&sub]);
+        let like = as_list(&statement["Condition"]["StringLike"][&sub]);
+        let wild = |v: &Value| v.as_str().is_none_or(|s| s.contains('*') || s.contains('?'));
+        match (exact.as_slice(), like.as_slice()) {
+            ([], []) => {
+                problems.push("no condition on the token's subject: any GitHub repository can assume it".into())
+            }
+            ([one], []) if !wild(one) => {}
+            _ => {
+                let all: Vec<String> = exact.iter().chain(&like).map(|v| v.to_string()).collect();
+                problems
+                    .push(format!("the subject may be any of {}: more than one repository or branch", all.join(", ")));
+            }
+        }
+        let audiences = as_list(&statement["Condition"]["StringEquals"][&aud]);
+        if audiences.len() != 1 || audiences[0] != GITHUB_AUDIENCE {
+            problems.push(format!("the audience is not exactly {GITHUB_AUDIENCE}"));
+        }
+    }
+    problems
+}
+
 /// Every (action, resource) pair a document allows, for showing how two documents differ.
 pub fn grants(document: &str) -> std::collections::BTreeSet<(String, String)> {
     let mut pairs = std::collections::BTreeSet::new();
@@ -253,6 +315,29 @@ mod tests {
         let fresh: Value = serde_json::from_str(&with_tls_statement(None, "b").unwrap()).unwrap();
         assert_eq!(fresh["Version"], "2012-10-17");
         assert_eq!(fresh["Statement"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_trust_policy_is_wide_unless_it_names_one_repository_and_branch() {
+        let provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+        let ours = github_trust(provider, "acme/t3-chat", "main");
+        assert_eq!(trust_too_wide(&ours), Vec::<String>::new());
+        let value: Value = serde_json::from_str(&ours).unwrap();
+        assert_eq!(
+            value["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
+            "repo:acme/t3-chat:ref:refs/heads/main"
+        );
+        let wide =
+            ours.replace("StringEquals", "StringLike").replace("repo:acme/t3-chat:ref:refs/heads/main", "repo:acme/*");
+        let problems = trust_too_wide(&wide);
+        assert!(problems.iter().any(|p| p.contains("repo:acme/*")), "{problems:?}");
+        let no_sub = r#"{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}"#;
+        assert!(trust_too_wide(no_sub)[0].contains("any GitHub repository"));
+        let two = ours.replace(
+            "\"repo:acme/t3-chat:ref:refs/heads/main\"",
+            "[\"repo:acme/t3-chat:ref:refs/heads/main\",\"repo:acme/other:ref:refs/heads/main\"]",
+        );
+        assert!(trust_too_wide(&two)[0].contains("more than one"), "{two}");
     }
 
     #[test]

@@ -33,6 +33,7 @@ async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Doctor(args) => commands::doctor::run(args, &cli.global, printer).await,
         Command::RotateKey(args) => commands::rotate_key::run(args, &cli.global, printer).await,
         Command::Destroy(args) => commands::destroy::run(args, &cli.global, printer).await,
+        Command::CiRole(args) => commands::ci_role::run(args, &cli.global, printer).await,
     }
 }
 

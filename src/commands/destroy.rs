@@ -18,7 +18,12 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
     let _lock = super::lock(&env_path, printer)?;
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
-    let plan = teardown::plan(&clients, &env_path, &args.policy_name, &args.group, args.force).await?;
+    let names = teardown::Names {
+        policy: args.policy_name.clone(),
+        group: args.group.clone(),
+        ci_role: args.role_name.clone(),
+    };
+    let plan = teardown::plan(&clients, &env_path, &names, args.force).await?;
     printer.note(&format!("Acting as {} (account {})", plan.caller.arn, plan.caller.account));
     if args.dry_run || plan.is_empty() {
         printer.report(&teardown::DestroyReport { ok: true, dry_run: args.dry_run, steps: plan.steps });

@@ -13,6 +13,7 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> R
     let options = audit::Options {
         env_candidates: args.env_file.clone().map_or_else(settings::default_env_candidates, |path| vec![path]),
         policy_name: args.policy_name.clone(),
+        ci_role: args.role_name.clone(),
         backend_dir: args.backend.clone(),
         python: args.python.clone(),
     };

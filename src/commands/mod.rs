@@ -1,6 +1,7 @@
 //! One short file per subcommand: arguments -> options -> operation -> report -> exit status.
 //! The work is in [`crate::ops`]; no command imports another.
 
+pub mod ci_role;
 pub mod destroy;
 pub mod doctor;
 pub mod init;

@@ -75,6 +75,7 @@ check_ids! {
     BroadS3Access => "broad_s3_access",
     PolicyDrift => "policy_drift",
     PolicyViaGroup => "policy_via_group",
+    CiRoleTrust => "ci_role_trust",
     PublicAccessBlock => "public_access_block",
     AclsDisabled => "acls_disabled",
     DefaultEncryption => "default_encryption",
@@ -242,6 +243,8 @@ pub struct Options {
     /// The .env files to look for, in order; the first that exists is audited.
     pub env_candidates: Vec<PathBuf>,
     pub policy_name: String,
+    /// The role `ci-role` makes, whose trust policy is checked.
+    pub ci_role: String,
     /// The backend's folder (default: the one holding the .env) and interpreter.
     pub backend_dir: Option<PathBuf>,
     pub python: Option<PathBuf>,
@@ -292,6 +295,7 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
         scope.bucket_settings(&acting, &s3),
         scope.bucket_policy(&acting, &s3),
         scope.root_mfa(&acting),
+        scope.ci_role_trust(&acting, &options.ci_role),
         scope.storage(&acting, &s3),
         scope.access_logging(&acting, &s3),
     );
@@ -875,6 +879,30 @@ impl Scope<'_> {
         }
     }
 
+    /// The CI role admits one repository's branch, nothing wider.
+    async fn ci_role_trust(&self, audit: &Audit, role: &str) {
+        let id = CheckId::CiRoleTrust;
+        match iam::role(&self.clients.iam, role).await {
+            Ok(None) => audit.skip(&[id], &format!("no role `{role}` (`t3s3 ci-role` makes one for keyless CI)")),
+            Ok(Some(state)) => {
+                let problems = policy::trust_too_wide(&state.trust);
+                if problems.is_empty() {
+                    let evidence =
+                        format!("`{role}` trusts one repository's branch, for at most {} s", state.max_session_seconds);
+                    audit.add(id, CheckStatus::Pass, evidence, "");
+                } else {
+                    audit.add(
+                        id,
+                        CheckStatus::Fail,
+                        format!("`{role}` can be assumed more widely than one repository: {}", problems.join("; ")),
+                        "`t3s3 ci-role --repo OWNER/NAME --branch BRANCH` narrows its trust policy to exactly that",
+                    );
+                }
+            }
+            Err(error) => audit.skip(&[id], &format!("cannot read role `{role}`: {}", error.code_name())),
+        }
+    }
+
     async fn root_mfa(&self, audit: &Audit) {
         match iam::root_mfa_enabled(&self.clients.iam).await {
             Ok(true) => audit.add(CheckId::RootMfa, CheckStatus::Pass, "the account root has MFA", ""),
@@ -954,10 +982,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 29);
+        assert_eq!(names.len(), 30);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 29);
+        assert_eq!(names.len(), 30);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod backend_run;
+pub mod ci_role;
 pub mod converge;
 pub mod rotate;
 pub mod selftest;

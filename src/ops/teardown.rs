@@ -120,6 +120,9 @@ pub struct Plan {
     policy: Option<(iam::PolicyState, iam::PolicyHolders)>,
     /// The group to delete after the policy, with its members to remove first.
     group: Option<(String, Vec<String>)>,
+    /// The CI role `ci-role` made (with its policies), and GitHub's provider when t3s3 made
+    /// it and no other role trusts it.
+    ci: (Option<(String, Vec<String>)>, Option<String>),
     key: Option<(String, String)>,
     env: EnvFile,
     env_removes: bool,
@@ -151,30 +154,27 @@ fn step(resource: &'static str, name: impl Into<String>, status: DestroyStatus) 
 
 /// Looks at everything first, the caller and policy, the bucket and the key at once. A
 /// bucket with objects stops the plan without `force`.
-pub async fn plan(
-    clients: &ActingClients,
-    env_path: &std::path::Path,
-    policy_name: &str,
-    group: &str,
-    force: bool,
-) -> Result<Plan> {
+pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &Names, force: bool) -> Result<Plan> {
+    let (policy_name, group) = (names.policy.as_str(), names.group.as_str());
     let settings = AppSettings::from_file(env_path)?;
     let mut env = EnvFile::read(env_path)?;
     env.require_parseable()?;
     let policy_side = async {
         let caller = sts::acting_caller(clients).await?;
         let arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, policy_name);
-        let (state, holders, contents) = tokio::join!(
+        let provider_arn = iam::github_provider_arn(iam::partition(&caller.arn), &caller.account);
+        let (state, holders, contents, ci) = tokio::join!(
             iam::find_policy(&clients.iam, &arn),
             iam::policy_holders(&clients.iam, &arn),
-            iam::group_contents(&clients.iam, group)
+            iam::group_contents(&clients.iam, group),
+            plan_ci(clients, &names.ci_role, &provider_arn)
         );
         // A policy that does not exist has no holders (IAM answers NoSuchEntity for them).
         let found = match state? {
             Some(state) => Some((state, holders?)),
             None => None,
         };
-        Ok::<_, AwsError>((caller, arn, found, contents?))
+        Ok::<_, AwsError>((caller, arn, found, contents?, ci?))
     };
     let bucket_side = async {
         match settings.get(Key::Bucket) {
@@ -189,7 +189,7 @@ pub async fn plan(
         }
     };
     let (policy_side, bucket_side, key_side) = tokio::join!(policy_side, bucket_side, key_side);
-    let (caller, policy_arn, policy, contents) = policy_side?;
+    let (caller, policy_arn, policy, contents, (ci_steps, ci)) = policy_side?;
     let mut steps = Vec::new();
     let bucket = match bucket_side? {
         Some((bucket_step, bucket)) => {
@@ -211,6 +211,7 @@ pub async fn plan(
     }
     let (group_step, group) = plan_group(group, contents, &policy_arn);
     steps.push(group_step);
+    steps.extend(ci_steps);
     let key = key_side?.and_then(|(id, user)| {
         let (key_step, key) = plan_key(id, user);
         steps.push(key_step);
@@ -226,7 +227,59 @@ pub async fn plan(
     });
     let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
     steps.push(step("user", user, DestroyStatus::Kept));
-    Ok(Plan { caller, steps, bucket, policy, group, key, env, env_removes })
+    Ok(Plan { caller, steps, bucket, policy, group, ci, key, env, env_removes })
+}
+
+/// The names `destroy` looks for.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub policy: String,
+    pub group: String,
+    pub ci_role: String,
+}
+
+type CiPlan = (Option<(String, Vec<String>)>, Option<String>);
+
+/// The CI role goes when `ci-role` made it (its tag); GitHub's provider when t3s3 made it
+/// and no role but that one trusts it.
+async fn plan_ci(
+    clients: &ActingClients,
+    role: &str,
+    provider_arn: &str,
+) -> Result<(Vec<DestroyStep>, CiPlan), AwsError> {
+    let (found, provider, trusting) = tokio::join!(
+        iam::role(&clients.iam, role),
+        iam::oidc_provider(&clients.iam, provider_arn),
+        iam::roles_trusting(&clients.iam, provider_arn)
+    );
+    let mut steps = Vec::new();
+    let role_plan = match found? {
+        Some(state) if state.ours => {
+            steps.push(step("ci_role", role, DestroyStatus::Delete));
+            Some((role.to_string(), state.policies))
+        }
+        Some(_) => {
+            steps.push(step("ci_role", format!("{role} (not made by t3s3)"), DestroyStatus::Kept));
+            None
+        }
+        None => None,
+    };
+    let others: Vec<String> =
+        trusting?.into_iter().filter(|r| role_plan.as_ref().is_none_or(|(ours, _)| r != ours)).collect();
+    let provider_plan = match provider? {
+        Some(provider) if provider.ours && others.is_empty() => {
+            steps.push(step("oidc_provider", provider_arn, DestroyStatus::Delete));
+            Some(provider_arn.to_string())
+        }
+        Some(provider) => {
+            let why =
+                if provider.ours { format!("trusted by {}", others.join(", ")) } else { "not made by t3s3".into() };
+            steps.push(step("oidc_provider", format!("{provider_arn} ({why})"), DestroyStatus::Kept));
+            None
+        }
+        None => None,
+    };
+    Ok((steps, (role_plan, provider_plan)))
 }
 
 /// The key's row: deleted from its user, or already gone.
@@ -322,6 +375,15 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
         if let Some((group, members)) = &plan.group {
             iam::delete_group(&clients.iam, group, members).await?;
         }
+        // The role's own policy list may name the one just deleted: detach only the rest.
+        if let Some((role, policies)) = &plan.ci.0 {
+            let deleted_arn = plan.policy.as_ref().map(|(state, _)| state.arn.as_str());
+            let rest: Vec<String> = policies.iter().filter(|arn| Some(arn.as_str()) != deleted_arn).cloned().collect();
+            iam::delete_role(&clients.iam, role, &rest).await?;
+        }
+        if let Some(provider) = &plan.ci.1 {
+            iam::delete_oidc_provider(&clients.iam, provider).await?;
+        }
         Ok::<_, AwsError>(deleted)
     };
     let bucket = async {
@@ -334,9 +396,11 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
         }
     };
     let (key, policy, bucket) = tokio::join!(key, policy, bucket);
-    for (result, resources) in
-        [(&key, &["access_key"][..]), (&policy, &["attachment", "policy", "group"]), (&bucket, &["bucket"])]
-    {
+    for (result, resources) in [
+        (&key, &["access_key"][..]),
+        (&policy, &["attachment", "policy", "group", "ci_role", "oidc_provider"]),
+        (&bucket, &["bucket"]),
+    ] {
         if matches!(result, Ok(true)) {
             for resource in resources {
                 done(&mut plan.steps, resource);

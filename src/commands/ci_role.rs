@@ -1,0 +1,48 @@
+//! `t3s3 ci-role`: keyless CI. GitHub's OIDC provider and a role only one repository's branch
+//! can assume, holding the backend's least-privilege policy; prints the workflow to paste.
+
+use anyhow::Result;
+
+use crate::aws;
+use crate::cli::{CiRoleArgs, GlobalArgs};
+use crate::exit::{ExitStatus, Failure};
+use crate::keys::Key;
+use crate::ops::{self, ci_role};
+use crate::settings::{AppSettings, Overrides};
+use crate::ui::Printer;
+
+pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+    ci_role::check_repo_and_branch(&args.repo, &args.branch)
+        .map_err(|problem| Failure::bad_input(problem).hint("pass --repo OWNER/NAME and --branch NAME, exactly"))?;
+    ci_role::check_role_name(&args.role_name).map_err(Failure::bad_input)?;
+    let target = super::target(global)?;
+    // The bucket and region come from the flags, else the backend's .env.
+    let settings = AppSettings::resolve(args.env_file.as_deref(), &Overrides::default()).ok();
+    let from_env = |key: Key| settings.as_ref().and_then(|s| s.get(key)).map(str::to_string);
+    let Some(bucket) = args.bucket.clone().or_else(|| from_env(Key::Bucket)) else {
+        return Err(Failure::bad_input("no bucket: neither --bucket nor the .env's S3_BUCKET_NAME names one")
+            .hint("pass --bucket NAME, or run in the folder of the backend's .env (`t3s3 init` writes it)")
+            .into());
+    };
+    crate::bucket_name::validate(&bucket).map_err(|rule| Failure::bad_input(rule).hint("pass a valid --bucket"))?;
+    let target = match &settings {
+        Some(settings) => ops::acting_target(&target, settings),
+        None => target,
+    };
+    let clients = aws::acting_clients(&target).await?;
+    let Some(region) = clients.region() else {
+        return Err(Failure::bad_input("no AWS region for the workflow").hint("pass --region REGION").into());
+    };
+    let options = ci_role::Options {
+        repo: args.repo.clone(),
+        branch: args.branch.clone(),
+        role_name: args.role_name.clone(),
+        bucket,
+        region,
+        policy_name: args.policy_name.clone(),
+        dry_run: args.dry_run,
+    };
+    let report = ci_role::run(&clients, &options).await?;
+    printer.report(&report);
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,389 @@
+//! `ci-role`'s work: keyless CI. GitHub's OIDC provider and a role that only one repository's
+//! branch can assume, with the backend's least-privilege policy, looked at before anything is
+//! created; then the workflow to paste. A second run changes nothing.
+
+use std::cell::RefCell;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::aws::ActingClients;
+use crate::exit::{Failure, after_changes};
+use crate::iam;
+use crate::ops::converge::{Resource, Status};
+use crate::outln;
+use crate::policy;
+use crate::sts;
+use crate::ui::{Render, style};
+
+/// The most a CI session may last: one hour.
+pub const MAX_SESSION_SECONDS: i32 = 3600;
+
+/// What the user asked for, checked.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// OWNER/NAME.
+    pub repo: String,
+    pub branch: String,
+    pub role_name: String,
+    pub bucket: String,
+    pub region: String,
+    pub policy_name: String,
+    pub dry_run: bool,
+}
+
+/// What ci-role did (or would do), and the workflow that uses it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CiRoleReport {
+    pub ok: bool,
+    pub dry_run: bool,
+    pub account: String,
+    pub role_arn: String,
+    pub provider_arn: String,
+    /// The only token subject the role trusts.
+    pub subject: String,
+    pub resources: Vec<Resource>,
+    /// The GitHub Actions workflow to paste.
+    pub workflow: String,
+    pub requests: usize,
+    pub changes: usize,
+}
+
+impl Render for CiRoleReport {
+    fn text(&self, out: &mut String) {
+        if self.dry_run {
+            outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
+        }
+        for resource in &self.resources {
+            let status = match resource.status {
+                Status::Created | Status::Updated => style::ok(resource.status.label()),
+                Status::WouldCreate | Status::WouldUpdate => style::warn(resource.status.label()),
+                Status::Unchanged => style::note(resource.status.label()),
+            };
+            let label = resource.resource.replace('_', " ");
+            outln!(out, "  {label:<16} {status:<13} {}  {}", resource.name, style::note(&resource.detail));
+        }
+        outln!(out, "{}", style::note(&format!("  {} AWS requests, {} of them changes", self.requests, self.changes)));
+        outln!(out, "\nOnly `{}` can assume {}, for at most one hour.", self.subject, self.role_arn);
+        outln!(out, "Paste this into .github/workflows/s3.yml (no AWS key is stored in GitHub):\n");
+        outln!(out, "{}", self.workflow);
+    }
+}
+
+/// The provider, the role (trust, session limit, policy) and the policy, looked at at once,
+/// then made to match. Every reason to stop is found before the first change.
+pub async fn run(clients: &ActingClients, options: &Options) -> Result<CiRoleReport> {
+    let caller = sts::acting_caller(clients).await?;
+    let partition = iam::partition(&caller.arn);
+    let provider_arn = iam::github_provider_arn(partition, &caller.account);
+    let policy_arn = iam::policy_arn(partition, &caller.account, &options.policy_name);
+    let iam_client = &clients.iam;
+    let (provider, role, policy) = tokio::join!(
+        iam::oidc_provider(iam_client, &provider_arn),
+        iam::role(iam_client, &options.role_name),
+        iam::find_policy(iam_client, &policy_arn)
+    );
+    let (provider, role, policy) = (provider?, role?, policy?);
+    let wanted = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(&options.bucket)?)?)?;
+    if let Some(state) = &policy {
+        if !policy::same_document(&state.document, &wanted) {
+            let difference = policy::difference(&state.document, &wanted).unwrap_or_default();
+            return Err(Failure::bad_input(format!(
+                "policy {} does not match `t3s3 policy --bucket {}` ({difference}); nothing was changed",
+                options.policy_name, options.bucket
+            ))
+            .hint(format!(
+                "converge it with `t3s3 init --bucket {}`, or pass --policy-name for a policy of its own",
+                options.bucket
+            ))
+            .into());
+        }
+    }
+    let work = Work { clients, options, rows: RefCell::new(Vec::new()), changes: RefCell::new(Vec::new()) };
+    let trust = policy::github_trust(&provider_arn, &options.repo, &options.branch);
+    let role_arn = format!("arn:{partition}:iam::{}:role/{}", caller.account, options.role_name);
+    let applied = work.apply(&provider_arn, provider, &policy_arn, policy.is_some(), (role, &role_arn), &trust).await;
+    let changes = work.changes.into_inner();
+    let role_arn = applied.map_err(|error| after_changes(error, changes.clone()))?;
+    let mut resources = work.rows.into_inner();
+    resources.sort_by_key(|row| {
+        ["oidc_provider", "policy", "role", "trust_policy", "session_limit", "attachment"]
+            .iter()
+            .position(|r| *r == row.resource)
+    });
+    Ok(CiRoleReport {
+        ok: true,
+        dry_run: options.dry_run,
+        account: caller.account,
+        subject: policy::github_subject(&options.repo, &options.branch),
+        workflow: workflow(&role_arn, options),
+        role_arn,
+        provider_arn,
+        resources,
+        requests: clients.log.operations().len(),
+        changes: clients.log.mutating().len(),
+    })
+}
+
+/// The changes, recorded as they are made.
+struct Work<'a> {
+    clients: &'a ActingClients,
+    options: &'a Options,
+    rows: RefCell<Vec<Resource>>,
+    changes: RefCell<Vec<String>>,
+}
+
+impl Work<'_> {
+    fn row(&self, resource: &'static str, name: &str, status: Status, detail: impl Into<String>) {
+        self.rows.borrow_mut().push(Resource { resource, name: name.to_string(), status, detail: detail.into() });
+    }
+
+    fn status(&self, needed: bool, create: bool) -> Status {
+        match (needed, self.options.dry_run, create) {
+            (false, ..) => Status::Unchanged,
+            (true, true, true) => Status::WouldCreate,
+            (true, true, false) => Status::WouldUpdate,
+            (true, false, true) => Status::Created,
+            (true, false, false) => Status::Updated,
+        }
+    }
+
+    /// Provider and policy at once; then the role, whose trust names the provider.
+    async fn apply(
+        &self,
+        provider_arn: &str,
+        provider: Option<iam::OidcProvider>,
+        policy_arn: &str,
+        policy_exists: bool,
+        (role, role_arn): (Option<iam::RoleState>, &str),
+        trust: &str,
+    ) -> Result<String> {
+        let (provider_done, policy_done) =
+            tokio::join!(self.provider(provider_arn, provider), self.policy(policy_arn, policy_exists));
+        provider_done?;
+        policy_done?;
+        self.role(role, role_arn, trust, policy_arn).await
+    }
+
+    async fn provider(&self, arn: &str, found: Option<iam::OidcProvider>) -> Result<()> {
+        let iam_client = &self.clients.iam;
+        let dry_run = self.options.dry_run;
+        match found {
+            None => {
+                if !dry_run {
+                    iam::create_github_provider(iam_client).await?;
+                    self.changes.borrow_mut().push(format!("OIDC provider {arn} created"));
+                }
+                self.row("oidc_provider", arn, self.status(true, true), format!("audience {}", iam::GITHUB_AUDIENCE));
+            }
+            Some(provider) if !provider.audiences.iter().any(|a| a == iam::GITHUB_AUDIENCE) => {
+                if !dry_run {
+                    iam::add_audience(iam_client, arn).await?;
+                    self.changes.borrow_mut().push(format!("audience {} added to {arn}", iam::GITHUB_AUDIENCE));
+                }
+                self.row(
+                    "oidc_provider",
+                    arn,
+                    self.status(true, false),
+                    format!("audience {} added", iam::GITHUB_AUDIENCE),
+                );
+            }
+            Some(provider) => {
+                let whose = if provider.ours { "made by t3s3" } else { "already there; kept as it is" };
+                self.row(
+                    "oidc_provider",
+                    arn,
+                    Status::Unchanged,
+                    format!("audience {}; {whose}", iam::GITHUB_AUDIENCE),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn policy(&self, arn: &str, exists: bool) -> Result<()> {
+        let (name, bucket) = (&self.options.policy_name, &self.options.bucket);
+        if !exists && !self.options.dry_run {
+            let document =
+                serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(bucket)?)?)?;
+            iam::create_policy(&self.clients.iam, name, &document, policy::DESCRIPTION).await?;
+            self.changes.borrow_mut().push(format!("policy {name} created"));
+        }
+        self.row(
+            "policy",
+            arn,
+            self.status(!exists, true),
+            format!("{name}: the backend's least privilege on `{bucket}`"),
+        );
+        Ok(())
+    }
+
+    /// The role: created, or its trust, session limit and policy made to match.
+    async fn role(
+        &self,
+        found: Option<iam::RoleState>,
+        role_arn: &str,
+        trust: &str,
+        policy_arn: &str,
+    ) -> Result<String> {
+        let (iam_client, name, dry_run) = (&self.clients.iam, self.options.role_name.as_str(), self.options.dry_run);
+        let subject = policy::github_subject(&self.options.repo, &self.options.branch);
+        let Some(state) = found else {
+            let arn = if dry_run {
+                role_arn.to_string()
+            } else {
+                let description = format!("GitHub Actions of {subject} (t3s3 ci-role)");
+                let arn = iam::create_role(iam_client, name, trust, MAX_SESSION_SECONDS, &description).await?;
+                self.changes.borrow_mut().push(format!("role {name} created"));
+                iam::attach_to_role(iam_client, name, policy_arn).await?;
+                self.changes.borrow_mut().push(format!("{} attached to role {name}", self.options.policy_name));
+                arn
+            };
+            self.row("role", name, self.status(true, true), format!("assumable only by {subject}"));
+            self.row("attachment", name, self.status(true, true), format!("{} → {name}", self.options.policy_name));
+            return Ok(arn);
+        };
+        let trust_differs = !policy::same_document(&state.trust, trust);
+        let session_differs = state.max_session_seconds != MAX_SESSION_SECONDS;
+        let attach = !state.policies.iter().any(|arn| arn == policy_arn);
+        if !dry_run {
+            let update_trust = async {
+                if trust_differs {
+                    iam::update_trust(iam_client, name, trust).await?;
+                    self.changes.borrow_mut().push(format!("trust policy of role {name} replaced"));
+                }
+                Ok::<_, anyhow::Error>(())
+            };
+            let limit = async {
+                if session_differs {
+                    iam::set_max_session(iam_client, name, MAX_SESSION_SECONDS).await?;
+                    self.changes.borrow_mut().push(format!("session limit of role {name} set to one hour"));
+                }
+                Ok::<_, anyhow::Error>(())
+            };
+            let attached = async {
+                if attach {
+                    iam::attach_to_role(iam_client, name, policy_arn).await?;
+                    self.changes.borrow_mut().push(format!("{} attached to role {name}", self.options.policy_name));
+                }
+                Ok::<_, anyhow::Error>(())
+            };
+            let (a, b, c) = tokio::join!(update_trust, limit, attached);
+            a?;
+            b?;
+            c?;
+        }
+        self.row("role", name, Status::Unchanged, &state.arn);
+        self.row("trust_policy", name, self.status(trust_differs, false), format!("only {subject}"));
+        let was = if session_differs { format!(" (was {} s)", state.max_session_seconds) } else { String::new() };
+        self.row("session_limit", name, self.status(session_differs, false), format!("{MAX_SESSION_SECONDS} s{was}"));
+        self.row("attachment", name, self.status(attach, true), format!("{} → {name}", self.options.policy_name));
+        Ok(state.arn)
+    }
+}
+
+/// The workflow that assumes the role and runs `t3s3 verify`: no stored key.
+fn workflow(role_arn: &str, options: &Options) -> String {
+    format!(
+        "name: S3 check
+on:
+  push:
+    branches: [{branch}]
+permissions:
+  id-token: write   # lets the job ask GitHub for its OIDC token
+  contents: read
+jobs:
+  verify:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: aws-actions/configure-aws-credentials@v4
+        with:
+          role-to-assume: {role_arn}
+          aws-region: {region}
+      - uses: dtolnay/rust-toolchain@stable
+      - name: Install t3s3 (from wherever your team keeps it)
+        run: cargo install --git \"$T3S3_REPO\" --locked
+        env:
+          T3S3_REPO: ${{{{ vars.T3S3_REPO }}}}
+      - name: Verify S3 with the role's temporary credentials
+        run: t3s3 verify
+        env:
+          S3_BUCKET_NAME: {bucket}
+",
+        branch = options.branch,
+        region = options.region,
+        bucket = options.bucket,
+    )
+}
+
+/// Checks a repository (`OWNER/NAME`, as GitHub allows them) and a branch name (git's ref
+/// rules, and no wildcard): the trust policy names them exactly.
+pub fn check_repo_and_branch(repo: &str, branch: &str) -> Result<(), String> {
+    let Some((owner, name)) = repo.split_once('/') else {
+        return Err(format!("--repo `{repo}` is not OWNER/NAME"));
+    };
+    let owner_ok = (1..=39).contains(&owner.len())
+        && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !owner.starts_with('-');
+    let name_ok = (1..=100).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name != "."
+        && name != "..";
+    if !owner_ok || !name_ok {
+        return Err(format!(
+            "--repo `{repo}` is not a GitHub repository name (OWNER: letters, digits, '-'; NAME: letters, digits, '.', '_', '-')"
+        ));
+    }
+    let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '*' | '?' | '[' | '\\' | '~' | '^' | ':');
+    let branch_ok = !branch.is_empty()
+        && !branch.chars().any(bad)
+        && !branch.contains("..")
+        && !branch.contains("//")
+        && !branch.starts_with(['-', '/'])
+        && !branch.ends_with(['/', '.'])
+        && !branch.ends_with(".lock");
+    if !branch_ok {
+        return Err(format!("--branch `{branch}` is not a git branch name (no wildcards, spaces, '..', ':' or '~')"));
+    }
+    Ok(())
+}
+
+/// IAM's rule for role names: 1-64 of letters, digits and `+=,.@_-`.
+pub fn check_role_name(name: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '=' | ',' | '.' | '@' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("--role-name `{name}` is not an IAM role name (1-64 of letters, digits, +=,.@_-)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_and_branches_are_checked_before_any_request() {
+        assert_eq!(check_repo_and_branch("acme/t3-chat", "main"), Ok(()));
+        assert_eq!(check_repo_and_branch("acme-inc/t3.chat_api", "release/2026-11"), Ok(()));
+        for (repo, branch) in [
+            ("acme", "main"),
+            ("acme/*", "main"),
+            ("acme/t3 chat", "main"),
+            ("-acme/t3", "main"),
+            ("acme/t3", "*"),
+            ("acme/t3", "feature/*"),
+            ("acme/t3", ""),
+            ("acme/t3", "a..b"),
+            ("acme/t3", "main:evil"),
+            ("acme/t3", "x.lock"),
+        ] {
+            assert!(check_repo_and_branch(repo, branch).is_err(), "{repo} {branch}");
+        }
+        assert!(check_role_name("T3ChatCI").is_ok());
+        assert!(check_role_name("bad role").is_err());
+        assert!(check_role_name(&"r".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! `t3s3 ci-role` (issue 9): GitHub's OIDC provider and a role that one repository's branch
+//! can assume, against moto; the role's credentials then pass `t3s3 verify`; doctor and
+//! destroy know the role.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+
+const BUCKET: &str = "t3-chat-documents-ci";
+const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+
+/// A project after `init`: its .env names the bucket and region.
+fn initialised(server: &Server) -> Workspace {
+    let ws = Workspace::new();
+    let out = run(acting(&ws, server).args([
+        "--region",
+        APP_REGION,
+        "init",
+        "--bucket",
+        BUCKET,
+        "--create-user",
+        "--no-verify",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    ws
+}
+
+fn acting(ws: &Workspace, server: &Server) -> std::process::Command {
+    let mut command = ws.t3s3();
+    command
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", &server.url()]);
+    command
+}
+
+fn ci_role(ws: &Workspace, server: &Server, extra: &[&str]) -> Run {
+    run(acting(ws, server).args(["ci-role", "--json", "--repo", "acme/t3-chat"]).args(extra))
+}
+
+fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["resource"].as_str().unwrap().to_string(), r["status"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn root_iam(server: &Server) -> aws_sdk_iam::Client {
+    iam(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1"))
+}
+
+async fn trust_of(server: &Server, role: &str) -> serde_json::Value {
+    let got = root_iam(server).get_role().role_name(role).send().await.unwrap();
+    let raw = got.role().unwrap().assume_role_policy_document().unwrap().to_string();
+    serde_json::from_str(&t3s3::iam::decode_document(&raw)).unwrap()
+}
+
+fn check(ws: &Workspace, server: &Server, id: &str) -> serde_json::Value {
+    let report = run(acting(ws, server).args(["doctor", "--json"])).json();
+    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone()
+}
+
+#[tokio::test]
+async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
+    let server = moto(None);
+    let ws = initialised(&server);
+
+    let plan = ci_role(&ws, &server, &["--dry-run"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let report = plan.json();
+    assert_eq!(report["changes"], 0);
+    assert_eq!(statuses(&report)["role"], "would_create");
+    assert!(root_iam(&server).get_role().role_name("T3ChatCI").send().await.is_err(), "the dry run made the role");
+
+    let out = ci_role(&ws, &server, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    assert_eq!(report["role_arn"], "arn:aws:iam::123456789012:role/T3ChatCI");
+    assert_eq!(report["role_arn"], plan.json()["role_arn"], "the dry run names the role the real run makes");
+    let created = statuses(&report);
+    for resource in ["oidc_provider", "role", "attachment"] {
+        assert_eq!(created[resource], "created", "{resource}: {report}");
+    }
+    let workflow = report["workflow"].as_str().unwrap();
+    for line in [
+        "id-token: write",
+        "aws-actions/configure-aws-credentials@v4",
+        "role-to-assume: arn:aws:iam::123456789012:role/T3ChatCI",
+        "aws-region: ap-south-1",
+        "run: t3s3 verify",
+        "S3_BUCKET_NAME: t3-chat-documents-ci",
+    ] {
+        assert!(workflow.contains(line), "missing {line:?}:\n{workflow}");
+    }
+    // It is YAML GitHub can read: the job has the OIDC permission and assumes the role.
+    let mut python = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut python.stdin.take().unwrap(), workflow.as_bytes()).unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&python.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(parsed["permissions"]["id-token"], "write");
+    let steps = parsed["jobs"]["verify"]["steps"].as_array().unwrap();
+    let assume = steps.iter().find(|s| s["uses"] == "aws-actions/configure-aws-credentials@v4").unwrap();
+    assert_eq!(assume["with"]["role-to-assume"], "arn:aws:iam::123456789012:role/T3ChatCI");
+    assert_eq!(steps.last().unwrap()["run"], "t3s3 verify");
+
+    let trust = trust_of(&server, "T3ChatCI").await;
+    let statement = &trust["Statement"][0];
+    assert_eq!(statement["Principal"]["Federated"], PROVIDER);
+    assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        "repo:acme/t3-chat:ref:refs/heads/main"
+    );
+    assert_eq!(statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
+    assert!(!trust.to_string().contains('*'), "a wildcard in the trust policy: {trust}");
+    let role = root_iam(&server).get_role().role_name("T3ChatCI").send().await.unwrap();
+    assert_eq!(role.role().unwrap().max_session_duration(), Some(3600));
+    let attached = root_iam(&server).list_attached_role_policies().role_name("T3ChatCI").send().await.unwrap();
+    assert_eq!(attached.attached_policies()[0].policy_name(), Some("T3ChatS3Policy"));
+
+    let again = ci_role(&ws, &server, &[]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(again.json()["changes"], 0, "a second run changes nothing: {}", again.stdout);
+    assert_eq!(check(&ws, &server, "ci_role_trust")["status"], "PASS");
+
+    for (repo, branch) in [("acme", "main"), ("acme/*", "main"), ("acme/t3-chat", "feature/*"), ("acme/t3-chat", "")] {
+        let out = run(acting(&ws, &server).args(["ci-role", "--repo", repo, "--branch", branch]));
+        assert_eq!(out.code, 2, "{repo} {branch}: {}", out.all());
+    }
+}
+
+#[tokio::test]
+async fn the_roles_web_identity_credentials_pass_verify() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    assert_eq!(ci_role(&ws, &server, &[]).code, 0);
+
+    // What aws-actions/configure-aws-credentials does with the job's OIDC token (moto does
+    // not check the token itself).
+    let sts = aws_sdk_sts::Client::new(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION));
+    let assumed = sts
+        .assume_role_with_web_identity()
+        .role_arn("arn:aws:iam::123456789012:role/T3ChatCI")
+        .role_session_name("github-actions")
+        .web_identity_token("eyJ.github-oidc-token.sig")
+        .send()
+        .await
+        .unwrap();
+    let credentials = assumed.credentials().unwrap();
+
+    let ci = Workspace::new(); // the checkout in CI: no .env, everything from the environment
+    let out = run(ci
+        .t3s3()
+        .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
+        .env("AWS_SESSION_TOKEN", credentials.session_token())
+        .env("AWS_REGION", APP_REGION)
+        .env("S3_BUCKET_NAME", BUCKET)
+        .env("AWS_ENDPOINT_URL", server.url())
+        .args(["verify", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.stdout.contains(credentials.session_token()));
+}
+
+#[tokio::test]
+async fn doctor_fails_a_wide_trust_and_ci_role_narrows_it() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    assert_eq!(ci_role(&ws, &server, &[]).code, 0);
+    let wide = trust_of(&server, "T3ChatCI")
+        .await
+        .to_string()
+        .replace("StringEquals", "StringLike")
+        .replace("repo:acme/t3-chat:ref:refs/heads/main", "repo:acme/*");
+    root_iam(&server).update_assume_role_policy().role_name("T3ChatCI").policy_document(wide).send().await.unwrap();
+
+    let found = check(&ws, &server, "ci_role_trust");
+    assert_eq!(found["status"], "FAIL", "{found}");
+    assert!(found["evidence"].as_str().unwrap().contains("repo:acme/*"), "{found}");
+
+    let out = ci_role(&ws, &server, &[]);
+    assert_eq!(statuses(&out.json())["trust_policy"], "updated", "{}", out.stdout);
+    assert_eq!(check(&ws, &server, "ci_role_trust")["status"], "PASS");
+}
+
+#[tokio::test]
+async fn destroy_removes_the_role_and_the_provider_only_when_nothing_else_trusts_it() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    assert_eq!(ci_role(&ws, &server, &[]).code, 0);
+    // Another role of the account trusts the same provider: the provider stays.
+    let other_trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{PROVIDER}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"token.actions.githubusercontent.com:sub":"repo:acme/infra:ref:refs/heads/main"}}}}}}]}}"#
+    );
+    root_iam(&server).create_role().role_name("Infra").assume_role_policy_document(&other_trust).send().await.unwrap();
+
+    let out = run(acting(&ws, &server).args(["destroy", "--yes", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(root_iam(&server).get_role().role_name("T3ChatCI").send().await.is_err(), "the CI role is still there");
+    let providers = root_iam(&server).list_open_id_connect_providers().send().await.unwrap();
+    assert_eq!(providers.open_id_connect_provider_list().len(), 1, "the provider another role trusts was deleted");
+    assert!(out.stdout.contains("trusted by Infra"), "{}", out.stdout);
+
+    root_iam(&server).delete_role().role_name("Infra").send().await.unwrap();
+    // The first destroy took the .env's settings: the region comes from the flag now.
+    let out = run(acting(&ws, &server).args(["--region", APP_REGION, "destroy", "--yes"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let providers = root_iam(&server).list_open_id_connect_providers().send().await.unwrap();
+    assert!(
+        providers.open_id_connect_provider_list().is_empty(),
+        "t3s3's provider, trusted by nothing now, is still there"
+    );
+}
