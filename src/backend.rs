@@ -30,6 +30,10 @@ for name in ("boto3", "botocore", "pydantic_settings"):
 print(json.dumps(found))
 "#;
 
+/// How long the interpreter may take to start and import its packages (a cold disk, a big
+/// venv); not the per-request --timeout, which is about the network.
+pub const PROBE_LIMIT: Duration = Duration::from_secs(30);
+
 /// The two files the guide's test script imports, relative to the backend folder.
 pub const REQUIRED_FILES: [&str; 2] = ["config.py", "storage/s3_client.py"];
 

@@ -14,6 +14,7 @@ use crate::aws::{self, ActingClients, AppCredentials, Target};
 use crate::aws_error::AwsError;
 use crate::backend;
 use crate::bucket;
+use crate::bucket_name;
 use crate::diagnose;
 use crate::envfile::Severity;
 use crate::git;
@@ -68,6 +69,7 @@ check_ids! {
     Boto3Declared => "boto3_declared",
     Boto3EndpointEnv => "boto3_endpoint_env",
     AppIdentity => "app_identity",
+    BucketNamespace => "bucket_namespace",
     BucketRegion => "bucket_region",
     BucketReachable => "bucket_reachable",
     KeyAge => "key_age",
@@ -270,6 +272,7 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
     audit.add(CheckId::EnvExists, CheckStatus::Pass, format!("{shown} exists"), "");
     let settings = AppSettings::from_file(&env_path)?;
     local_checks(&audit, &env_path, &settings);
+    namespace_check(&audit, settings.bucket());
     let python = python_checks(&audit, options, &env_path, &settings);
 
     let Some(app) = settings.app_credentials() else {
@@ -405,7 +408,7 @@ async fn python_checks(audit: &Audit, options: &Options, env_path: &Path, settin
     }
     let found = backend::find_python(&dir, options.python.as_deref());
     let facts = match &found {
-        Ok((python, _)) => backend::probe(python, &dir, Duration::from_secs(20)).await.map_err(|f| f.message),
+        Ok((python, _)) => backend::probe(python, &dir, backend::PROBE_LIMIT).await.map_err(|f| f.message),
         Err(failure) => Err(failure.message.clone()),
     };
     declared_check(audit, &dir, env_path);
@@ -542,6 +545,30 @@ fn via_group_check(audit: &Audit, user: &str, direct: &[(String, String)], bucke
         format!("`{user}` holds {} attached directly, not through a group", names.join(", ")),
         format!("`t3s3 init --bucket {bucket}` moves the t3s3 policy to group t3-chat-s3 with no gap in access"),
     );
+}
+
+/// Whether the bucket's name is in its account's own namespace, where nobody else can take it.
+fn namespace_check(audit: &Audit, bucket: &str) {
+    let id = CheckId::BucketNamespace;
+    if bucket.is_empty() {
+        return audit.skip(&[id], "the .env names no bucket");
+    }
+    match bucket_name::account_regional_parts(bucket) {
+        Some((_, account, region)) => audit.add(
+            id,
+            CheckStatus::Pass,
+            format!(
+                "`{bucket}` is in the account regional namespace of {account} in {region}: nobody else can create it"
+            ),
+            "",
+        ),
+        None => audit.add(
+            id,
+            CheckStatus::Info,
+            format!("`{bucket}` is in the global namespace: once deleted, anyone can re-create the name"),
+            "buckets cannot be renamed; a new setup (`t3s3 init` with no name) gets an account regional one",
+        ),
+    }
 }
 
 /// Temporary files of an interrupted write: each holds a whole .env, secret included.
@@ -982,10 +1009,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 30);
+        assert_eq!(names.len(), 31);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 30);
+        assert_eq!(names.len(), 31);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }
