@@ -270,6 +270,10 @@ async fn a_shell_session_token_is_not_paired_with_the_env_files_long_term_key() 
     assert_eq!(out.code, 2, "{}", out.all());
     let cause = out.json()["steps"][0]["cause"].as_str().unwrap().to_string();
     assert!(cause.contains("long-term AKIA key, which takes no session token"), "{cause}");
+    let doctor = run(ws.t3s3().args(["doctor", "--json"])).json();
+    let lint = doctor["checks"].as_array().unwrap().iter().find(|c| c["id"] == "env_lint").unwrap().clone();
+    assert_eq!(lint["status"], "FAIL", "{lint}");
+    assert!(lint["evidence"].as_str().unwrap().contains("takes no session token"), "{lint}");
 }
 
 async fn held_policies(server: &Server, admin: &Key, user: &str) -> (Vec<String>, Vec<String>) {

@@ -333,8 +333,9 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
 /// The .env itself, and what git knows about it.
 fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
     let shown = env_path.display().to_string();
-    let errors: Vec<String> =
+    let mut errors: Vec<String> =
         settings.lint_errors().iter().map(|i| format!("line {}: {}", i.line, i.message)).collect();
+    errors.extend(super::selftest::session_token_problem(settings));
     let warnings: Vec<String> = settings
         .lint
         .iter()

@@ -54,15 +54,7 @@ impl Render for CiRoleReport {
         if self.dry_run {
             outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
         }
-        for resource in &self.resources {
-            let status = match resource.status {
-                Status::Created | Status::Updated => style::ok(resource.status.label()),
-                Status::WouldCreate | Status::WouldUpdate => style::warn(resource.status.label()),
-                Status::Unchanged => style::note(resource.status.label()),
-            };
-            let label = resource.resource.replace('_', " ");
-            outln!(out, "  {label:<16} {status:<13} {}  {}", resource.name, style::note(&resource.detail));
-        }
+        Resource::rows(out, &self.resources);
         outln!(out, "{}", style::note(&format!("  {} AWS requests, {} of them changes", self.requests, self.changes)));
         outln!(out, "\nOnly `{}` can assume {}, for at most one hour.", self.subject, self.role_arn);
         outln!(out, "Paste this into .github/workflows/s3.yml (no AWS key is stored in GitHub):\n");

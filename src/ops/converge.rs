@@ -66,6 +66,23 @@ pub struct Resource {
     pub detail: String,
 }
 
+impl Resource {
+    /// The summary's rows: resource, status (coloured by what happened), name, detail.
+    pub fn rows(out: &mut String, resources: &[Resource]) {
+        for resource in resources {
+            let status = match resource.status {
+                Status::Created | Status::Updated => style::ok(resource.status.label()),
+                Status::WouldCreate | Status::WouldUpdate => style::warn(resource.status.label()),
+                Status::Unchanged => style::note(resource.status.label()),
+            };
+            let label = resource.resource.replace('_', " ");
+            let detail =
+                if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
+            outln!(out, "  {label:<20} {status:<13} {}{detail}", resource.name);
+        }
+    }
+}
+
 /// How many AWS requests the acting credentials sent.
 #[derive(Debug, Clone, Serialize)]
 pub struct Requests {
@@ -105,17 +122,7 @@ impl Render for InitReport {
             outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
         }
         outln!(out);
-        for resource in &self.resources {
-            let status = match resource.status {
-                Status::Created | Status::Updated => style::ok(resource.status.label()),
-                Status::WouldCreate | Status::WouldUpdate => style::warn(resource.status.label()),
-                Status::Unchanged => style::note(resource.status.label()),
-            };
-            let label = resource.resource.replace('_', " ");
-            let detail =
-                if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
-            outln!(out, "  {label:<20} {status:<13} {}{detail}", resource.name);
-        }
+        Resource::rows(out, &self.resources);
         if let Naming::Global(why) = &self.naming {
             outln!(out, "  {} `{}` is in the global namespace: {why}", style::note("note:"), self.bucket);
         }

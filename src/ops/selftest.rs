@@ -484,6 +484,23 @@ fn missing_settings(settings: &AppSettings) -> Diagnosis {
     Diagnosis { code: "NoCredentials".into(), message: format!("missing {missing}"), cause, fix }
 }
 
+/// A key and session token that cannot go together: a temporary ASIA key without its token,
+/// or a token beside a long-term AKIA key.
+pub fn session_token_problem(settings: &AppSettings) -> Option<String> {
+    let key_id = settings.get(Key::AccessKeyId).unwrap_or_default();
+    match (key_id.starts_with("ASIA"), settings.get(Key::SessionToken).is_some()) {
+        (true, false) => Some(format!(
+            "AWS_ACCESS_KEY_ID ({}) starts with ASIA: a temporary key from STS, which works only with its AWS_SESSION_TOKEN; set it from the same credentials",
+            settings.where_set(Key::AccessKeyId)
+        )),
+        (false, true) if key_id.starts_with("AKIA") => Some(format!(
+            "AWS_SESSION_TOKEN ({}) is set, but AWS_ACCESS_KEY_ID is a long-term AKIA key, which takes no session token: unset AWS_SESSION_TOKEN",
+            settings.where_set(Key::SessionToken)
+        )),
+        _ => None,
+    }
+}
+
 /// Values that are set but cannot work: lint errors, a bad region, bucket name or endpoint.
 fn setting_problems(settings: &AppSettings) -> Vec<String> {
     let mut problems: Vec<String> = settings
@@ -498,18 +515,7 @@ fn setting_problems(settings: &AppSettings) -> Vec<String> {
             settings.where_set(Key::Region)
         ));
     }
-    let key_id = settings.get(Key::AccessKeyId).unwrap_or_default();
-    match (key_id.starts_with("ASIA"), settings.get(Key::SessionToken).is_some()) {
-        (true, false) => problems.push(format!(
-            "AWS_ACCESS_KEY_ID ({}) starts with ASIA: a temporary key from STS, which works only with its AWS_SESSION_TOKEN; set it from the same credentials",
-            settings.where_set(Key::AccessKeyId)
-        )),
-        (false, true) if key_id.starts_with("AKIA") => problems.push(format!(
-            "AWS_SESSION_TOKEN ({}) is set, but AWS_ACCESS_KEY_ID is a long-term AKIA key, which takes no session token: unset AWS_SESSION_TOKEN",
-            settings.where_set(Key::SessionToken)
-        )),
-        _ => {}
-    }
+    problems.extend(session_token_problem(settings));
     if let Err(rule) = bucket_name::validate(settings.bucket()) {
         problems.push(format!("S3_BUCKET_NAME ({}): {rule}", settings.where_set(Key::Bucket)));
     }
