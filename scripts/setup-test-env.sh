@@ -12,13 +12,17 @@ BOTO3_VERSION=1.44.8
 DOTENV_VERSION=1.2.4
 PYDANTIC_VERSION=2.14.4              # the stand-in backend (tests/fixtures/backend) reads its .env with
 PYDANTIC_SETTINGS_VERSION=2.16.3     # pydantic-settings, as a FastAPI app does
+PRE_COMMIT_VERSION=4.7.0             # runs `t3s3 guard` as a hook in tests/guard.rs
+CHECK_JSONSCHEMA_VERSION=0.39.0      # validate .github/workflows and action.yml (offline schemas)
+ZIZMOR_VERSION=1.32.0                # GitHub Actions security lint, run with --offline
 S3S_FS_VERSION=0.14.1   # later versions need a newer rustc than the pinned toolchain
 
-if ! .venv/bin/python -c "import moto, dotenv, pydantic_settings, sys; sys.exit(moto.__version__ != '$MOTO_VERSION' or pydantic_settings.__version__ != '$PYDANTIC_SETTINGS_VERSION')" 2>/dev/null; then
+if ! .venv/bin/python -c "import moto, dotenv, pydantic_settings, pre_commit, check_jsonschema, sys; sys.exit(moto.__version__ != '$MOTO_VERSION' or pydantic_settings.__version__ != '$PYDANTIC_SETTINGS_VERSION')" 2>/dev/null; then
   echo "==> creating .venv with moto[server]==$MOTO_VERSION"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" "python-dotenv==$DOTENV_VERSION" \
-    "pydantic==$PYDANTIC_VERSION" "pydantic-settings==$PYDANTIC_SETTINGS_VERSION"
+    "pydantic==$PYDANTIC_VERSION" "pydantic-settings==$PYDANTIC_SETTINGS_VERSION" "pre-commit==$PRE_COMMIT_VERSION" \
+    "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "zizmor==$ZIZMOR_VERSION"
 fi
 
 if [ "${1:-}" = "--emulator-only" ]; then

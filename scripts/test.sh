@@ -8,4 +8,8 @@ export AWS_EC2_METADATA_DISABLED=true
 # The crate's shape: no import cycle, no command importing another, only bucket/iam/sts
 # calling the SDK, no function over 80 lines (issue 7).
 python3 scripts/check-shape.py
+# The project's workflows and its action for users, checked offline (issue 11).
+.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+.venv/bin/check-jsonschema --builtin-schema vendor.github-actions action.yml
+.venv/bin/zizmor --offline --quiet .github/workflows/*.yml action.yml
 cargo test --locked "$@"

@@ -170,6 +170,29 @@ pub struct ActingClients {
 }
 
 impl ActingClients {
+    /// The acting credentials can be found (the standard chain, or --profile): checked before
+    /// anything else is asked of the user, so a missing key is said first, not after a region.
+    pub async fn check_credentials(&self) -> Result<(), Failure> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let none = || {
+            Failure::bad_input("no AWS credentials were found for the acting (administrator) credentials").hint(
+                "run `aws configure` or `aws sso login`, pass --profile NAME, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            )
+        };
+        let Some(provider) = self.config.credentials_provider() else { return Err(none()) };
+        match tokio::time::timeout(DEFAULT_TIMEOUT, provider.provide_credentials()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(_))) => Err(none()),
+            Ok(Err(error)) => Err(Failure::bad_input(format!(
+                "the acting credentials could not be loaded: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&error)
+            ))
+            .hint("check the profile (`aws configure list`), or run `aws sso login` if it uses SSO")),
+            Err(_) => Err(Failure::bad_input("loading the acting credentials took too long")
+                .hint("check the profile's credential_process or SSO settings")),
+        }
+    }
+
     /// The region in effect, from `--region`, AWS_REGION or the profile.
     pub fn region(&self) -> Option<String> {
         self.config.region().map(ToString::to_string)

@@ -11,8 +11,12 @@ pub const DEFAULT_GROUP: &str = "t3-chat-s3";
 /// The role `ci-role` makes for GitHub Actions.
 pub const DEFAULT_CI_ROLE: &str = "T3ChatCI";
 
+/// `t3s3 --version`: the version, the commit it was built from and the target.
+pub const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("T3S3_COMMIT"), ", ", env!("T3S3_TARGET"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "t3s3", version, about = "Set up, verify and audit S3 storage for the T3 Chat backend")]
+#[command(name = "t3s3", version = VERSION, about = "Set up, verify and audit S3 storage for the T3 Chat backend")]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -66,6 +70,33 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Keyless CI: a role only one GitHub repository's branch can assume (OIDC), and its workflow
     CiRole(CiRoleArgs),
+    /// Commit guard: refuse a staged .env, an AWS access key id or a secret (pre-commit hook)
+    Guard(GuardArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one per command into a folder
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `t3s3 completions bash > ~/.local/share/bash-completion/completions/t3s3`
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write t3s3.1 and t3s3-COMMAND.1 into this folder instead of printing t3s3.1
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// Files to check (default: what git has staged, as the commit would hold it)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -331,7 +331,20 @@ impl EnvFile {
                 removed.insert(0, key.to_string());
             }
         }
+        if !removed.is_empty() {
+            self.drop_empty_section();
+        }
         removed
+    }
+
+    /// The guide's `# AWS S3 Configuration` header, once nothing is left under it (no line
+    /// right after it). Blank lines stay: one `merge` added cannot be told from one of yours.
+    fn drop_empty_section(&mut self) {
+        let Some(header) = self.lines.iter().position(|line| line.text.trim() == SECTION_HEADER) else { return };
+        if self.lines.get(header + 1).is_some_and(|line| !line.text.trim().is_empty()) {
+            return;
+        }
+        self.lines.remove(header);
     }
 
     fn dominant_ending(&self) -> String {
@@ -649,6 +662,27 @@ mod tests {
         let mut env = file("");
         env.merge(&[("AWS_REGION", "us-east-1")]);
         assert_eq!(env.contents(), "# AWS S3 Configuration\nAWS_REGION=us-east-1\n");
+    }
+
+    #[test]
+    fn remove_takes_the_emptied_section_header() {
+        let mut env = file("# mine\nDEBUG=1\n");
+        env.merge(&[("AWS_REGION", "ap-south-1"), ("S3_BUCKET_NAME", "b1")]);
+        env.remove(&["AWS_REGION", "S3_BUCKET_NAME"]);
+        assert_eq!(env.contents(), "# mine\nDEBUG=1\n\n");
+        // A header with the user's own lines still under it stays.
+        let mut env = file("# AWS S3 Configuration\nAWS_REGION=x\nMY_S3_PREFIX=docs\n");
+        env.remove(&["AWS_REGION"]);
+        assert_eq!(env.contents(), "# AWS S3 Configuration\nMY_S3_PREFIX=docs\n");
+        // An emptied section in the middle: the header goes, the rest stays as it was.
+        let mut env = file("A=1\n\n# AWS S3 Configuration\nAWS_REGION=x\n\nB=2\n");
+        env.remove(&["AWS_REGION"]);
+        assert_eq!(env.contents(), "A=1\n\n\nB=2\n");
+        // A blank line of the user's before the section survives (python-dotenv corpus case).
+        let mut env = file("A=1\n\n");
+        env.merge(&[("AWS_REGION", "x")]);
+        env.remove(&["AWS_REGION"]);
+        assert_eq!(env.contents(), "A=1\n\n");
     }
 
     #[test]

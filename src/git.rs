@@ -121,3 +121,21 @@ pub fn missing_patterns(gitignore: &Path) -> Vec<String> {
     let present: Vec<&str> = text.lines().map(str::trim).collect();
     IGNORE_PATTERNS.iter().filter(|p| !present.contains(p)).map(|p| p.to_string()).collect()
 }
+
+/// The repository root holding `dir` and the files staged for the next commit (added,
+/// copied, modified or renamed; deletions carry nothing), as paths relative to the root.
+pub fn staged(dir: &Path) -> Option<(PathBuf, Vec<String>)> {
+    let root = repo_root(&dir.join("x"))?;
+    let output = git(&root, &["diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"])?;
+    if !output.status.success() {
+        return None;
+    }
+    let names = output.stdout.split(|b| *b == 0).filter(|n| !n.is_empty());
+    Some((root, names.map(|n| String::from_utf8_lossy(n).into_owned()).collect()))
+}
+
+/// A staged file's bytes as the commit would hold them (the index, not the work tree).
+pub fn staged_content(root: &Path, path: &str) -> Option<Vec<u8>> {
+    let output = git(root, &["show", &format!(":{path}")])?;
+    output.status.success().then_some(output.stdout)
+}

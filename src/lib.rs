@@ -10,7 +10,7 @@
 //! 3. `bucket`, `iam`, `sts`: the only callers of the AWS SDK; each failed call becomes one
 //!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
 //! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `git`, `policy`,
-//!    `bucket_name`, `prompt`, `cli`, `ui` (the printer; it knows no command).
+//!    `bucket_name`, `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).
 //! 5. `aws_error`, `keys`: plain types, no crate imports besides each other.
 
 pub mod aws;
@@ -25,6 +25,7 @@ pub mod dotenv;
 pub mod envfile;
 pub mod exit;
 pub mod git;
+pub mod guard;
 pub mod iam;
 pub mod join;
 pub mod keys;

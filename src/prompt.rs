@@ -21,6 +21,18 @@ pub fn ask(question: &str) -> Result<String> {
     Ok(answer.trim().to_string())
 }
 
+/// Reads one answer to `question`; `None` at the end of input (Ctrl-D, a closed pipe).
+pub fn ask_line(question: &str) -> Result<Option<String>> {
+    let mut stderr = std::io::stderr();
+    write!(stderr, "{question}")?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer)? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(answer.trim().to_string()))
+}
+
 /// `--yes` answers yes; a terminal is asked (default no); without either, the
 /// command stops with exit 2 and says to pass `--yes`.
 pub fn confirm(question: &str, yes: bool) -> Result<bool> {

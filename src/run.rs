@@ -28,6 +28,9 @@ pub fn main() -> ExitCode {
 async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
     match &cli.command {
         Command::Policy(args) => commands::policy::run(args, printer),
+        Command::Guard(args) => commands::guard::run(args, printer),
+        Command::Completions(args) => commands::completions::completions(args),
+        Command::Man(args) => commands::completions::man(args),
         Command::Verify(args) => commands::verify::run(args, &cli.global, printer).await,
         Command::Init(args) => commands::init::run(args, &cli.global, printer).await,
         Command::Doctor(args) => commands::doctor::run(args, &cli.global, printer).await,

@@ -431,7 +431,8 @@ async fn the_default_bucket_is_in_the_account_regional_namespace_and_every_machi
     assert_eq!(*seen.lock().unwrap(), [(format!("/{DERIVED}/"), Some("account-regional".to_string()))]);
     assert!(ws.read(".env").contains(&format!("S3_BUCKET_NAME={DERIVED}\n")));
     let doctor = run(ws.t3s3().args(["doctor", "--json"])).json();
-    let namespace = doctor["checks"].as_array().unwrap().iter().find(|c| c["id"] == "bucket_namespace").unwrap().clone();
+    let namespace =
+        doctor["checks"].as_array().unwrap().iter().find(|c| c["id"] == "bucket_namespace").unwrap().clone();
     assert_eq!(namespace["status"], "PASS", "{namespace}");
 
     // A second machine, with no .env yet, lands on the same bucket.

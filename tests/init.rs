@@ -389,10 +389,16 @@ fn a_missing_region_without_a_terminal_is_bad_input() {
     ]));
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("--region"), "{}", out.stderr);
-    let out = run(ws.t3s3().args(["--region", "mumbai", "init", "--bucket", BUCKET]));
+    // Credentials are checked first (issue 11): these runs have some, so the region is judged.
+    let with_key = || {
+        let mut command = ws.t3s3();
+        command.env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET);
+        command
+    };
+    let out = run(with_key().args(["--region", "mumbai", "init", "--bucket", BUCKET]));
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("not an AWS region name"), "{}", out.stderr);
-    let out = run(ws.t3s3().args(["--region", APP_REGION, "init", "--bucket", "Bad_Bucket"]));
+    let out = run(with_key().args(["--region", APP_REGION, "init", "--bucket", "Bad_Bucket"]));
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("lowercase"), "{}", out.stderr);
 }

@@ -32,6 +32,8 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     let _lock = super::lock(&env_path, printer)?;
     let mut local = Local::read(&env_path, args.bucket.as_deref())?;
     let chain = aws::acting_clients(&target).await?;
+    // No credentials is said before a region is asked for.
+    chain.check_credentials().await?;
     let region = choose_region(chain.region(), local.existing(Key::Region), args.yes)?;
     let clients = chain.in_region(&region);
     let options = converge::Options {
@@ -95,9 +97,16 @@ fn prompt_region() -> Result<String> {
     for (index, (code, name)) in SUGGESTED_REGIONS.iter().enumerate() {
         choices.push_str(&format!("  {}. {code}  {name}\n", index + 1));
     }
-    let answer = prompt::ask(&format!("{choices}Region [1-4 or a region code]: "))?;
-    Ok(match answer.parse::<usize>() {
-        Ok(n) if (1..=SUGGESTED_REGIONS.len()).contains(&n) => SUGGESTED_REGIONS[n - 1].0.to_string(),
-        _ => answer,
-    })
+    let mut question = format!("{choices}Region [1-4 or a region code]: ");
+    // An empty or unknown answer is asked again; only the end of input stops.
+    loop {
+        let Some(answer) = prompt::ask_line(&question)? else {
+            return Err(Failure::bad_input("no region was chosen").hint("pass --region REGION").into());
+        };
+        match answer.parse::<usize>() {
+            Ok(n) if (1..=SUGGESTED_REGIONS.len()).contains(&n) => return Ok(SUGGESTED_REGIONS[n - 1].0.to_string()),
+            _ if is_region_name(&answer) => return Ok(answer),
+            _ => question = "Please answer 1-4 or a region code such as ap-south-1: ".to_string(),
+        }
+    }
 }

@@ -2,8 +2,10 @@
 //! The work is in [`crate::ops`]; no command imports another.
 
 pub mod ci_role;
+pub mod completions;
 pub mod destroy;
 pub mod doctor;
+pub mod guard;
 pub mod init;
 pub mod policy;
 pub mod rotate_key;

@@ -266,6 +266,7 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
             format!("no .env file (looked for {tried})"),
             "run `t3s3 init`, or pass --env-file PATH",
         );
+        account_checks(&audit, options, explicit).await;
         return Ok(audit.finish("no .env file to audit"));
     };
     let shown = env_path.display().to_string();
@@ -330,6 +331,17 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
     Ok(audit.finish("not reached"))
 }
 
+/// What is account-wide needs no .env: the root's MFA and the CI role's trust, when acting
+/// credentials are at hand.
+async fn account_checks(audit: &Audit, options: &Options, explicit: &Target) {
+    let Ok(clients) = aws::acting_clients(explicit).await else { return };
+    if sts::acting_caller(&clients).await.is_err() {
+        return;
+    }
+    let scope = Scope { clients: &clients, key_id: "", bucket: "", policy_name: &options.policy_name };
+    tokio::join!(scope.root_mfa(audit), scope.ci_role_trust(audit, &options.ci_role));
+}
+
 /// The .env itself, and what git knows about it.
 fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
     let shown = env_path.display().to_string();
@@ -344,16 +356,18 @@ fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
         .collect();
     let missing = settings.missing();
     if !errors.is_empty() || !missing.is_empty() {
+        let broken_lines = !errors.is_empty();
         let mut evidence = errors;
         if !missing.is_empty() {
             evidence.push(format!("missing {}", missing.join(", ")));
         }
-        audit.add(
-            CheckId::EnvLint,
-            CheckStatus::Fail,
-            evidence.join("; "),
-            format!("fix those lines in {shown}: KEY=value, no spaces, no quotes"),
-        );
+        // Settings that are missing altogether are init's to write; broken lines are the user's.
+        let fix = if !broken_lines {
+            format!("run `t3s3 init` to add them to {shown}")
+        } else {
+            format!("fix those lines in {shown}: KEY=value, no spaces, no quotes")
+        };
+        audit.add(CheckId::EnvLint, CheckStatus::Fail, evidence.join("; "), fix);
     } else if !warnings.is_empty() {
         audit.add(CheckId::EnvLint, CheckStatus::Warn, warnings.join("; "), format!("tidy those lines in {shown}"));
     } else {

@@ -1,0 +1,47 @@
+//! `t3s3 guard [PATH...]`: a commit guard. With no paths it reads what git has staged (as the
+//! commit would hold it); with paths (as pre-commit passes them), those files. Exit 1 when it
+//! finds a .env file or an AWS secret, 0 when clean.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::GuardArgs;
+use crate::exit::{ExitStatus, Failure};
+use crate::git;
+use crate::guard::{self, GuardReport};
+use crate::ui::Printer;
+
+pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
+    let mut findings = Vec::new();
+    let files = if args.paths.is_empty() {
+        let Some((root, staged)) = git::staged(&PathBuf::from(".")) else {
+            return Err(Failure::bad_input("not in a git repository: there is nothing staged to check")
+                .hint("run it inside the repository, or name files: `t3s3 guard PATH...`")
+                .into());
+        };
+        for path in &staged {
+            findings.extend(guard::scan(path, &git::staged_content(&root, path).unwrap_or_default()));
+        }
+        staged.len()
+    } else {
+        for path in &args.paths {
+            let shown = path.display().to_string();
+            // A named .env is reported even when it cannot be read.
+            let bytes = match std::fs::read(path) {
+                Ok(bytes) => bytes,
+                Err(_) if guard::is_env_file(&shown) => Vec::new(),
+                Err(error) => {
+                    return Err(Failure::bad_input(format!("cannot read {shown}: {error}"))
+                        .hint("name files that exist, or run with no paths to check what git has staged")
+                        .into());
+                }
+            };
+            findings.extend(guard::scan(&shown, &bytes));
+        }
+        args.paths.len()
+    };
+    let report = GuardReport { ok: findings.is_empty(), files, findings };
+    printer.report(&report);
+    Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
+}

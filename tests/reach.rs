@@ -1,0 +1,114 @@
+//! Issue 11, first contact: what a new user meets before anything works. The version names its
+//! build; a missing key is said before a region is asked for; doctor's advice fits the case.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn version_names_the_commit_and_the_target() {
+    let ws = Workspace::new();
+    let out = run(ws.t3s3().arg("--version"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let head = Command::new("git").current_dir(repo()).args(["rev-parse", "--short=12", "HEAD"]).output().unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    let line = out.stdout.trim();
+    assert!(line.starts_with(&format!("t3s3 {} (commit ", env!("CARGO_PKG_VERSION"))), "{line}");
+    // A build from a git checkout names its commit (a test build may predate a later commit
+    // only if cargo did not rebuild, which it does when .git/refs change).
+    assert!(head.is_empty() || line.contains(&head), "{line} does not name HEAD {head}");
+    assert!(line.contains(std::env::consts::ARCH), "{line}");
+}
+
+#[test]
+fn init_without_credentials_says_so_before_asking_for_a_region() {
+    let ws = Workspace::new();
+    let out = run(ws.t3s3().arg("init"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("no AWS credentials were found"), "{}", out.stderr);
+    assert!(!out.stderr.contains("region"), "asked about the region first:\n{}", out.stderr);
+}
+
+#[tokio::test]
+async fn doctor_advises_init_for_missing_settings_and_checks_the_account_without_a_env() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    ws.write(".env", "DEBUG=1\n");
+    let acting = |ws: &Workspace| {
+        let mut command = ws.t3s3();
+        command.env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET).args([
+            "--endpoint-url",
+            &server.url(),
+            "--region",
+            APP_REGION,
+            "doctor",
+            "--json",
+        ]);
+        command
+    };
+    let check = |report: &serde_json::Value, id: &str| {
+        report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone()
+    };
+    let report = run(&mut acting(&ws)).json();
+    let lint = check(&report, "env_lint");
+    assert_eq!(lint["status"], "FAIL", "{lint}");
+    assert_eq!(lint["fix"], "run `t3s3 init` to add them to .env", "{lint}");
+
+    // No .env at all: the account-wide checks still run (moto's root has no MFA).
+    let empty = Workspace::new();
+    let report = run(&mut acting(&empty)).json();
+    assert_eq!(check(&report, "env_exists")["status"], "FAIL");
+    let mfa = check(&report, "root_mfa");
+    assert_eq!(mfa["status"], "FAIL", "{mfa}");
+    assert!(mfa["evidence"].as_str().unwrap().contains("AccountMFAEnabled is 0"), "{mfa}");
+    assert_eq!(check(&report, "bucket_reachable")["status"], "SKIPPED");
+}
+
+#[test]
+fn bash_sources_the_completion_script_and_completes_subcommands() {
+    let ws = Workspace::new();
+    let out = run(ws.t3s3().args(["completions", "bash"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let script = ws.write("t3s3.bash", &out.stdout);
+    let probe = format!(
+        "source {}; COMP_WORDS=(t3s3 ver); COMP_CWORD=1; COMP_LINE='t3s3 ver'; COMP_POINT=8; _t3s3 t3s3 ver t3s3; complete -p t3s3; echo \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    let bash = Command::new("bash").arg("-c").arg(&probe).output().unwrap();
+    let text = String::from_utf8_lossy(&bash.stdout);
+    assert!(bash.status.success(), "{text}{}", String::from_utf8_lossy(&bash.stderr));
+    assert!(text.contains("-F _t3s3 t3s3"), "{text}");
+    assert!(text.lines().last().unwrap_or_default().split_whitespace().any(|w| w == "verify"), "{text}");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = run(ws.t3s3().args(["completions", shell]));
+        assert_eq!(out.code, 0, "{shell}: {}", out.all());
+        assert!(out.stdout.contains("t3s3"), "{shell}");
+    }
+}
+
+#[test]
+fn man_pages_cover_every_command_and_a_closed_pipe_is_not_a_crash() {
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path().join("man")).unwrap();
+    let out = run(ws.t3s3().args(["man", "--out", "man"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    for command in ["t3s3", "t3s3-init", "t3s3-verify", "t3s3-ci-role", "t3s3-guard", "t3s3-doctor"] {
+        let page = ws.read(&format!("man/{command}.1"));
+        assert!(page.starts_with(".ie") && page.contains(".SH NAME"), "{command}.1");
+    }
+    assert_eq!(run(ws.t3s3().args(["man", "--out", "nowhere"])).code, 2);
+    // `t3s3 completions bash | head -1`: the reader goes away; t3s3 ends quietly.
+    let mut child = ws
+        .t3s3()
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
