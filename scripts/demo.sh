@@ -7,7 +7,8 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 
 bash scripts/setup-test-env.sh --emulator-only
-cargo build --quiet --locked
+echo "==> building t3s3 (debug; the first build takes a few minutes)"
+cargo build --locked
 t3s3="$repo/target/debug/t3s3"
 
 # Only the emulator's throwaway credentials; never the developer's own AWS settings.

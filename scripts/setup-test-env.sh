@@ -31,7 +31,8 @@ fi
 
 if ! .tools/bin/s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
   echo "==> installing s3s-fs $S3S_FS_VERSION into .tools/"
-  cargo install --quiet --locked "s3s-fs@$S3S_FS_VERSION" --features binary --root .tools
+  echo "    (a Rust build: 3-5 minutes the first time on 2 cores)"
+  cargo install --locked "s3s-fs@$S3S_FS_VERSION" --features binary --root .tools
 fi
 
 echo "==> test tools ready: moto $(.venv/bin/python -c "import moto; print(moto.__version__)"), $(.tools/bin/s3s-fs --version)"
