@@ -10,7 +10,9 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -159,6 +161,75 @@ impl Intercept for RequestLog {
     }
 }
 
+/// `--verbose`: every AWS request is told on stderr as it is answered.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns `--verbose` on for every client built from now on.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Tells each request on stderr: action, method and path (no query, no header, no body: never
+/// a secret), status and milliseconds. Each attempt of a retried request is its own line.
+#[derive(Debug, Clone)]
+struct Verbose;
+
+/// When the request at hand went out, and what it was.
+#[derive(Debug, Clone)]
+struct Sent {
+    at: std::time::Instant,
+    what: String,
+}
+
+impl aws_smithy_types::config_bag::Storable for Sent {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+impl Intercept for Verbose {
+    fn name(&self) -> &'static str {
+        "t3s3::Verbose"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let action = config
+            .load::<Metadata>()
+            .map_or_else(|| "unknown".into(), |m| format!("{}:{}", m.service().to_ascii_lowercase(), m.name()));
+        let request = context.request();
+        let path = request.uri().split('?').next().unwrap_or_default().to_string();
+        let what = format!("{action} {} {path}", request.method());
+        config.interceptor_state().store_put(Sent { at: std::time::Instant::now(), what });
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(sent) = config.load::<Sent>() {
+            let line = format!(
+                "aws: {} -> {} ({} ms)\n",
+                sent.what,
+                context.response().status().as_u16(),
+                sent.at.elapsed().as_millis()
+            );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// The `--verbose` interceptor when it is on.
+fn verbose() -> Option<Verbose> {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed).then_some(Verbose)
+}
+
 /// Clients that act with the standard credential chain (profile, environment, SSO).
 #[derive(Debug, Clone)]
 pub struct ActingClients {
@@ -262,12 +333,14 @@ impl ActingClients {
     fn from_config(config: SdkConfig, log: RequestLog) -> Self {
         ActingClients {
             s3: s3_client(&config, Some(&log)),
-            iam: aws_sdk_iam::Client::from_conf(
-                aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone()).build(),
-            ),
-            sts: aws_sdk_sts::Client::from_conf(
-                aws_sdk_sts::config::Builder::from(&config).interceptor(log.clone()).build(),
-            ),
+            iam: aws_sdk_iam::Client::from_conf({
+                let mut builder = aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone());
+                if let Some(verbose) = verbose() {
+                    builder = builder.interceptor(verbose);
+                }
+                builder.build()
+            }),
+            sts: sts_client(&config, Some(&log)),
             config,
             log,
         }
@@ -306,7 +379,18 @@ pub fn app_s3_client(app: &AppCredentials, timeout: Duration) -> aws_sdk_s3::Cli
 
 /// An STS client for the backend's static key.
 pub fn app_sts_client(app: &AppCredentials, timeout: Duration) -> aws_sdk_sts::Client {
-    aws_sdk_sts::Client::new(&app_config(app, timeout))
+    sts_client(&app_config(app, timeout), None)
+}
+
+fn sts_client(config: &SdkConfig, log: Option<&RequestLog>) -> aws_sdk_sts::Client {
+    let mut builder = aws_sdk_sts::config::Builder::from(config);
+    if let Some(log) = log {
+        builder = builder.interceptor(log.clone());
+    }
+    if let Some(verbose) = verbose() {
+        builder = builder.interceptor(verbose);
+    }
+    aws_sdk_sts::Client::from_conf(builder.build())
 }
 
 /// With an endpoint override, S3 uses path-style addressing: the SDK would otherwise put
@@ -315,6 +399,9 @@ fn s3_client(config: &SdkConfig, log: Option<&RequestLog>) -> aws_sdk_s3::Client
     let mut builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
     if let Some(log) = log {
         builder = builder.interceptor(log.clone());
+    }
+    if let Some(verbose) = verbose() {
+        builder = builder.interceptor(verbose);
     }
     aws_sdk_s3::Client::from_conf(builder.build())
 }

@@ -28,23 +28,29 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Named profile from ~/.aws/config for the acting credentials (also AWS_PROFILE)
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "NAME")]
     pub profile: Option<String>,
     /// AWS region, e.g. ap-south-1 (else AWS_REGION, else the profile's)
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "REGION")]
     pub region: Option<String>,
     /// Send every AWS request to this endpoint, e.g. a local emulator (also AWS_ENDPOINT_URL)
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// When to use colour (NO_COLOR is honoured by `auto`)
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, help_heading = "Global options", value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Print one JSON object instead of text, for scripts and CI
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
     /// The most one AWS request may take, retries included, in seconds (1-3600; default 20)
-    #[arg(long, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: Option<u64>,
+    /// Print only errors and the result's last line
+    #[arg(long, short = 'q', global = true, help_heading = "Global options", conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Tell each AWS request on stderr: action, path, status, milliseconds (never a secret)
+    #[arg(long, short = 'v', global = true, help_heading = "Global options")]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,21 +62,64 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create or converge the bucket, IAM policy, access key and .env (guide sections 3-6)
+    /// Create or converge the bucket, IAM policy, access key and .env (the AWS S3 Setup Guide for
+    /// T3 Chat, steps 3-6)
+    #[command(after_help = "Examples:
+  t3s3 --profile admin --region ap-south-1 init --create-user
+  t3s3 init --dry-run --json
+  t3s3 --endpoint-url http://127.0.0.1:5000 --region ap-south-1 init --create-user   # a local emulator
+
+Exit codes: 0 done and verified; 1 the self-test failed; 2 bad input, nothing changed;
+4 failed after changes (listed; running it again converges)")]
     Init(InitArgs),
-    /// Run the guide's seven-step S3 self-test with the settings the backend uses (section 8)
+    /// Run the seven-step S3 self-test (the setup guide's step 8) with the settings the backend uses
+    #[command(after_help = "Examples:
+  t3s3 verify
+  t3s3 verify --env-file backend/.env --json
+  t3s3 verify --backend --python backend/venv/bin/python   # also through the backend's own code
+
+Exit codes: 0 every step passed; 1 a step failed; 2 the settings (or the backend's layout) are unusable")]
     Verify(VerifyArgs),
-    /// Print the least-privilege IAM policy for a bucket (section 5)
+    /// Print the least-privilege IAM policy for a bucket (the setup guide's step 5)
+    #[command(after_help = "Example:
+  t3s3 policy --bucket t3-chat-documents-123456789012-ap-south-1-an > policy.json
+
+Exit codes: 0 printed; 2 the bucket name breaks a naming rule")]
     Policy(PolicyArgs),
     /// Audit the guide's security practices, read-only: PASS / WARN / FAIL with the fix
+    #[command(after_help = "Examples:
+  t3s3 --profile admin doctor
+  t3s3 doctor --json | jq '.checks[] | select(.status == \"FAIL\")'
+
+Exit codes: 0 no check FAILed; 1 a check FAILed; 2 bad input")]
     Doctor(DoctorArgs),
     /// Replace the backend's access key without an outage: new key, .env, verify, retire the old
+    #[command(after_help = "Examples:
+  t3s3 --profile admin rotate-key
+  t3s3 --profile admin rotate-key --keep-old   # deactivate the old key instead of deleting it
+
+Exit codes: 0 rotated; 1 the new key failed its self-test and was rolled back; 2 bad input; 4 failed after changes")]
     RotateKey(RotateKeyArgs),
     /// Undo `init` for a dev environment: bucket, policy, key and the .env settings
+    #[command(after_help = "Examples:
+  t3s3 --profile admin destroy --dry-run
+  t3s3 --profile admin destroy --force --yes
+
+Exit codes: 0 done (or nothing to do); 2 bad input or refused, nothing deleted; 4 failed part way (listed)")]
     Destroy(DestroyArgs),
     /// Keyless CI: a role only one GitHub repository's branch can assume (OIDC), and its workflow
+    #[command(after_help = "Examples:
+  t3s3 --profile admin ci-role --repo acme/t3-chat
+  t3s3 --profile admin ci-role --repo acme/t3-chat --branch release --dry-run
+
+Exit codes: 0 done; 2 bad input or a policy that differs, nothing changed; 4 failed after changes")]
     CiRole(CiRoleArgs),
     /// Commit guard: refuse a staged .env, an AWS access key id or a secret (pre-commit hook)
+    #[command(after_help = "Examples:
+  t3s3 guard                  # what git has staged
+  t3s3 guard backend/app.py   # named files
+
+Exit codes: 0 clean; 1 found something; 2 not in a git repository, or a file cannot be read")]
     Guard(GuardArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(CompletionsArgs),

@@ -13,7 +13,8 @@ use crate::ui::{ErrorReport, Printer};
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let printer = Printer::new(cli.global.json, cli.global.color);
+    let printer = Printer::new(cli.global.json, cli.global.color, cli.global.quiet);
+    crate::aws::set_verbose(cli.global.verbose);
     let status = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime.block_on(dispatch(&cli, &printer)),
         Err(error) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),

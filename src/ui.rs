@@ -12,6 +12,14 @@ use crate::cli::ColorChoice;
 pub trait Render: Serialize {
     /// Appends the report's text (lines ending in `\n`) to `out`.
     fn text(&self, out: &mut String);
+
+    /// The one line `--quiet` prints: by default the text's last line that is not a rule.
+    fn verdict(&self) -> String {
+        let mut text = String::new();
+        self.text(&mut text);
+        let last = text.lines().rev().find(|line| !line.trim().is_empty() && !line.starts_with("====="));
+        last.map(|line| line.trim().to_string()).unwrap_or_default()
+    }
 }
 
 /// Colours and symbols named by what they mean.
@@ -74,11 +82,13 @@ impl Render for ErrorReport {
 #[derive(Debug)]
 pub struct Printer {
     json: bool,
+    /// --quiet: errors and the report's last line only.
+    quiet: bool,
 }
 
 impl Printer {
     /// `--color auto` colours only a terminal, and never when NO_COLOR is set.
-    pub fn new(json: bool, color: ColorChoice) -> Self {
+    pub fn new(json: bool, color: ColorChoice, quiet: bool) -> Self {
         let enabled = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -87,7 +97,7 @@ impl Printer {
             }
         };
         colored::control::set_override(enabled && !json);
-        Printer { json }
+        Printer { json, quiet }
     }
 
     /// The command's result: its text, or its JSON object, on stdout.
@@ -96,9 +106,18 @@ impl Printer {
             stdout(&format!("{}\n", serde_json::to_string_pretty(report).unwrap_or_default()));
         } else {
             let mut text = String::new();
-            report.text(&mut text);
+            if self.quiet {
+                text = format!("{}\n", report.verdict());
+            } else {
+                report.text(&mut text);
+            }
             stdout(&text);
         }
+    }
+
+    /// Whether reports go out as JSON.
+    pub fn json(&self) -> bool {
+        self.json
     }
 
     /// The report's JSON only (with --json): its text was shown part by part with [`Printer::progress`].
@@ -110,7 +129,7 @@ impl Printer {
 
     /// Part of a report shown as it happens (text only: the JSON report carries it at the end).
     pub fn progress(&self, part: &impl Render) {
-        if !self.json {
+        if !self.json && !self.quiet {
             let mut text = String::new();
             part.text(&mut text);
             stdout(&text);
@@ -119,13 +138,16 @@ impl Printer {
 
     /// A line of progress (text mode only; JSON reports carry the same facts).
     pub fn note(&self, message: &str) {
-        if !self.json {
+        if !self.json && !self.quiet {
             stdout(&format!("{message}\n"));
         }
     }
 
     /// A wait the user should know about; on stderr with --json so stdout stays one object.
     pub fn waiting(&self, message: &str) {
+        if self.quiet {
+            return;
+        }
         if self.json {
             stderr(&format!("waiting: {message}\n"));
         } else {

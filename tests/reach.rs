@@ -112,3 +112,34 @@ fn man_pages_cover_every_command_and_a_closed_pipe_is_not_a_crash() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn quiet_prints_the_verdict_only_and_verbose_tells_each_request_without_secrets() {
+    let server = moto(None);
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
+    create_bucket(&s3(&config), "t3-chat-documents-reach", APP_REGION).await;
+    let ws = Workspace::new();
+    let key = Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() };
+    ws.write_env(".env", &key, APP_REGION, "t3-chat-documents-reach", &server.url());
+
+    let quiet = run(ws.t3s3().args(["verify", "--quiet"]));
+    assert_eq!(quiet.code, 0, "{}", quiet.all());
+    assert_eq!(quiet.stdout, "✓ ALL TESTS PASSED! S3 is configured correctly.\n");
+    assert_eq!(quiet.stderr, "");
+
+    let verbose = run(ws.t3s3().args(["verify", "-v"]));
+    assert_eq!(verbose.code, 0, "{}", verbose.all());
+    let requests: Vec<&str> = verbose.stderr.lines().filter(|l| l.starts_with("aws: ")).collect();
+    let bucket_url = format!("{}/t3-chat-documents-reach/", server.url());
+    let put = format!("aws: s3:PutObject PUT {bucket_url}test_user/");
+    assert!(requests.iter().any(|l| l.starts_with(&put) && l.contains("-> 200 (")), "{}", verbose.stderr);
+    let location = format!("aws: s3:GetBucketLocation GET {bucket_url} -> 200");
+    assert!(requests.iter().any(|l| l.starts_with(&location)), "{}", verbose.stderr);
+    assert!(!verbose.stderr.contains('?'), "a query string was printed:\n{}", verbose.stderr);
+    assert!(requests.len() >= 5, "{}", verbose.stderr);
+    assert!(!verbose.all().contains(ROOT_SECRET), "a secret was printed");
+    assert!(verbose.stdout.contains("ALL TESTS PASSED"), "the report is unchanged:\n{}", verbose.stdout);
+
+    let help = run(ws.t3s3().args(["verify", "--help"]));
+    assert!(help.stdout.contains("Global options:"), "{}", help.stdout);
+}

@@ -57,9 +57,12 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
             backend_run::run(&located, &facts, &settings, &options, printer).await
         }
     };
-    printer.progress(&backend_report);
     let mut both = backend_run::VerifyWithBackend { own: report, backend: backend_report };
     both.own.ok = both.own.ok && both.backend.ok;
-    printer.print_json(&both);
+    if printer.json() {
+        printer.print_json(&both);
+    } else {
+        printer.report(&both.backend);
+    }
     Ok(both.exit_status())
 }

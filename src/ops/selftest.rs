@@ -197,6 +197,18 @@ impl Render for Banner {
 
 /// The closing banner; the steps were shown as they ended.
 impl Render for VerifyReport {
+    fn verdict(&self) -> String {
+        match self.failed_step() {
+            None => "✓ ALL TESTS PASSED! S3 is configured correctly.".into(),
+            Some(step) => format!(
+                "✗ TEST FAILED at step {} ({}): {}",
+                step.number,
+                step.name,
+                step.error.clone().unwrap_or_default()
+            ),
+        }
+    }
+
     fn text(&self, out: &mut String) {
         if let Some(cleanup) = &self.cleanup {
             let text = if cleanup.deleted { style::note(&cleanup.message) } else { style::warn(&cleanup.message) };
