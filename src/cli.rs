@@ -181,7 +181,8 @@ pub struct RotateKeyArgs {
     /// Only deactivate the old key instead of deleting it
     #[arg(long)]
     pub keep_old: bool,
-    /// Agree in advance to deleting the user's other key when both slots are taken
+    /// Answer yes in advance to rotate-key's question: delete the user's other key when both
+    /// slots are taken
     #[arg(long)]
     pub yes: bool,
 }
@@ -207,7 +208,7 @@ pub struct DestroyArgs {
     /// Show the plan; change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not ask before deleting
+    /// Answer yes in advance to destroy's question: delete what the plan lists
     #[arg(long)]
     pub yes: bool,
 }
@@ -292,7 +293,8 @@ pub struct InitArgs {
     /// Show what would change after read-only calls; change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Never ask; agree in advance to deleting keys an interrupted t3s3 run created and never wrote
+    /// Answer yes in advance to init's question: delete keys an interrupted t3s3 run created and
+    /// never wrote (and never prompt: a missing region is then an error)
     #[arg(long)]
     pub yes: bool,
     /// Do not run `verify` at the end

@@ -88,7 +88,8 @@ fn rows(out: &mut String, steps: &[DestroyStep]) {
         } else {
             style::warn(label)
         };
-        outln!(out, "  {:<12} {:<16} {}", step.resource, status, step.name);
+        // Labelled as init labels its rows ("access key", not "access_key").
+        outln!(out, "  {:<20} {:<13} {}", step.resource.replace('_', " "), status, step.name);
     }
 }
 
