@@ -140,6 +140,14 @@ impl RequestLog {
     }
 }
 
+/// `service:Operation` of the request at hand, the service name spelled by `service`
+/// (the log keeps the SDK's `S3`, `--verbose` shows IAM's style, `s3`).
+fn operation(config: &ConfigBag, service: impl Fn(&str) -> String) -> String {
+    config
+        .load::<Metadata>()
+        .map_or_else(|| "unknown".to_string(), |m| format!("{}:{}", service(m.service()), m.name()))
+}
+
 impl Intercept for RequestLog {
     fn name(&self) -> &'static str {
         "t3s3::RequestLog"
@@ -151,9 +159,7 @@ impl Intercept for RequestLog {
         _components: &RuntimeComponents,
         config: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let name = config
-            .load::<Metadata>()
-            .map_or_else(|| "unknown".to_string(), |m| format!("{}:{}", m.service(), m.name()));
+        let name = operation(config, str::to_string);
         if let Ok(mut log) = self.0.lock() {
             log.push(name);
         }
@@ -196,9 +202,7 @@ impl Intercept for Verbose {
         _components: &RuntimeComponents,
         config: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let action = config
-            .load::<Metadata>()
-            .map_or_else(|| "unknown".into(), |m| format!("{}:{}", m.service().to_ascii_lowercase(), m.name()));
+        let action = operation(config, str::to_ascii_lowercase);
         let request = context.request();
         let path = request.uri().split('?').next().unwrap_or_default().to_string();
         let what = format!("{action} {} {path}", request.method());

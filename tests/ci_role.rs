@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::*;
 
 const BUCKET: &str = "t3-chat-documents-ci";
@@ -14,7 +12,7 @@ const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.gi
 /// A project after `init`: its .env names the bucket and region.
 fn initialised(server: &Server) -> Workspace {
     let ws = Workspace::new();
-    let out = run(acting(&ws, server).args([
+    let out = run(ws.acting(server).args([
         "--region",
         APP_REGION,
         "init",
@@ -27,26 +25,8 @@ fn initialised(server: &Server) -> Workspace {
     ws
 }
 
-fn acting(ws: &Workspace, server: &Server) -> std::process::Command {
-    let mut command = ws.t3s3();
-    command
-        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
-        .args(["--endpoint-url", &server.url()]);
-    command
-}
-
 fn ci_role(ws: &Workspace, server: &Server, extra: &[&str]) -> Run {
-    run(acting(ws, server).args(["ci-role", "--json", "--repo", "acme/t3-chat"]).args(extra))
-}
-
-fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
-    report["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["resource"].as_str().unwrap().to_string(), r["status"].as_str().unwrap().to_string()))
-        .collect()
+    run(ws.acting(server).args(["ci-role", "--json", "--repo", "acme/t3-chat"]).args(extra))
 }
 
 fn root_iam(server: &Server) -> aws_sdk_iam::Client {
@@ -60,7 +40,7 @@ async fn trust_of(server: &Server, role: &str) -> serde_json::Value {
 }
 
 fn check(ws: &Workspace, server: &Server, id: &str) -> serde_json::Value {
-    let report = run(acting(ws, server).args(["doctor", "--json"])).json();
+    let report = run(ws.acting(server).args(["doctor", "--json"])).json();
     report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone()
 }
 
@@ -73,7 +53,7 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     assert_eq!(plan.code, 0, "{}", plan.all());
     let report = plan.json();
     assert_eq!(report["changes"], 0);
-    assert_eq!(statuses(&report)["role"], "would_create");
+    assert_eq!(resource_statuses(&report)["role"], "would_create");
     assert!(root_iam(&server).get_role().role_name("T3ChatCI").send().await.is_err(), "the dry run made the role");
 
     let out = ci_role(&ws, &server, &[]);
@@ -81,7 +61,7 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     let report = out.json();
     assert_eq!(report["role_arn"], "arn:aws:iam::123456789012:role/T3ChatCI");
     assert_eq!(report["role_arn"], plan.json()["role_arn"], "the dry run names the role the real run makes");
-    let created = statuses(&report);
+    let created = resource_statuses(&report);
     for resource in ["oidc_provider", "role", "attachment"] {
         assert_eq!(created[resource], "created", "{resource}: {report}");
     }
@@ -132,7 +112,7 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     assert_eq!(check(&ws, &server, "ci_role_trust")["status"], "PASS");
 
     for (repo, branch) in [("acme", "main"), ("acme/*", "main"), ("acme/t3-chat", "feature/*"), ("acme/t3-chat", "")] {
-        let out = run(acting(&ws, &server).args(["ci-role", "--repo", repo, "--branch", branch]));
+        let out = run(ws.acting(&server).args(["ci-role", "--repo", repo, "--branch", branch]));
         assert_eq!(out.code, 2, "{repo} {branch}: {}", out.all());
     }
 }
@@ -187,7 +167,7 @@ async fn doctor_fails_a_wide_trust_and_ci_role_narrows_it() {
     assert!(found["evidence"].as_str().unwrap().contains("repo:acme/*"), "{found}");
 
     let out = ci_role(&ws, &server, &[]);
-    assert_eq!(statuses(&out.json())["trust_policy"], "updated", "{}", out.stdout);
+    assert_eq!(resource_statuses(&out.json())["trust_policy"], "updated", "{}", out.stdout);
     assert_eq!(check(&ws, &server, "ci_role_trust")["status"], "PASS");
 }
 
@@ -202,7 +182,7 @@ async fn destroy_removes_the_role_and_the_provider_only_when_nothing_else_trusts
     );
     root_iam(&server).create_role().role_name("Infra").assume_role_policy_document(&other_trust).send().await.unwrap();
 
-    let out = run(acting(&ws, &server).args(["destroy", "--yes", "--json"]));
+    let out = run(ws.acting(&server).args(["destroy", "--yes", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(root_iam(&server).get_role().role_name("T3ChatCI").send().await.is_err(), "the CI role is still there");
     let providers = root_iam(&server).list_open_id_connect_providers().send().await.unwrap();
@@ -211,7 +191,7 @@ async fn destroy_removes_the_role_and_the_provider_only_when_nothing_else_trusts
 
     root_iam(&server).delete_role().role_name("Infra").send().await.unwrap();
     // The first destroy took the .env's settings: the region comes from the flag now.
-    let out = run(acting(&ws, &server).args(["--region", APP_REGION, "destroy", "--yes"]));
+    let out = run(ws.acting(&server).args(["--region", APP_REGION, "destroy", "--yes"]));
     assert_eq!(out.code, 0, "{}", out.all());
     let providers = root_iam(&server).list_open_id_connect_providers().send().await.unwrap();
     assert!(

@@ -24,15 +24,6 @@ fn init(ws: &Workspace, server: &Server, region: &str, extra: &[&str]) -> Run {
     run(&mut command)
 }
 
-fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
-    report["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["resource"].as_str().unwrap().to_string(), r["status"].as_str().unwrap().to_string()))
-        .collect()
-}
-
 fn root_config(server: &Server, region: &str) -> aws_config::SdkConfig {
     sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, region)
 }
@@ -89,7 +80,7 @@ async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing
     assert_eq!(first.code, 0, "{}", first.all());
     let report = first.json();
     assert_eq!(report["verify"]["ok"], true, "{report}");
-    let created = statuses(&report);
+    let created = resource_statuses(&report);
     for resource in [
         "bucket",
         "object_ownership",
@@ -139,7 +130,7 @@ async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing
     let second = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
     assert_eq!(second.code, 0, "{}", second.all());
     let report = second.json();
-    assert!(statuses(&report).values().all(|s| s == "unchanged"), "{report}");
+    assert!(resource_statuses(&report).values().all(|s| s == "unchanged"), "{report}");
     assert_eq!(report["requests"]["mutating"], 0, "{report}");
     assert_eq!(snapshot(&server).await, before);
     assert_eq!(ws.read("backend/.env"), env_before);
@@ -182,8 +173,8 @@ async fn dry_run_changes_nothing_in_the_account_or_on_disk() {
     assert_eq!(out.code, 0, "{}", out.all());
     let report = out.json();
     assert_eq!(report["dry_run"], true);
-    assert_eq!(statuses(&report)["bucket"], "would_create");
-    assert_eq!(statuses(&report)["access_key"], "would_create");
+    assert_eq!(resource_statuses(&report)["bucket"], "would_create");
+    assert_eq!(resource_statuses(&report)["access_key"], "would_create");
     assert_eq!(report["requests"]["mutating"], 0, "{report}");
     assert_eq!(snapshot(&server).await, before);
     assert_eq!(ws.read(".env"), "# keep me\nDEBUG=1\n");
@@ -224,7 +215,7 @@ async fn a_drifted_policy_gets_a_new_default_version_and_the_oldest_goes_at_five
     }
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--no-verify"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert_eq!(statuses(&out.json())["policy"], "updated");
+    assert_eq!(resource_statuses(&out.json())["policy"], "updated");
     let versions = iam.list_policy_versions().policy_arn(&arn).send().await.unwrap();
     let mut ids: Vec<(String, bool)> =
         versions.versions().iter().map(|v| (v.version_id().unwrap().to_string(), v.is_default_version())).collect();
@@ -239,7 +230,7 @@ async fn a_drifted_policy_gets_a_new_default_version_and_the_oldest_goes_at_five
 
     // Converged: the next run leaves the versions alone.
     let again = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--no-verify"]);
-    assert_eq!(statuses(&again.json())["policy"], "unchanged");
+    assert_eq!(resource_statuses(&again.json())["policy"], "unchanged");
     assert_eq!(iam.list_policy_versions().policy_arn(&arn).send().await.unwrap().versions().len(), 5);
 }
 
@@ -273,7 +264,7 @@ async fn a_missing_user_needs_create_user() {
 
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert_eq!(statuses(&out.json())["user"], "created");
+    assert_eq!(resource_statuses(&out.json())["user"], "created");
 }
 
 #[tokio::test]
@@ -548,7 +539,7 @@ async fn a_setup_that_stopped_halfway_converges_on_the_next_run() {
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET]);
     assert_eq!(out.code, 0, "{}", out.all());
     let report = out.json();
-    let status = statuses(&report);
+    let status = resource_statuses(&report);
     assert_eq!(status["bucket"], "unchanged");
     assert_eq!(status["user"], "unchanged");
     for resource in ["public_access_block", "encryption", "policy", "attachment", "access_key"] {
@@ -652,7 +643,7 @@ async fn versioning_only_with_the_flag_and_a_warning_for_s3_full_access() {
 
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--no-verify", "--versioning"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert_eq!(statuses(&out.json())["versioning"], "updated");
+    assert_eq!(resource_statuses(&out.json())["versioning"], "updated");
     let settings = t3s3::bucket::read_settings(&s3, BUCKET).await.unwrap();
     assert_eq!(settings.versioning.as_deref(), Some("Enabled"));
 }
@@ -758,7 +749,7 @@ async fn a_denial_after_the_bucket_was_created_exits_4_listing_the_change_and_a_
     deny.store(false, Ordering::SeqCst);
     let again = acting_init(&ws);
     assert_eq!(again.code, 0, "{}", again.all());
-    let statuses = statuses(&again.json());
+    let statuses = resource_statuses(&again.json());
     assert_eq!(statuses["bucket"], "unchanged");
     assert_eq!(statuses["encryption"], "updated");
     assert_eq!(statuses["access_key"], "unchanged", "the key the first run wrote is kept");

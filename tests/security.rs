@@ -10,15 +10,6 @@ use common::*;
 
 const BUCKET: &str = "t3-chat-documents-sec";
 
-fn acting(ws: &Workspace, server: &Server) -> Command {
-    let mut command = ws.t3s3();
-    command
-        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
-        .args(["--endpoint-url", &server.url()]);
-    command
-}
-
 fn git(ws: &Workspace, args: &[&str]) {
     let out = Command::new("git")
         .current_dir(ws.path())
@@ -34,7 +25,7 @@ fn initialised(server: &Server) -> Workspace {
     let ws = Workspace::new();
     git(&ws, &["init", "-q"]);
     ws.write("backend/.env", "# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n");
-    let out = run(acting(&ws, server).args([
+    let out = run(ws.acting(server).args([
         "--region",
         APP_REGION,
         "init",
@@ -48,7 +39,7 @@ fn initialised(server: &Server) -> Workspace {
 }
 
 fn doctor(ws: &Workspace, server: &Server) -> BTreeMap<String, (String, String)> {
-    let out = run(acting(ws, server).args(["doctor", "--json"]));
+    let out = run(ws.acting(server).args(["doctor", "--json"]));
     assert!(out.code == 0 || out.code == 1, "{}", out.all());
     let report = out.json();
     let map: BTreeMap<String, (String, String)> = report["checks"]
@@ -192,7 +183,7 @@ async fn doctor_fails_a_tracked_env_and_one_that_was_ever_committed() {
     let checks = doctor(&ws, &server);
     assert_eq!(status(&checks, "env_untracked"), "PASS");
     assert_eq!(status(&checks, "env_never_committed"), "FAIL", "removal does not unleak: {checks:?}");
-    let out = run(acting(&ws, &server).args(["doctor", "--json"]));
+    let out = run(ws.acting(&server).args(["doctor", "--json"]));
     let fix =
         out.json()["checks"].as_array().unwrap().iter().find(|c| c["id"] == "env_never_committed").unwrap()["fix"]
             .clone();
@@ -220,7 +211,7 @@ async fn rotate_key_keeps_verify_passing_and_leaves_one_key() {
     let ws = initialised(&server);
     let old = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
     assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
-    let out = run(acting(&ws, &server).args(["rotate-key", "--json"]));
+    let out = run(ws.acting(&server).args(["rotate-key", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
     assert_ne!(new, old);
@@ -236,7 +227,7 @@ async fn rotate_key_keep_old_only_deactivates() {
     let server = moto(None);
     let ws = initialised(&server);
     let old = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
-    let out = run(acting(&ws, &server).args(["rotate-key", "--keep-old"]));
+    let out = run(ws.acting(&server).args(["rotate-key", "--keep-old"]));
     assert_eq!(out.code, 0, "{}", out.all());
     let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
     let mut expected = vec![(old, "Inactive".to_string()), (new, "Active".to_string())];
@@ -251,14 +242,14 @@ async fn rotate_key_asks_before_deleting_a_second_key_not_in_the_env() {
     let other = create_key(&root_iam(&server), "t3_chat").await;
     let before = key_ids(&server, "t3_chat").await;
     let env_before = ws.read("backend/.env");
-    let out = run(acting(&ws, &server).arg("rotate-key"));
+    let out = run(ws.acting(&server).arg("rotate-key"));
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains(&other.id), "names the key not in the .env: {}", out.stderr);
     assert!(out.stderr.contains("--yes"), "{}", out.stderr);
     assert_eq!(key_ids(&server, "t3_chat").await, before);
     assert_eq!(ws.read("backend/.env"), env_before);
 
-    let out = run(acting(&ws, &server).args(["rotate-key", "--yes"]));
+    let out = run(ws.acting(&server).args(["rotate-key", "--yes"]));
     assert_eq!(out.code, 0, "{}", out.all());
     let keys = key_ids(&server, "t3_chat").await;
     assert_eq!(keys.len(), 1, "{keys:?}");
@@ -302,23 +293,23 @@ async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
     s3.put_object().bucket(BUCKET).key("u/c/d/doc.pdf").body(b"%PDF".to_vec().into()).send().await.unwrap();
     let env_before = ws.read("backend/.env");
 
-    let out = run(acting(&ws, &server).args(["destroy", "--yes"]));
+    let out = run(ws.acting(&server).args(["destroy", "--yes"]));
     assert_eq!(out.code, 2, "a bucket with objects needs --force: {}", out.all());
     assert!(out.stderr.contains("--force"), "{}", out.stderr);
     assert_eq!(ws.read("backend/.env"), env_before);
 
-    let out = run(acting(&ws, &server).args(["destroy", "--dry-run"]));
+    let out = run(ws.acting(&server).args(["destroy", "--dry-run"]));
     assert_eq!(out.code, 2, "still refuses without --force: {}", out.all());
-    let out = run(acting(&ws, &server).args(["destroy", "--dry-run", "--force", "--json"]));
+    let out = run(ws.acting(&server).args(["destroy", "--dry-run", "--force", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(ws.read("backend/.env"), env_before);
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_ok(), "dry run deleted the bucket");
 
-    let out = run(acting(&ws, &server).args(["destroy", "--force"]));
+    let out = run(ws.acting(&server).args(["destroy", "--force"]));
     assert_eq!(out.code, 2, "no terminal and no --yes: {}", out.all());
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_ok());
 
-    let out = run(acting(&ws, &server).args(["destroy", "--force", "--yes", "--json"]));
+    let out = run(ws.acting(&server).args(["destroy", "--force", "--yes", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_err(), "the bucket is still there");
     let iam = root_iam(&server);
@@ -335,7 +326,7 @@ async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
         assert!(!env_after.contains(key), "{key} left in {env_after}");
     }
 
-    let again = run(acting(&ws, &server).args(["--region", APP_REGION, "destroy", "--yes", "--json"]));
+    let again = run(ws.acting(&server).args(["--region", APP_REGION, "destroy", "--yes", "--json"]));
     assert_eq!(again.code, 0, "{}", again.all());
     let statuses: Vec<String> =
         again.json()["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect();
@@ -353,7 +344,7 @@ async fn rotate_key_waits_while_the_new_key_is_not_yet_accepted() {
     let env_path = ws.path().join("backend/.env");
     let text = std::fs::read_to_string(&env_path).unwrap().replace(&server.url(), &format!("http://127.0.0.1:{proxy}"));
     std::fs::write(&env_path, text).unwrap();
-    let out = run(acting(&ws, &server).arg("rotate-key"));
+    let out = run(ws.acting(&server).arg("rotate-key"));
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(out.stdout.matches("the new access key is not active yet").count(), 2, "{}", out.stdout);
     assert!(out.stdout.contains("ALL TESTS PASSED"), "{}", out.stdout);

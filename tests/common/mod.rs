@@ -251,6 +251,17 @@ impl Workspace {
         command
     }
 
+    /// The binary acting with moto's "root" credentials from the environment, as a developer's
+    /// shell would, against `server`.
+    pub fn acting(&self, server: &Server) -> Command {
+        let mut command = self.t3s3();
+        command
+            .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+            .args(["--endpoint-url", &server.url()]);
+        command
+    }
+
     /// The backend's .env as the guide writes it.
     pub fn write_env(&self, name: &str, key: &Key, region: &str, bucket: &str, endpoint: &str) -> PathBuf {
         self.write(
@@ -261,6 +272,16 @@ impl Workspace {
             ),
         )
     }
+}
+
+/// `init`'s (or `ci-role`'s) summary rows in `--json`: resource -> status.
+pub fn resource_statuses(report: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["resource"].as_str().unwrap().to_string(), r["status"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 /// A finished run of the binary, with what a user sees.
