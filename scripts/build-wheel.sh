@@ -14,8 +14,8 @@ trap 'rm -rf "$work"' EXIT
 started=$(date +%s)
 python3 -m venv "$work/build"
 "$work/build/bin/pip" install --quiet --disable-pip-version-check "maturin==$MATURIN_VERSION"
-echo "==> maturin build --release (Cargo profile dist)"
-"$work/build/bin/maturin" build --release --locked --out target/wheels
+echo "==> maturin build --profile dist (whole-program LTO; the longest part)"
+"$work/build/bin/maturin" build --profile dist --locked --out target/wheels
 built=$(date +%s)
 wheel=$(ls -t target/wheels/t3s3-*.whl | head -1)
 echo "==> $wheel: $(du -h "$wheel" | cut -f1), built in $(( built - started )) s"

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::policy::DEFAULT_NAME as DEFAULT_POLICY;
 
@@ -16,7 +16,12 @@ pub const VERSION: &str =
     concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("T3S3_COMMIT"), ", ", env!("T3S3_TARGET"), ")");
 
 #[derive(Debug, Parser)]
-#[command(name = "t3s3", version = VERSION, about = "Set up, verify and audit S3 storage for the T3 Chat backend")]
+#[command(
+    name = "t3s3",
+    version = VERSION,
+    about = "Set up, verify and audit S3 storage for the T3 Chat backend",
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -125,6 +130,94 @@ Exit codes: 0 clean; 1 found something; 2 not in a git repository, or a file can
     Completions(CompletionsArgs),
     /// Print the man page, or write one per command into a folder
     Man(ManArgs),
+    /// Print the help of t3s3 or of one command (the same as `t3s3 COMMAND --help`)
+    Help(HelpArgs),
+}
+
+/// The global options that do nothing for a command, by their ids. [`command`] leaves them out
+/// of that command's help, completions and man page, and `run` refuses them (exit 2) wherever
+/// they are typed, so an option a user gives is never silently ignored.
+pub const IDLE_OPTIONS: &[(&str, &[&str])] = &[
+    // verify signs with the .env's key, never a profile's.
+    ("verify", &["profile"]),
+    // No request is sent; the document is the whole result.
+    ("policy", &["profile", "region", "endpoint_url", "timeout", "quiet", "verbose"]),
+    ("guard", &["profile", "region", "endpoint_url", "timeout", "verbose"]),
+    ("completions", &["profile", "region", "endpoint_url", "json", "timeout", "quiet", "verbose"]),
+    ("man", &["profile", "region", "endpoint_url", "json", "timeout", "quiet", "verbose"]),
+    ("help", &["profile", "region", "endpoint_url", "json", "timeout", "quiet", "verbose"]),
+];
+
+/// Global options that mean something narrower for one command: their help there says so.
+const RETOLD: &[(&str, &str, &str)] = &[
+    ("verify", "region", "Use this region instead of the .env's AWS_REGION (and the environment's)"),
+    ("verify", "endpoint_url", "Send the requests here instead of the .env's AWS_ENDPOINT_URL, e.g. a local emulator"),
+];
+
+/// The command line as clap parses it, for parsing, help, completions and man pages alike:
+/// each command shows only the global options that do something for it.
+pub fn command() -> clap::Command {
+    let mut command = Cli::command();
+    let globals: Vec<clap::Arg> = command.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
+    for (name, idle) in IDLE_OPTIONS {
+        command = command.mut_subcommand(*name, |mut sub| {
+            // A command's own argument with a global's id stops clap from propagating the
+            // global into it; this copy is hidden, and its value still reaches the top level.
+            for arg in globals.iter().filter(|a| idle.contains(&a.get_id().as_str())) {
+                sub = sub.arg(arg.clone().global(false).hide(true));
+            }
+            sub
+        });
+    }
+    for (name, id, help) in RETOLD {
+        if let Some(arg) = globals.iter().find(|a| a.get_id() == *id) {
+            command = command.mut_subcommand(*name, |sub| sub.arg(arg.clone().global(false).help(*help)));
+        }
+    }
+    command
+}
+
+/// The command line as the completion scripts see it. clap_complete offers hidden arguments
+/// too, so here the global options are made local and given only to the commands they do
+/// something for (and to t3s3 itself, where they may also be typed).
+pub fn completion_command() -> clap::Command {
+    let mut command = Cli::command();
+    let globals: Vec<clap::Arg> = command.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
+    command = command.mut_args(|arg| if arg.is_global_set() { arg.global(false) } else { arg });
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        let idle = IDLE_OPTIONS.iter().find(|(n, _)| *n == name).map_or(&[][..], |(_, ids)| *ids);
+        command = command.mut_subcommand(&name, |mut sub| {
+            for arg in globals.iter().filter(|a| !idle.contains(&a.get_id().as_str())) {
+                let retold = RETOLD.iter().find(|(n, id, _)| *n == name && a_is(arg, id));
+                // Completion ignores conflicts; a command may lack the other side (guard has
+                // --quiet but no --verbose).
+                let arg = arg.clone().global(false).conflicts_with(clap::builder::Resettable::Reset);
+                sub = sub.arg(match retold {
+                    Some((_, _, help)) => arg.help(*help),
+                    None => arg,
+                });
+            }
+            sub
+        });
+    }
+    command
+}
+
+fn a_is(arg: &clap::Arg, id: &str) -> bool {
+    arg.get_id() == id
+}
+
+/// The long flag of a global option, e.g. `--endpoint-url` for `endpoint_url`.
+pub fn flag_of(id: &str) -> String {
+    format!("--{}", id.replace('_', "-"))
+}
+
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// The command whose help to print (default: t3s3's own)
+    #[arg(value_name = "COMMAND", value_parser = ["init", "verify", "policy", "doctor", "rotate-key", "destroy", "ci-role", "guard", "completions", "man", "help"])]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -300,4 +393,65 @@ pub struct InitArgs {
     /// Do not run `verify` at the end
     #[arg(long)]
     pub no_verify: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::FromArgMatches;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> (clap::ArgMatches, Cli) {
+        let matches = command().try_get_matches_from(args).expect("parses");
+        let cli = Cli::from_arg_matches(&matches).expect("derives");
+        (matches, cli)
+    }
+
+    #[test]
+    fn help_offers_every_command_by_name() {
+        let mut names: Vec<String> = command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+        names.sort();
+        let mut help = command();
+        let help = help.find_subcommand_mut("help").expect("help");
+        let arg = help.get_arguments().find(|a| a.get_id() == "command").expect("COMMAND");
+        let mut offered: Vec<String> = arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+        offered.sort();
+        assert_eq!(offered, names);
+    }
+
+    #[test]
+    fn a_global_option_reads_the_same_before_and_after_the_command() {
+        for args in [["t3s3", "--region", "eu-west-1", "verify"], ["t3s3", "verify", "--region", "eu-west-1"]] {
+            let (_, cli) = parse(&args);
+            assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"), "{args:?}");
+        }
+        // An idle option's hidden copy still carries its value up, so it can be refused.
+        let (matches, cli) = parse(&["t3s3", "policy", "--bucket", "b", "--profile", "admin"]);
+        assert_eq!(cli.global.profile.as_deref(), Some("admin"));
+        assert_eq!(matches.value_source("profile"), Some(clap::parser::ValueSource::CommandLine));
+    }
+
+    #[test]
+    fn completions_offer_each_command_only_its_options() {
+        let mut completed = completion_command();
+        completed.build();
+        let policy = completed.find_subcommand("policy").expect("policy");
+        let longs: Vec<&str> = policy.get_arguments().filter_map(|a| a.get_long()).collect();
+        assert_eq!(longs, ["bucket", "color", "json", "help"]);
+        let top: Vec<&str> = completed.get_arguments().filter_map(|a| a.get_long()).collect();
+        assert!(top.contains(&"profile") && top.contains(&"endpoint-url"), "{top:?}");
+    }
+
+    #[test]
+    fn idle_options_are_hidden_and_the_rest_are_shown() {
+        let mut built = command();
+        built.build();
+        for sub in built.get_subcommands() {
+            let idle = IDLE_OPTIONS.iter().find(|(n, _)| *n == sub.get_name()).map_or(&[][..], |(_, ids)| *ids);
+            for arg in sub.get_arguments().filter(|a| a.get_help_heading() == Some("Global options")) {
+                let id = arg.get_id().as_str();
+                assert_eq!(arg.is_hide_set(), idle.contains(&id), "{} {id}", sub.get_name());
+            }
+        }
+    }
 }

@@ -2,22 +2,26 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
+use clap::parser::ValueSource;
 
 use crate::aws_error::AwsError;
-use crate::cli::{Cli, Command};
+use crate::cli::{self, Cli, Command};
 use crate::commands;
 use crate::diagnose;
 use crate::exit::{self, AfterChanges, ExitStatus, Failure};
 use crate::ui::{ErrorReport, Printer};
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let printer = Printer::new(cli.global.json, cli.global.color, cli.global.quiet);
     crate::aws::set_verbose(cli.global.verbose);
-    let status = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime.block_on(dispatch(&cli, &printer)),
-        Err(error) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),
+    let status = match (refuse_idle_options(&matches), tokio::runtime::Builder::new_multi_thread().enable_all().build())
+    {
+        (Err(error), _) => Err(error),
+        (Ok(()), Ok(runtime)) => runtime.block_on(dispatch(&cli, &printer)),
+        (Ok(()), Err(error)) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),
     };
     let status = status.unwrap_or_else(|error| {
         printer.error(&error_report(&error));
@@ -26,12 +30,29 @@ pub fn main() -> ExitCode {
     ExitCode::from(status.code())
 }
 
+/// A global option typed for a command it does nothing for (before or after the command's
+/// name) is bad input, not something to ignore.
+fn refuse_idle_options(matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    let Some((name, sub)) = matches.subcommand() else { return Ok(()) };
+    let idle = cli::IDLE_OPTIONS.iter().find(|(command, _)| *command == name).map_or(&[][..], |(_, ids)| *ids);
+    let typed = |id: &str| [matches, sub].iter().any(|m| m.value_source(id) == Some(ValueSource::CommandLine));
+    let given: Vec<String> = idle.iter().filter(|id| typed(id)).map(|id| cli::flag_of(id)).collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    let (them, does) = if given.len() == 1 { ("it", "does") } else { ("them", "do") };
+    Err(Failure::bad_input(format!("{} {does} nothing for `t3s3 {name}`", given.join(", ")))
+        .hint(format!("leave {them} out; `t3s3 {name} --help` lists what it takes"))
+        .into())
+}
+
 async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
     match &cli.command {
         Command::Policy(args) => commands::policy::run(args, printer),
         Command::Guard(args) => commands::guard::run(args, printer),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Man(args) => commands::completions::man(args),
+        Command::Help(args) => commands::completions::help(args),
         Command::Verify(args) => commands::verify::run(args, &cli.global, printer).await,
         Command::Init(args) => commands::init::run(args, &cli.global, printer).await,
         Command::Doctor(args) => commands::doctor::run(args, &cli.global, printer).await,

@@ -67,6 +67,45 @@ async fn doctor_advises_init_for_missing_settings_and_checks_the_account_without
 }
 
 #[test]
+fn each_command_offers_only_the_options_that_do_something_and_refuses_the_rest() {
+    let ws = Workspace::new();
+    let policy_help = run(ws.t3s3().args(["policy", "--help"]));
+    assert_eq!(policy_help.code, 0, "{}", policy_help.all());
+    for idle in ["--profile", "--region", "--endpoint-url", "--timeout", "--verbose", "--quiet"] {
+        assert!(!policy_help.stdout.contains(idle), "policy --help offers {idle}:\n{}", policy_help.stdout);
+    }
+    assert!(policy_help.stdout.contains("--json"), "{}", policy_help.stdout);
+    let verify_help = run(ws.t3s3().args(["verify", "--help"]));
+    assert!(!verify_help.stdout.contains("--profile"), "verify never uses a profile:\n{}", verify_help.stdout);
+    assert!(verify_help.stdout.contains("instead of the .env's AWS_REGION"), "{}", verify_help.stdout);
+    let init_help = run(ws.t3s3().args(["init", "--help"]));
+    assert!(init_help.stdout.contains("--profile"), "{}", init_help.stdout);
+
+    // Typed anyway, before or after the command's name: exit 2, named, and nothing printed.
+    for args in [
+        &["--profile", "admin", "policy", "--bucket", "t3-chat-documents-abc"][..],
+        &["policy", "--bucket", "t3-chat-documents-abc", "--profile", "admin"][..],
+    ] {
+        let out = run(ws.t3s3().args(args));
+        assert_eq!(out.code, 2, "{args:?}: {}", out.all());
+        assert!(out.stderr.contains("--profile does nothing for `t3s3 policy`"), "{}", out.stderr);
+        assert_eq!(out.stdout, "", "{args:?}");
+    }
+    let out = run(ws.t3s3().args(["--region", "eu-west-1", "verify", "--profile", "admin"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("--profile does nothing for `t3s3 verify`"), "{}", out.stderr);
+
+    // `help` is a command like the others: it has help, and `help X` is `X --help`.
+    let help_help = run(ws.t3s3().args(["help", "--help"]));
+    assert_eq!(help_help.code, 0, "{}", help_help.all());
+    assert!(help_help.stdout.contains("Usage: t3s3 help"), "{}", help_help.stdout);
+    let help_policy = run(ws.t3s3().args(["help", "policy"]));
+    assert_eq!((help_policy.code, help_policy.stdout.as_str()), (0, policy_help.stdout.as_str()));
+    let no_such = run(ws.t3s3().args(["help", "nope"]));
+    assert_eq!(no_such.code, 2, "{}", no_such.all());
+}
+
+#[test]
 fn bash_sources_the_completion_script_and_completes_subcommands() {
     let ws = Workspace::new();
     let out = run(ws.t3s3().args(["completions", "bash"]));
