@@ -125,6 +125,22 @@ pub fn moto_with(enforce_after: Option<u32>, env: &[(&str, &str)]) -> Server {
     Server { child, port, _root: None }
 }
 
+/// A plain HTTP file server over `root` (Python's http.server from the test venv), e.g. a
+/// stand-in for GitHub's release downloads.
+pub fn static_files(root: &Path) -> Server {
+    let port = free_port();
+    let mut child = Command::new(tool("T3S3_PYTHON", ".venv/bin/python"))
+        .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+        .arg(root)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start http.server");
+    wait_for_port(port, &mut child, "http.server");
+    Server { child, port, _root: None }
+}
+
 /// s3s-fs: an S3 server that verifies header and presigned SigV4 signatures.
 pub fn s3s_fs(key_id: &str, secret: &str) -> Server {
     let port = free_port();
