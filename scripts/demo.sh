@@ -15,28 +15,15 @@ echo "==> building t3s3 (debug; the first build takes a few minutes)"
 cargo build --locked
 t3s3="$repo/target/debug/t3s3"
 
-# Only the emulator's throwaway credentials; never the developer's own AWS settings.
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL
-export AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-
-port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-moto=$!
-project=$(mktemp -d)
-trap 'kill $moto 2>/dev/null; rm -rf "$project"' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+source scripts/lib/emulator.sh
+start_emulator
+project="$work"
 
 mkdir -p "$project/backend"
 git -C "$project" init -q
 printf '# T3 Chat backend settings\nDATABASE_URL=postgresql://localhost/t3chat\n' > "$project/backend/.env"
 cd "$project"
 
-endpoint="http://127.0.0.1:$port"
 echo "==> emulator on $endpoint; a throwaway T3 Chat project in $project"
 echo "==> t3s3 --endpoint-url $endpoint --region ap-south-1 init --create-user"
 echo "    (the guide's steps 3-6, then its self-test)"
