@@ -11,14 +11,9 @@ pub fn can_ask(yes: bool) -> bool {
     !yes && std::io::stdin().is_terminal()
 }
 
-/// Reads one answer to `question` (shown on stderr).
+/// Reads one answer to `question` (shown on stderr); empty at the end of input.
 pub fn ask(question: &str) -> Result<String> {
-    let mut stderr = std::io::stderr();
-    write!(stderr, "{question}")?;
-    stderr.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(answer.trim().to_string())
+    Ok(ask_line(question)?.unwrap_or_default())
 }
 
 /// Reads one answer to `question`; `None` at the end of input (Ctrl-D, a closed pipe).

@@ -31,6 +31,19 @@ fn init_without_credentials_says_so_before_asking_for_a_region() {
     assert!(!out.stderr.contains("region"), "asked about the region first:\n{}", out.stderr);
 }
 
+#[test]
+fn an_empty_answer_to_the_region_question_asks_again() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    let mut init = ws.acting(&server);
+    init.args(["init", "--create-user", "--no-verify", "--env-file", ".env"]);
+    let out = on_terminal(&init, &["", "north-pole", "1"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("Which AWS region should the bucket live in?"), "{}", out.stdout);
+    assert_eq!(out.stdout.matches("Please answer 1-4 or a region code").count(), 2, "{}", out.stdout);
+    assert!(ws.read(".env").contains("AWS_REGION=ap-south-1\n"), "{}", ws.read(".env"));
+}
+
 #[tokio::test]
 async fn doctor_advises_init_for_missing_settings_and_checks_the_account_without_a_env() {
     let server = moto(None);

@@ -290,6 +290,46 @@ impl Workspace {
     }
 }
 
+/// Runs `command` on a pseudo-terminal (Python's pty module from the test venv), as a user at
+/// a terminal would: each of `answers` is typed when the output stops at a prompt (`: `).
+/// The run's terminal output (stdout and stderr, as the user saw them) is `stdout`.
+pub fn on_terminal(command: &Command, answers: &[&str]) -> Run {
+    const DRIVER: &str = r#"
+import os, pty, select, sys
+answers = sys.argv[1].split("\n") if sys.argv[1] else []
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+seen = b""
+while True:
+    ready, _, _ = select.select([fd], [], [], 60)
+    if not ready:
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    seen += data
+    if answers and seen.endswith(b": "):
+        os.write(fd, answers.pop(0).encode() + b"\n")
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"#;
+    let mut driver = Command::new(tool("T3S3_PYTHON", ".venv/bin/python"));
+    driver.env_clear().arg("-c").arg(DRIVER).arg(answers.join("\n")).arg(command.get_program()).args(command.get_args());
+    for (name, value) in command.get_envs() {
+        if let Some(value) = value {
+            driver.env(name, value);
+        }
+    }
+    if let Some(dir) = command.get_current_dir() {
+        driver.current_dir(dir);
+    }
+    run(&mut driver)
+}
+
 /// `init`'s (or `ci-role`'s) summary rows in `--json`: resource -> status.
 pub fn resource_statuses(report: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
     report["resources"]
