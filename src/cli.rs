@@ -208,6 +208,17 @@ fn a_is(arg: &clap::Arg, id: &str) -> bool {
     arg.get_id() == id
 }
 
+/// The command named and the global options typed for it that do nothing there (before or
+/// after its name), as flags; `None` when there are none.
+pub fn idle_options_given(matches: &clap::ArgMatches) -> Option<(&str, Vec<String>)> {
+    let (name, sub) = matches.subcommand()?;
+    let idle = IDLE_OPTIONS.iter().find(|(command, _)| *command == name).map_or(&[][..], |(_, ids)| *ids);
+    let typed =
+        |id: &str| [matches, sub].iter().any(|m| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
+    let given: Vec<String> = idle.iter().filter(|id| typed(id)).map(|id| flag_of(id)).collect();
+    (!given.is_empty()).then_some((name, given))
+}
+
 /// The long flag of a global option, e.g. `--endpoint-url` for `endpoint_url`.
 pub fn flag_of(id: &str) -> String {
     format!("--{}", id.replace('_', "-"))
@@ -429,6 +440,51 @@ mod tests {
         let (matches, cli) = parse(&["t3s3", "policy", "--bucket", "b", "--profile", "admin"]);
         assert_eq!(cli.global.profile.as_deref(), Some("admin"));
         assert_eq!(matches.value_source("profile"), Some(clap::parser::ValueSource::CommandLine));
+    }
+
+    /// Every `t3s3 ...` line in the README's code blocks and in each command's examples parses,
+    /// with no option where it does nothing: the documentation cannot drift from the flags.
+    #[test]
+    fn every_command_line_the_readme_and_the_help_show_parses() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let mut lines = Vec::new();
+        let mut in_code = false;
+        for line in readme.lines() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+            } else if in_code {
+                lines.push(("README.md", line.trim().to_string()));
+            }
+        }
+        let parsed = command();
+        for sub in parsed.get_subcommands() {
+            for line in sub.get_after_help().map(|h| h.to_string()).unwrap_or_default().lines() {
+                lines.push((sub.get_name(), line.trim().to_string()));
+            }
+        }
+        let mut checked = 0;
+        for (source, line) in &lines {
+            let Some(rest) = line.strip_prefix("t3s3 ") else { continue };
+            let shown = rest.split(['|', '>', '#', ';']).next().unwrap_or_default();
+            if shown.contains('[') {
+                continue; // a synopsis with optional parts, e.g. `[--env-file PATH]`
+            }
+            let args: Vec<&str> = std::iter::once("t3s3").chain(shown.split_whitespace()).collect();
+            match command().try_get_matches_from(&args) {
+                Ok(matches) => {
+                    assert_eq!(idle_options_given(&matches), None, "{source}: {line}");
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+                    ) => {}
+                Err(e) => panic!("{source}: `{line}` does not parse:\n{e}"),
+            }
+            checked += 1;
+        }
+        // 37 when this was written.
+        assert!(checked >= 30, "only {checked} command lines found");
     }
 
     #[test]

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use clap::FromArgMatches;
-use clap::parser::ValueSource;
 
 use crate::aws_error::AwsError;
 use crate::cli::{self, Cli, Command};
@@ -33,13 +32,7 @@ pub fn main() -> ExitCode {
 /// A global option typed for a command it does nothing for (before or after the command's
 /// name) is bad input, not something to ignore.
 fn refuse_idle_options(matches: &clap::ArgMatches) -> anyhow::Result<()> {
-    let Some((name, sub)) = matches.subcommand() else { return Ok(()) };
-    let idle = cli::IDLE_OPTIONS.iter().find(|(command, _)| *command == name).map_or(&[][..], |(_, ids)| *ids);
-    let typed = |id: &str| [matches, sub].iter().any(|m| m.value_source(id) == Some(ValueSource::CommandLine));
-    let given: Vec<String> = idle.iter().filter(|id| typed(id)).map(|id| cli::flag_of(id)).collect();
-    if given.is_empty() {
-        return Ok(());
-    }
+    let Some((name, given)) = cli::idle_options_given(matches) else { return Ok(()) };
     let (them, does) = if given.len() == 1 { ("it", "does") } else { ("them", "do") };
     Err(Failure::bad_input(format!("{} {does} nothing for `t3s3 {name}`", given.join(", ")))
         .hint(format!("leave {them} out; `t3s3 {name} --help` lists what it takes"))

@@ -318,7 +318,13 @@ sys.stdout.write(seen.decode("utf-8", "replace"))
 sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 "#;
     let mut driver = Command::new(tool("T3S3_PYTHON", ".venv/bin/python"));
-    driver.env_clear().arg("-c").arg(DRIVER).arg(answers.join("\n")).arg(command.get_program()).args(command.get_args());
+    driver
+        .env_clear()
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(answers.join("\n"))
+        .arg(command.get_program())
+        .args(command.get_args());
     for (name, value) in command.get_envs() {
         if let Some(value) = value {
             driver.env(name, value);
