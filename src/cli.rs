@@ -20,7 +20,12 @@ pub const VERSION: &str =
     name = "t3s3",
     version = VERSION,
     about = "Set up, verify and audit S3 storage for the T3 Chat backend",
-    disable_help_subcommand = true
+    disable_help_subcommand = true,
+    after_help = "Global options go before or after the command's name; each command takes only those that do
+something for it (`t3s3 help COMMAND` lists them).
+
+Exit codes: 0 success; 1 a check failed; 2 bad input or configuration, nothing changed;
+3 unexpected, before any change; 4 failed after changes (listed; running it again converges)"
 )]
 pub struct Cli {
     #[command(flatten)]
