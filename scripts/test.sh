@@ -12,4 +12,6 @@ python3 scripts/check-shape.py
 .venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 .venv/bin/check-jsonschema --builtin-schema vendor.github-actions action.yml
 .venv/bin/zizmor --offline --quiet .github/workflows/*.yml action.yml
+# Unix-only code caught here, not first by the Windows build in CI and release.
+bash scripts/check-windows.sh
 cargo test --locked "$@"

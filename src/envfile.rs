@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -460,6 +459,35 @@ fn folder(path: &Path) -> &Path {
     }
 }
 
+/// A file's permission bits (`0o600`), on Unix; `None` elsewhere (Windows protects a file
+/// with its folder's ACL, not a mode) or when it cannot be read.
+pub fn file_mode(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Gives an open file the permission bits `mode` (Unix only; see [`file_mode`]).
+fn set_file_mode(file: &fs::File, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, mode);
+        Ok(())
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder (named so git's
 /// `*.env` pattern ignores it), fsync, rename, fsync of the folder. Through a symbolic link
 /// the link's target is replaced, in the target's folder, and the link is kept.
@@ -478,7 +506,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    temp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
+    set_file_mode(temp.as_file(), mode)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     temp.persist(&target).with_context(|| format!("cannot replace {}", target.display()))?;
@@ -692,8 +720,10 @@ mod tests {
         assert_eq!(env.contents(), "A=1\n# c\n");
     }
 
+    #[cfg(unix)]
     #[test]
     fn atomic_write_sets_mode_0600() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".env");
         fs::write(&path, "A=1\n").unwrap();

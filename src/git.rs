@@ -81,9 +81,7 @@ pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
         text.push_str(pattern);
         text.push('\n');
     }
-    let mode = std::fs::metadata(gitignore)
-        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
-        .unwrap_or(0o644);
+    let mode = crate::envfile::file_mode(gitignore).unwrap_or(0o644);
     write_atomic(gitignore, text.as_bytes(), mode).with_context(|| format!("cannot update {}", gitignore.display()))?;
     Ok(missing)
 }

@@ -3,7 +3,6 @@
 //! cannot reach is reported SKIPPED with the reason, never left out.
 
 use std::cell::RefCell;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use crate::backend;
 use crate::bucket;
 use crate::bucket_name;
 use crate::diagnose;
-use crate::envfile::Severity;
+use crate::envfile::{self, Severity};
 use crate::git;
 use crate::iam;
 use crate::keys::Key;
@@ -374,16 +373,18 @@ fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
         audit.add(CheckId::EnvLint, CheckStatus::Pass, "parses; the four settings are set and well formed", "");
     }
 
-    let mode = std::fs::metadata(env_path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
-    if mode & 0o077 == 0 {
-        audit.add(CheckId::EnvMode, CheckStatus::Pass, format!("mode {mode:04o}"), "");
-    } else {
-        audit.add(
+    match envfile::file_mode(env_path) {
+        None if cfg!(unix) => audit.skip(&[CheckId::EnvMode], &format!("cannot read the mode of {shown}")),
+        None => audit.skip(&[CheckId::EnvMode], "file modes are a Unix notion; the folder's ACL protects it here"),
+        Some(mode) if mode & 0o077 == 0 => {
+            audit.add(CheckId::EnvMode, CheckStatus::Pass, format!("mode {mode:04o}"), "")
+        }
+        Some(mode) => audit.add(
             CheckId::EnvMode,
             CheckStatus::Fail,
             format!("mode {mode:04o}: other users can read the secret"),
             format!("chmod 600 {shown}"),
-        );
+        ),
     }
     if git::repo_root(env_path).is_none() {
         let in_git = [CheckId::EnvIgnored, CheckId::EnvUntracked, CheckId::EnvNeverCommitted];

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::aws::{self, ActingClients};
 use crate::bucket::{self, Presence};
 use crate::bucket_name;
-use crate::envfile::EnvFile;
+use crate::envfile::{self, EnvFile};
 use crate::exit::{Failure, after_changes};
 use crate::git;
 use crate::iam;
@@ -1139,7 +1139,7 @@ impl Apply<'_> {
         let path = local.env_path.clone();
         let existed = local.env.exists();
         let merged = local.env.merge(&updates);
-        let loose_mode = existed && file_mode(&path).is_some_and(|mode| mode & 0o077 != 0);
+        let loose_mode = existed && envfile::file_mode(&path).is_some_and(|mode| mode & 0o077 != 0);
         let needed = merged.changed() || loose_mode || !existed;
         if needed && !self.options.dry_run {
             local.env.write()?;
@@ -1160,11 +1160,6 @@ impl Apply<'_> {
         self.row("env_file", path.display().to_string(), self.status(needed, !existed), detail);
         Ok(())
     }
-}
-
-fn file_mode(path: &Path) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o777)
 }
 
 #[cfg(test)]
