@@ -153,6 +153,11 @@ pub const IDLE_OPTIONS: &[(&str, &[&str])] = &[
     ("help", &["profile", "region", "endpoint_url", "json", "timeout", "quiet", "verbose"]),
 ];
 
+/// The ids of the global options that do nothing for the command `name`.
+fn idle_for(name: &str) -> &'static [&'static str] {
+    IDLE_OPTIONS.iter().find(|(command, _)| *command == name).map_or(&[], |(_, ids)| *ids)
+}
+
 /// Global options that mean something narrower for one command: their help there says so.
 const RETOLD: &[(&str, &str, &str)] = &[
     ("verify", "region", "Use this region instead of the .env's AWS_REGION (and the environment's)"),
@@ -191,10 +196,10 @@ pub fn completion_command() -> clap::Command {
     command = command.mut_args(|arg| if arg.is_global_set() { arg.global(false) } else { arg });
     let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
     for name in names {
-        let idle = IDLE_OPTIONS.iter().find(|(n, _)| *n == name).map_or(&[][..], |(_, ids)| *ids);
+        let idle = idle_for(&name);
         command = command.mut_subcommand(&name, |mut sub| {
             for arg in globals.iter().filter(|a| !idle.contains(&a.get_id().as_str())) {
-                let retold = RETOLD.iter().find(|(n, id, _)| *n == name && a_is(arg, id));
+                let retold = RETOLD.iter().find(|(n, id, _)| *n == name && arg.get_id() == *id);
                 // Completion ignores conflicts; a command may lack the other side (guard has
                 // --quiet but no --verbose).
                 let arg = arg.clone().global(false).conflicts_with(clap::builder::Resettable::Reset);
@@ -209,15 +214,11 @@ pub fn completion_command() -> clap::Command {
     command
 }
 
-fn a_is(arg: &clap::Arg, id: &str) -> bool {
-    arg.get_id() == id
-}
-
 /// The command named and the global options typed for it that do nothing there (before or
 /// after its name), as flags; `None` when there are none.
 pub fn idle_options_given(matches: &clap::ArgMatches) -> Option<(&str, Vec<String>)> {
     let (name, sub) = matches.subcommand()?;
-    let idle = IDLE_OPTIONS.iter().find(|(command, _)| *command == name).map_or(&[][..], |(_, ids)| *ids);
+    let idle = idle_for(name);
     let typed =
         |id: &str| [matches, sub].iter().any(|m| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine));
     let given: Vec<String> = idle.iter().filter(|id| typed(id)).map(|id| flag_of(id)).collect();
@@ -508,7 +509,7 @@ mod tests {
         let mut built = command();
         built.build();
         for sub in built.get_subcommands() {
-            let idle = IDLE_OPTIONS.iter().find(|(n, _)| *n == sub.get_name()).map_or(&[][..], |(_, ids)| *ids);
+            let idle = idle_for(sub.get_name());
             for arg in sub.get_arguments().filter(|a| a.get_help_heading() == Some("Global options")) {
                 let id = arg.get_id().as_str();
                 assert_eq!(arg.is_hide_set(), idle.contains(&id), "{} {id}", sub.get_name());
