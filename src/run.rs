@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::FromArgMatches;
 
 use crate::aws_error::AwsError;
@@ -16,12 +17,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let printer = Printer::new(cli.global.json, cli.global.color, cli.global.quiet);
     crate::aws::set_verbose(cli.global.verbose);
-    let status = match (refuse_idle_options(&matches), tokio::runtime::Builder::new_multi_thread().enable_all().build())
-    {
-        (Err(error), _) => Err(error),
-        (Ok(()), Ok(runtime)) => runtime.block_on(dispatch(&cli, &printer)),
-        (Ok(()), Err(error)) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),
-    };
+    let status = refuse_idle_options(&matches).and_then(|()| {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+        runtime.context("cannot start the async runtime")?.block_on(dispatch(&cli, &printer))
+    });
     let status = status.unwrap_or_else(|error| {
         printer.error(&error_report(&error));
         exit::status_of(&error)

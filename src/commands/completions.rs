@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
+use anyhow::{Context, Result};
+
 use crate::cli::{self, CompletionsArgs, HelpArgs, ManArgs};
 use crate::exit::{ExitStatus, Failure};
-use anyhow::{Context, Result};
 
 pub fn completions(args: &CompletionsArgs) -> Result<ExitStatus> {
     let mut command = cli::completion_command();
