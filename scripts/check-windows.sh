@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v x86_64-w64-mingw32-gcc > /dev/null; then
   echo "==> installing Debian's MinGW gcc (x86_64-w64-mingw32-gcc) for aws-lc-sys's C"
-  apt-get install -y -qq gcc-mingw-w64-x86-64 cmake nasm > /dev/null
+  apt-get install -y -qq gcc-mingw-w64-x86-64 cmake nasm > /dev/null \
+    || { apt-get update -qq && apt-get install -y -qq gcc-mingw-w64-x86-64 cmake nasm > /dev/null; }
 fi
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   rustup component add rust-src
