@@ -68,7 +68,7 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     let workflow = report["workflow"].as_str().unwrap();
     for line in [
         "id-token: write",
-        "aws-actions/configure-aws-credentials@v4",
+        "aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502 # v4.0.2",
         "role-to-assume: arn:aws:iam::123456789012:role/T3ChatCI",
         "aws-region: ap-south-1",
         "run: t3s3 verify",
@@ -87,9 +87,22 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     let parsed: serde_json::Value = serde_json::from_slice(&python.wait_with_output().unwrap().stdout).unwrap();
     assert_eq!(parsed["permissions"]["id-token"], "write");
     let steps = parsed["jobs"]["verify"]["steps"].as_array().unwrap();
-    let assume = steps.iter().find(|s| s["uses"] == "aws-actions/configure-aws-credentials@v4").unwrap();
+    let configure = "aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502";
+    let assume = steps.iter().find(|s| s["uses"] == configure).unwrap();
     assert_eq!(assume["with"]["role-to-assume"], "arn:aws:iam::123456789012:role/T3ChatCI");
     assert_eq!(steps.last().unwrap()["run"], "t3s3 verify");
+    // What a reviewer's tools say of it, as of the project's own workflows: GitHub's schema,
+    // and zizmor (every action pinned by commit, no token left in the checkout).
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join(".github/workflows/s3-check.yml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, workflow).unwrap();
+    let schema = run(std::process::Command::new(repo().join(".venv/bin/check-jsonschema"))
+        .args(["--builtin-schema", "vendor.github-workflows"])
+        .arg(&file));
+    assert_eq!(schema.code, 0, "{}", schema.all());
+    let zizmor = run(std::process::Command::new(repo().join(".venv/bin/zizmor")).args(["--offline"]).arg(&file));
+    assert_eq!(zizmor.code, 0, "zizmor finds fault with the printed workflow:\n{}", zizmor.all());
 
     let trust = trust_of(&server, "T3ChatCI").await;
     let statement = &trust["Statement"][0];
