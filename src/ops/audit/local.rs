@@ -1,0 +1,135 @@
+//! Checks on this machine alone: the .env (present, parsed, mode), git (ignored, untracked,
+//! never committed) and temporary files an interrupted write left.
+
+use std::path::{Path, PathBuf};
+
+use crate::envfile::{self, Severity};
+use crate::git;
+use crate::keys::Key;
+use crate::settings::AppSettings;
+
+use super::{Audit, CheckId, CheckStatus};
+
+/// The .env itself, and what git knows about it.
+pub(super) fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
+    let shown = env_path.display().to_string();
+    let mut errors: Vec<String> =
+        settings.lint_errors().iter().map(|i| format!("line {}: {}", i.line, i.message)).collect();
+    errors.extend(crate::ops::selftest::session_token_problem(settings));
+    let warnings: Vec<String> = settings
+        .lint
+        .iter()
+        .filter(|i| i.severity == Severity::Warning)
+        .map(|i| format!("line {}: {}", i.line, i.message))
+        .collect();
+    let missing = settings.missing();
+    if !errors.is_empty() || !missing.is_empty() {
+        let broken_lines = !errors.is_empty();
+        let mut evidence = errors;
+        if !missing.is_empty() {
+            evidence.push(format!("missing {}", missing.join(", ")));
+        }
+        // Settings that are missing altogether are init's to write; broken lines are the user's.
+        let fix = if !broken_lines {
+            format!("run `t3s3 init` to add them to {shown}")
+        } else {
+            format!("fix those lines in {shown}: KEY=value, no spaces, no quotes")
+        };
+        audit.add(CheckId::EnvLint, CheckStatus::Fail, evidence.join("; "), fix);
+    } else if !warnings.is_empty() {
+        audit.add(CheckId::EnvLint, CheckStatus::Warn, warnings.join("; "), format!("tidy those lines in {shown}"));
+    } else {
+        audit.add(CheckId::EnvLint, CheckStatus::Pass, "parses; the four settings are set and well formed", "");
+    }
+
+    match envfile::file_mode(env_path) {
+        None if cfg!(unix) => audit.skip(&[CheckId::EnvMode], &format!("cannot read the mode of {shown}")),
+        None => audit.skip(&[CheckId::EnvMode], "file modes are a Unix notion; the folder's ACL protects it here"),
+        Some(mode) if mode & 0o077 == 0 => {
+            audit.add(CheckId::EnvMode, CheckStatus::Pass, format!("mode {mode:04o}"), "")
+        }
+        Some(mode) => audit.add(
+            CheckId::EnvMode,
+            CheckStatus::Fail,
+            format!("mode {mode:04o}: other users can read the secret"),
+            format!("chmod 600 {shown}"),
+        ),
+    }
+    if git::repo_root(env_path).is_none() {
+        let in_git = [CheckId::EnvIgnored, CheckId::EnvUntracked, CheckId::EnvNeverCommitted];
+        audit.skip(&in_git, "not in a git repository");
+    } else {
+        git_checks(audit, env_path, settings);
+    }
+    temp_files_check(audit, env_path);
+    let root = git::repo_root(env_path).unwrap_or_else(|| PathBuf::from("."));
+    let gitignore = root.join(".gitignore");
+    let missing = git::missing_patterns(&gitignore);
+    if missing.is_empty() {
+        let evidence = format!("{} has .env and *.env", gitignore.display());
+        audit.add(CheckId::GitignorePatterns, CheckStatus::Pass, evidence, "");
+    } else {
+        audit.add(
+            CheckId::GitignorePatterns,
+            CheckStatus::Warn,
+            format!("{} lacks {}", gitignore.display(), missing.join(", ")),
+            format!("add {} to {}", missing.join(" and "), gitignore.display()),
+        );
+    }
+}
+
+/// Temporary files of an interrupted write: each holds a whole .env, secret included.
+fn temp_files_check(audit: &Audit, env_path: &Path) {
+    let stray = crate::envfile::stray_temp_files(env_path);
+    if stray.is_empty() {
+        audit.add(CheckId::EnvTempFiles, CheckStatus::Pass, "no temporary files left by an interrupted run", "");
+        return;
+    }
+    let names: Vec<String> = stray.iter().map(|p| p.display().to_string()).collect();
+    audit.add(
+        CheckId::EnvTempFiles,
+        CheckStatus::Warn,
+        format!("{} left by an interrupted t3s3 run, each a copy of the .env with its secret", names.join(", ")),
+        format!("delete them (`rm {}`), or run `t3s3 init`, which removes them", names.join(" ")),
+    );
+}
+
+fn git_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
+    let shown = env_path.display().to_string();
+    if git::is_ignored(env_path) {
+        audit.add(CheckId::EnvIgnored, CheckStatus::Pass, format!("git ignores {shown}"), "");
+    } else {
+        audit.add(
+            CheckId::EnvIgnored,
+            CheckStatus::Fail,
+            format!("git does not ignore {shown}"),
+            "add `.env` and `*.env` to .gitignore (`t3s3 init` does)",
+        );
+    }
+    if git::is_tracked(env_path) {
+        audit.add(
+            CheckId::EnvUntracked,
+            CheckStatus::Fail,
+            format!("git tracks {shown}"),
+            format!("`git rm --cached {shown}`, commit, and rotate the key (`t3s3 rotate-key`)"),
+        );
+    } else {
+        audit.add(CheckId::EnvUntracked, CheckStatus::Pass, format!("git does not track {shown}"), "");
+    }
+    let mut commits = git::commits_with_file(env_path);
+    if let Some(key_id) = settings.get(Key::AccessKeyId) {
+        commits.extend(git::commits_mentioning(env_path, key_id));
+    }
+    commits.sort();
+    commits.dedup();
+    if commits.is_empty() {
+        audit.add(CheckId::EnvNeverCommitted, CheckStatus::Pass, "no commit holds the file or the key ID", "");
+    } else {
+        audit.add(
+            CheckId::EnvNeverCommitted,
+            CheckStatus::Fail,
+            format!("the file or key ID is in commit(s) {}: the secret is leaked even after removal", commits.join(", ")),
+            "rotate the key now (`t3s3 rotate-key`); then rewrite history (git filter-repo) if the repository is shared",
+        );
+    }
+}
