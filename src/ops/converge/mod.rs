@@ -1,0 +1,400 @@
+//! `init`'s work: read the local inputs, discover what the account already has with read-only
+//! calls (every reason to stop is found there), then apply one step per resource, each
+//! recording created / updated / unchanged (or would be, in a dry run).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::aws::ActingClients;
+use crate::bucket_name;
+use crate::envfile::EnvFile;
+use crate::exit::{Failure, after_changes};
+use crate::git;
+use crate::iam;
+use crate::keys::Key;
+use crate::ops::selftest::VerifyReport;
+use crate::outln;
+use crate::sts::{self, Caller};
+use crate::ui::{Render, style};
+
+mod apply;
+mod discover;
+
+use apply::Apply;
+use discover::discover;
+
+/// What happened (or, with --dry-run, would happen) to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Created,
+    Updated,
+    Unchanged,
+    WouldCreate,
+    WouldUpdate,
+}
+
+impl Status {
+    fn changed(dry_run: bool, create: bool) -> Self {
+        match (dry_run, create) {
+            (true, true) => Status::WouldCreate,
+            (true, false) => Status::WouldUpdate,
+            (false, true) => Status::Created,
+            (false, false) => Status::Updated,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Updated => "updated",
+            Status::Unchanged => "unchanged",
+            Status::WouldCreate => "would create",
+            Status::WouldUpdate => "would update",
+        }
+    }
+}
+
+/// One row of the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resource {
+    pub resource: &'static str,
+    pub name: String,
+    pub status: Status,
+    pub detail: String,
+}
+
+impl Resource {
+    /// The summary's rows: resource, status (coloured by what happened), name, detail.
+    pub fn rows(out: &mut String, resources: &[Resource]) {
+        for resource in resources {
+            let status = match resource.status {
+                Status::Created | Status::Updated => style::ok(resource.status.label()),
+                Status::WouldCreate | Status::WouldUpdate => style::warn(resource.status.label()),
+                Status::Unchanged => style::note(resource.status.label()),
+            };
+            let label = resource.resource.replace('_', " ");
+            let detail =
+                if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
+            outln!(out, "  {label:<20} {status:<13} {}{detail}", resource.name);
+        }
+    }
+}
+
+/// How many AWS requests the acting credentials sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Requests {
+    pub total: usize,
+    pub mutating: usize,
+    pub operations: Vec<String>,
+}
+
+/// Everything `init` did or would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    pub ok: bool,
+    pub dry_run: bool,
+    pub account: String,
+    pub caller_arn: String,
+    pub bucket: String,
+    pub region: String,
+    pub resources: Vec<Resource>,
+    pub warnings: Vec<String>,
+    pub requests: Requests,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyReport>,
+    /// A self-test follows the summary (its banner ends the text instead of a closing line).
+    #[serde(skip)]
+    pub self_test_follows: bool,
+    /// This run created the key the .env now holds (AWS may take seconds to accept it).
+    #[serde(skip)]
+    pub key_is_new: bool,
+    /// Where the bucket's name came from (`given`, `account_regional`, `{"global": why}`).
+    pub naming: Naming,
+}
+
+impl Render for InitReport {
+    fn text(&self, out: &mut String) {
+        outln!(out, "Acting as {} (account {}) in {}", self.caller_arn, self.account, self.region);
+        if self.dry_run {
+            outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
+        }
+        outln!(out);
+        Resource::rows(out, &self.resources);
+        if let Naming::Global(why) = &self.naming {
+            outln!(out, "  {} `{}` is in the global namespace: {why}", style::note("note:"), self.bucket);
+        }
+        for warning in &self.warnings {
+            outln!(out, "  {} {warning}", style::warn("warning:"));
+        }
+        let requests = format!("  {} AWS requests, {} of them changes", self.requests.total, self.requests.mutating);
+        outln!(out, "{}", style::note(&requests));
+        outln!(out);
+        if self.dry_run {
+            outln!(out, "Dry run finished: run without --dry-run to apply.");
+        } else if !self.self_test_follows && self.ok {
+            outln!(out, "Done. Check it any time with `t3s3 verify`.");
+        }
+    }
+}
+
+/// What the user asked `init` for, resolved.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub env_path: PathBuf,
+    pub bucket: Option<String>,
+    pub region: String,
+    pub user: String,
+    pub create_user: bool,
+    pub policy_name: String,
+    /// The IAM group that holds the policy; the user is its member (CIS AWS 1.15).
+    pub group: String,
+    pub versioning: bool,
+    /// A random name in the global namespace instead of the account regional one.
+    pub global_namespace: bool,
+    /// Whether the bucket policy refuses plain HTTP.
+    pub tls: Tls,
+    pub dry_run: bool,
+    /// Consent to delete keys an interrupted run created and never wrote.
+    pub yes: bool,
+}
+
+/// Whether the bucket policy gets the statement that refuses requests without TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    Required,
+    /// Left out, and why.
+    NotRequired(String),
+}
+
+impl Tls {
+    /// On by default; off with --allow-http, or when the endpoint itself is plain HTTP (a
+    /// local emulator: the statement would refuse every request to it) unless --require-tls.
+    pub fn choose(allow_http: bool, require_tls: bool, endpoint: Option<&str>) -> Tls {
+        match endpoint {
+            _ if allow_http => Tls::NotRequired("--allow-http".into()),
+            Some(url) if url.starts_with("http://") && !require_tls => Tls::NotRequired(format!(
+                "the endpoint {url} is plain HTTP, so the statement would refuse every request; --require-tls adds it anyway"
+            )),
+            _ => Tls::Required,
+        }
+    }
+
+    fn required(&self) -> bool {
+        *self == Tls::Required
+    }
+}
+
+/// The env file `init` writes when none is named: the guide's backend/.env when a
+/// backend/ folder exists, else ./.env.
+pub fn default_env_path() -> PathBuf {
+    if Path::new("backend").is_dir() { PathBuf::from("backend").join(".env") } else { PathBuf::from(".env") }
+}
+
+/// The guide's bucket prefix.
+pub const BUCKET_PREFIX: &str = "t3-chat-documents";
+
+/// A bucket name no one can guess: the guide's prefix and 12 random base-36 characters.
+pub fn generated_bucket_name() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("cannot read random bytes from /dev/urandom")?;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let suffix: String = bytes.iter().take(12).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    Ok(format!("{BUCKET_PREFIX}-{suffix}"))
+}
+
+/// Where the bucket's name came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Naming {
+    /// --bucket, or the env file's S3_BUCKET_NAME.
+    Given,
+    /// `t3-chat-documents-<account>-<region>-an`, in the account regional namespace.
+    AccountRegional,
+    /// A random name in the global namespace, and why.
+    Global(String),
+}
+
+/// What `init` reads before talking to AWS: the env file, and the bucket it names.
+pub struct Local {
+    pub env_path: PathBuf,
+    env: EnvFile,
+    existing: BTreeMap<String, String>,
+    /// Empty until [`Local::name_bucket`] when neither --bucket nor the env file names one.
+    pub bucket: String,
+    pub naming: Naming,
+}
+
+impl Local {
+    /// Reads the env file and settles the bucket name; refuses a file git tracks.
+    pub fn read(env_path: &Path, bucket: Option<&str>) -> Result<Self> {
+        let folder = env_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !folder.is_dir() {
+            return Err(Failure::bad_input(format!("the folder of {} does not exist", env_path.display()))
+                .hint("create it, or pass another path with --env-file")
+                .into());
+        }
+        let env = EnvFile::read(env_path)?;
+        env.require_parseable()?;
+        let existing: BTreeMap<String, String> =
+            env.values().0.into_iter().filter(|(_, v)| !v.value.is_empty()).map(|(k, v)| (k, v.value)).collect();
+        let bucket = bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned());
+        if let Some(name) = &bucket {
+            bucket_name::validate(name)
+                .map_err(|rule| Failure::bad_input(rule).hint("pass a valid name with --bucket"))?;
+        }
+        let naming = if bucket.is_some() { Naming::Given } else { Naming::AccountRegional };
+        if git::is_tracked(env_path) {
+            return Err(Failure::bad_input(format!("refusing to write secrets to {}: git tracks it", env_path.display()))
+                .hint(format!(
+                    "run `git rm --cached {}` and commit, then run `t3s3 init` again (and rotate any key it held: it is in git history)",
+                    env_path.display()
+                ))
+                .into());
+        }
+        Ok(Local { env_path: env_path.to_path_buf(), env, existing, bucket: bucket.unwrap_or_default(), naming })
+    }
+
+    /// With no name given: `t3-chat-documents-<account>-<region>-an` in the account's own
+    /// namespace, which nobody else can take and every machine derives alike; a random global
+    /// name with --global-namespace or where AWS offers no such namespace.
+    pub fn name_bucket(&mut self, account: &str, region: &str, global: bool) -> Result<()> {
+        if self.naming != Naming::AccountRegional || !self.bucket.is_empty() {
+            return Ok(());
+        }
+        let why = if global {
+            Some("--global-namespace".to_string())
+        } else if bucket_name::WITHOUT_ACCOUNT_REGIONAL.contains(&region) {
+            Some(format!("AWS offers no account regional namespace in {region}"))
+        } else {
+            None
+        };
+        match why {
+            Some(why) => self.use_global_name(why)?,
+            None => self.bucket = bucket_name::account_regional(BUCKET_PREFIX, account, region),
+        }
+        Ok(())
+    }
+
+    /// A random name in the global namespace, and why.
+    pub fn use_global_name(&mut self, why: String) -> Result<()> {
+        self.bucket = generated_bucket_name()?;
+        self.naming = Naming::Global(why);
+        Ok(())
+    }
+
+    /// A non-empty value the env file already holds.
+    pub fn existing(&self, key: Key) -> Option<String> {
+        self.existing.get(key.name()).cloned()
+    }
+}
+
+/// Discovers, then applies. A failure after a change carries the list of changes
+/// (exit 4); before any change, it is the failure itself.
+pub async fn run(clients: &ActingClients, options: &Options, local: &mut Local) -> Result<InitReport> {
+    // A name to derive needs the account first; the caller found is not asked for again.
+    let caller = if local.bucket.is_empty() {
+        let caller = sts::acting_caller(clients).await?;
+        local.name_bucket(&caller.account, &options.region, options.global_namespace)?;
+        Some(caller)
+    } else {
+        None
+    };
+    let first = run_once(clients, options, local, caller.clone()).await;
+    let refused = match &first {
+        Err(error) if local.naming == Naming::AccountRegional => error.downcast_ref::<NamespaceRefused>().cloned(),
+        _ => None,
+    };
+    let Some(refused) = refused else { return first.map(|(report, _)| report) };
+    // The endpoint does not know account regional namespaces: a random global name, and the
+    // same steps again from what the first attempt left (its key is in the .env now).
+    let earlier =
+        first.err().and_then(|error| crate::exit::changes_of(&error).map(<[String]>::to_vec)).unwrap_or_default();
+    let why = format!("the endpoint refused the account regional namespace ({})", refused.0);
+    let mut fresh = Local::read(&local.env_path, None)?;
+    fresh.use_global_name(why.clone())?;
+    *local = fresh;
+    let (mut report, _) = run_once(clients, options, local, caller).await.map_err(|error| {
+        let mut changes = earlier.clone();
+        changes.extend(crate::exit::changes_of(&error).map(<[String]>::to_vec).unwrap_or_default());
+        after_changes(error, changes)
+    })?;
+    report.warnings.push(format!("{why}; used `{}` in the global namespace", local.bucket));
+    if !earlier.is_empty() {
+        report.warnings.push(format!("the first attempt had already made: {}", earlier.join("; ")));
+    }
+    report.key_is_new = report.key_is_new || earlier.iter().any(|change| change.starts_with("access key"));
+    Ok(report)
+}
+
+/// CreateBucket refused the account regional namespace header (an endpoint that does not
+/// offer it): the code S3 answered.
+#[derive(Debug, Clone)]
+pub struct NamespaceRefused(pub String);
+
+impl std::fmt::Display for NamespaceRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the endpoint refused the account regional namespace ({})", self.0)
+    }
+}
+
+impl std::error::Error for NamespaceRefused {}
+
+async fn run_once(
+    clients: &ActingClients,
+    options: &Options,
+    local: &mut Local,
+    caller: Option<Caller>,
+) -> Result<(InitReport, Option<iam::NewKey>)> {
+    let found = discover(clients, options, local, caller).await?;
+    let apply = Apply {
+        clients,
+        options,
+        account: &found.caller.account,
+        rows: RefCell::new(Vec::new()),
+        changes: RefCell::new(Vec::new()),
+    };
+    let result = apply.all(&found, local).await;
+    let (rows, changes) = apply.finish();
+    let new_key = result.map_err(|error| after_changes(error, changes))?;
+    let log = &clients.log;
+    let requests =
+        Requests { total: log.operations().len(), mutating: log.mutating().len(), operations: log.operations() };
+    let report = InitReport {
+        ok: true,
+        dry_run: options.dry_run,
+        account: found.caller.account.clone(),
+        caller_arn: found.caller.arn.clone(),
+        key_is_new: new_key.is_some(),
+        bucket: local.bucket.clone(),
+        naming: local.naming.clone(),
+        region: options.region.clone(),
+        resources: rows,
+        warnings: found.warnings,
+        requests,
+        verify: None,
+        self_test_follows: false,
+    };
+    Ok((report, new_key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_are_valid_and_differ() {
+        let a = generated_bucket_name().unwrap();
+        let b = generated_bucket_name().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(bucket_name::validate(&a), Ok(()));
+        assert_eq!(a.len(), "t3-chat-documents-".len() + 12);
+    }
+}
