@@ -9,11 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v x86_64-w64-mingw32-gcc > /dev/null; then
   echo "==> installing Debian's MinGW gcc (x86_64-w64-mingw32-gcc) for aws-lc-sys's C"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo -n"; fi
-  $sudo apt-get install -y -qq gcc-mingw-w64-x86-64 cmake nasm > /dev/null \
-    || { $sudo apt-get update -qq && $sudo apt-get install -y -qq gcc-mingw-w64-x86-64 cmake nasm > /dev/null; } \
-    || { echo "cannot install gcc-mingw-w64-x86-64 (needs root or passwordless sudo); install it and run again" >&2; exit 1; }
+  source scripts/lib/apt.sh
+  apt_install gcc-mingw-w64-x86-64 cmake nasm
 fi
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   rustup component add rust-src
