@@ -153,6 +153,11 @@ pub const IDLE_OPTIONS: &[(&str, &[&str])] = &[
     ("help", &["profile", "region", "endpoint_url", "json", "timeout", "quiet", "verbose"]),
 ];
 
+/// The options declared global on t3s3 itself (`GlobalArgs`).
+fn global_args(command: &clap::Command) -> Vec<clap::Arg> {
+    command.get_arguments().filter(|a| a.is_global_set()).cloned().collect()
+}
+
 /// The ids of the global options that do nothing for the command `name`.
 fn idle_for(name: &str) -> &'static [&'static str] {
     IDLE_OPTIONS.iter().find(|(command, _)| *command == name).map_or(&[], |(_, ids)| *ids)
@@ -168,7 +173,7 @@ const RETOLD: &[(&str, &str, &str)] = &[
 /// each command shows only the global options that do something for it.
 pub fn command() -> clap::Command {
     let mut command = Cli::command();
-    let globals: Vec<clap::Arg> = command.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
+    let globals = global_args(&command);
     for (name, idle) in IDLE_OPTIONS {
         command = command.mut_subcommand(*name, |mut sub| {
             // A command's own argument with a global's id stops clap from propagating the
@@ -192,7 +197,7 @@ pub fn command() -> clap::Command {
 /// something for (and to t3s3 itself, where they may also be typed).
 pub fn completion_command() -> clap::Command {
     let mut command = Cli::command();
-    let globals: Vec<clap::Arg> = command.get_arguments().filter(|a| a.is_global_set()).cloned().collect();
+    let globals = global_args(&command);
     command = command.mut_args(|arg| if arg.is_global_set() { arg.global(false) } else { arg });
     let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
     for name in names {

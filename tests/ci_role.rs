@@ -12,16 +12,7 @@ const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.gi
 /// A project after `init`: its .env names the bucket and region.
 fn initialised(server: &Server) -> Workspace {
     let ws = Workspace::new();
-    let out = run(ws.acting(server).args([
-        "--region",
-        APP_REGION,
-        "init",
-        "--bucket",
-        BUCKET,
-        "--create-user",
-        "--no-verify",
-    ]));
-    assert_eq!(out.code, 0, "{}", out.all());
+    ws.initialise(server, BUCKET);
     ws
 }
 

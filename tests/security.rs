@@ -25,16 +25,7 @@ fn initialised(server: &Server) -> Workspace {
     let ws = Workspace::new();
     git(&ws, &["init", "-q"]);
     ws.write("backend/.env", "# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n");
-    let out = run(ws.acting(server).args([
-        "--region",
-        APP_REGION,
-        "init",
-        "--bucket",
-        BUCKET,
-        "--create-user",
-        "--no-verify",
-    ]));
-    assert_eq!(out.code, 0, "{}", out.all());
+    ws.initialise(server, BUCKET);
     ws
 }
 

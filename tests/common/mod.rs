@@ -278,6 +278,16 @@ impl Workspace {
         command
     }
 
+    /// `t3s3 init --bucket BUCKET --create-user --no-verify` in APP_REGION against `server`,
+    /// which must succeed: a project set up for the test that follows.
+    pub fn initialise(&self, server: &Server, bucket: &str) {
+        let out = run(self
+            .acting(server)
+            .args(["--region", APP_REGION, "init", "--bucket", bucket])
+            .args(["--create-user", "--no-verify"]));
+        assert_eq!(out.code, 0, "{}", out.all());
+    }
+
     /// The backend's .env as the guide writes it.
     pub fn write_env(&self, name: &str, key: &Key, region: &str, bucket: &str, endpoint: &str) -> PathBuf {
         self.write(
