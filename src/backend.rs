@@ -157,13 +157,13 @@ fn on_path(name: &Path) -> Option<PathBuf> {
 }
 
 /// Runs the interpreter once to learn its version and packages; exit 2 when it cannot run.
-pub async fn probe(python: &Path, dir: &Path, timeout: Duration) -> Result<PythonFacts, Failure> {
+pub async fn probe(python: &Path, timeout: Duration) -> Result<PythonFacts, Failure> {
     let cannot = |why: String| {
         Failure::bad_input(format!("the backend's interpreter {} cannot be run: {why}", python.display()))
             .hint("pass --python PATH to a working Python 3 (the one the backend runs with)")
     };
-    let mut command = tokio::process::Command::new(python);
-    command.arg("-c").arg(PROBE).current_dir(dir).stdin(Stdio::null()).kill_on_drop(true);
+    let mut command = isolated(python);
+    command.arg(PROBE).stdin(Stdio::null()).kill_on_drop(true);
     let output = match tokio::time::timeout(timeout, command.output()).await {
         Ok(Ok(output)) => output,
         Ok(Err(error)) => return Err(cannot(error.to_string())),
@@ -174,6 +174,58 @@ pub async fn probe(python: &Path, dir: &Path, timeout: Duration) -> Result<Pytho
     }
     serde_json::from_slice(&output.stdout)
         .map_err(|_| cannot(format!("it printed {:?}", String::from_utf8_lossy(&output.stdout).trim())))
+}
+
+/// What a venv's interpreter has installed, read from its files without running anything:
+/// the Python version from `pyvenv.cfg`, package versions from the `*.dist-info` folders
+/// of its site-packages and of the folders its `.pth` files add. `None` when `python` is not
+/// a venv's interpreter (no `pyvenv.cfg` beside its folder).
+pub fn installed(python: &Path) -> Option<PythonFacts> {
+    let venv = python.parent()?.parent()?;
+    let config = std::fs::read_to_string(venv.join("pyvenv.cfg")).ok()?;
+    let setting = |name: &str| {
+        config.lines().find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().to_string())
+        })
+    };
+    let version = setting("version_info").or_else(|| setting("version"))?;
+    let mut sites: Vec<PathBuf> = vec![venv.join("Lib").join("site-packages")];
+    if let Ok(entries) = std::fs::read_dir(venv.join("lib")) {
+        sites.extend(entries.filter_map(|e| e.ok()).map(|e| e.path().join("site-packages")));
+    }
+    sites.retain(|dir| dir.is_dir());
+    let mut folders = sites.clone();
+    for site in &sites {
+        for entry in std::fs::read_dir(site).into_iter().flatten().filter_map(|e| e.ok()) {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "pth") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                // A .pth line is a folder, or code (`import ...`), which is never run here.
+                let added = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with(['#']) && !l.starts_with("import"));
+                folders.extend(added.map(|line| site.join(line)).filter(|dir| dir.is_dir()));
+            }
+        }
+    }
+    let version_of = |package: &str| {
+        folders.iter().find_map(|folder| {
+            std::fs::read_dir(folder).ok()?.filter_map(|e| e.ok()).find_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let (dist, version) = name.strip_suffix(".dist-info")?.split_once('-')?;
+                (dist.to_ascii_lowercase().replace('-', "_") == package).then(|| version.to_string())
+            })
+        })
+    };
+    Some(PythonFacts {
+        python: version,
+        executable: python.display().to_string(),
+        boto3: version_of("boto3"),
+        botocore: version_of("botocore"),
+        pydantic_settings: version_of("pydantic_settings"),
+    })
 }
 
 fn last_line(text: &str) -> String {
@@ -248,9 +300,18 @@ fn names_boto3(path: &Path, text: &str) -> bool {
 pub enum Event {
     Python(Box<PythonFacts>),
     Settings(Box<LoadedSettings>),
-    Client { endpoint_url: Option<String>, region: Option<String> },
+    Client {
+        endpoint_url: Option<String>,
+        region: Option<String>,
+    },
     Step(Box<DriverStep>),
-    Object { key: String },
+    /// The key `upload_file()` returned, and whether the driver proved it is the run's own
+    /// object (the key holds the run's id, or the object holds the test bytes).
+    Object {
+        key: String,
+        #[serde(default)]
+        owned: bool,
+    },
     Cleanup(DriverCleanup),
     Done,
 }
@@ -330,22 +391,36 @@ pub struct DriverRun {
 
 /// Runs the driver with the backend's interpreter in its folder, calling `on_event` for
 /// each line as it arrives; stops it after `limit`.
+/// `python -I -B -u -c`, started in a neutral folder (the temp folder): isolated mode puts
+/// neither the working folder nor PYTHON* variables nor the user's site-packages on its
+/// path, so a `json.py` in the project cannot stand in for the standard library's. The
+/// driver itself adds the backend's folder to the path after its own imports.
+fn isolated(python: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(python);
+    command.args(["-I", "-B", "-u", "-c"]).current_dir(std::env::temp_dir());
+    command
+}
+
+/// `text` with every secret of `secrets` (4 characters or more) masked as `****`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    secrets.iter().filter(|s| s.len() >= 4).fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "****"))
+}
+
+/// Runs the driver. Every line it prints, on stdout or stderr, has `secrets` masked before
+/// anything reads it: the backend's own errors may repeat a value it loaded.
 pub async fn drive(
     backend: &Backend,
     test_id: &str,
+    secrets: &[String],
     request_timeout: Duration,
     limit: Duration,
     mut on_event: impl FnMut(&Event),
 ) -> Result<DriverRun, String> {
-    let mut child = tokio::process::Command::new(&backend.python)
-        .arg("-c")
+    let mut child = isolated(&backend.python)
         .arg(DRIVER)
-        .current_dir(&backend.dir)
         .env("T3S3_BACKEND_DIR", std::path::absolute(&backend.dir).unwrap_or_else(|_| backend.dir.clone()))
         .env("T3S3_TEST_ID", test_id)
         .env("T3S3_TIMEOUT", request_timeout.as_secs().to_string())
-        .env("PYTHONUNBUFFERED", "1")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -358,7 +433,7 @@ pub async fn drive(
     let read_events = async {
         let mut lines = BufReader::new(stdout).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Ok(event) = serde_json::from_str::<Event>(&line) {
+            if let Ok(event) = serde_json::from_str::<Event>(&redact(&line, secrets)) {
                 on_event(&event);
                 run.events.push(event);
             }
@@ -372,7 +447,7 @@ pub async fn drive(
         let _ = child.kill().await;
     }
     run.exit_code = child.wait().await.ok().and_then(|status| status.code());
-    let text = String::from_utf8_lossy(&errors);
+    let text = redact(&String::from_utf8_lossy(&errors), secrets);
     let tail: Vec<&str> = text.lines().rev().take(12).collect();
     run.stderr_tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
     Ok(run)

@@ -9,6 +9,7 @@ Arguments (environment): T3S3_BACKEND_DIR, T3S3_TEST_ID.
 
 import json
 import os
+import re
 import sys
 import traceback
 
@@ -16,15 +17,34 @@ OUT = sys.stdout
 sys.stdout = sys.stderr  # whatever the backend prints must not break the JSON lines
 
 BACKEND = os.path.abspath(os.environ.get("T3S3_BACKEND_DIR", "."))
-TEST_ID = os.environ.get("T3S3_TEST_ID", "t3s3")
+TEST_ID = os.environ["T3S3_TEST_ID"]  # unique to this run; the test object's key holds it
 CONTENT = b"Hello, this is a test file for T3 Chat S3 setup!"
 FIELDS = ["aws_access_key_id", "aws_secret_access_key", "aws_region", "s3_bucket_name"]
 SECRET_FIELDS = {"aws_secret_access_key"}
 
 
+# Secret values this run knows of; every line it prints has them masked. t3s3 masks the
+# values it knows as well (the .env's), so a secret the backend loaded from elsewhere is
+# covered here and one that never reached a settings object is covered there.
+SECRETS = set()
+for _name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    if os.environ.get(_name):
+        SECRETS.add(os.environ[_name])
+# pydantic's errors repeat the rejected value: `input_value='...'` (any field may be a secret).
+INPUT_VALUE = re.compile(r"input_value=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,\]\s]+)")
+
+
+def redact(text):
+    text = INPUT_VALUE.sub("input_value='****'", text)
+    for secret in SECRETS:
+        if len(secret) >= 4:
+            text = text.replace(secret, "****")
+    return text
+
+
 def emit(event, **fields):
     fields["event"] = event
-    OUT.write(json.dumps(fields, default=str) + "\n")
+    OUT.write(redact(json.dumps(fields, default=str)) + "\n")
     OUT.flush()
 
 
@@ -123,6 +143,9 @@ class Run:
         self.settings = None
         self.client = None
         self.key = None
+        # Only an object this run can prove it wrote is ever deleted: its key holds the
+        # run's unique id, or its bytes are the test content.
+        self.owned = False
         self.confirmed = False
 
     def step(self, number, body):
@@ -141,6 +164,10 @@ class Run:
         from config import get_settings
 
         self.settings = get_settings()
+        secret = getattr(self.settings, "aws_secret_access_key", None)
+        secret = getattr(secret, "get_secret_value", lambda: secret)()  # pydantic's SecretStr
+        if isinstance(secret, str) and secret:
+            SECRETS.add(secret)
         files = env_files(self.settings)
         shown = {}
         for field in FIELDS:
@@ -193,9 +220,19 @@ class Run:
         )
         if not isinstance(result, dict) or not result.get("s3_key"):
             raise StepFailed([], {"kind": "no_key", "returned": repr(result)[:200]})
-        self.key = result["s3_key"]
-        emit("object", key=self.key)
+        self.key = str(result["s3_key"])
+        self.owned = TEST_ID in self.key or self.holds_test_content(self.key)
+        emit("object", key=self.key, owned=self.owned)
+        if not self.owned:
+            raise StepFailed([], {"kind": "foreign_key", "key": self.key, "test_id": TEST_ID})
         return ["Upload successful!", "S3 Key: %s" % self.key]
+
+    def holds_test_content(self, key):
+        """Whether `key` holds exactly the bytes this run uploaded (read, never changed)."""
+        try:
+            return self.client.download_file(key) == CONTENT
+        except BaseException:
+            return False
 
     def download(self):
         downloaded = self.client.download_file(self.key)
@@ -235,6 +272,8 @@ class Run:
         )
 
     def delete(self):
+        if not self.owned:  # unreachable: upload() fails first; kept as the rule's second lock
+            raise StepFailed([], {"kind": "foreign_key", "key": self.key, "test_id": TEST_ID})
         self.client.delete_file(self.key)
         return ["File deleted successfully!"]
 
@@ -246,7 +285,7 @@ class Run:
 
     def clean_up(self):
         """Deletes the test object with the backend's own boto3 client, then checks."""
-        if self.key is None or self.confirmed:
+        if self.key is None or self.confirmed or not self.owned:
             return
         bucket = getattr(self.client, "bucket_name", None) or getattr(self.settings, "s3_bucket_name", None)
         clients = botocore_clients(self.client) if self.client is not None else []

@@ -342,3 +342,125 @@ async fn a_backend_that_hangs_is_stopped_within_the_time_limit() {
         "{upload}"
     );
 }
+
+async fn put_object(server: &Server, key: &str, body: &[u8]) {
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
+    let body = aws_sdk_s3::primitives::ByteStream::from(body.to_vec());
+    s3(&config).put_object().bucket(BUCKET).key(key).body(body).send().await.unwrap();
+}
+
+async fn object_bytes(server: &Server, key: &str) -> Option<Vec<u8>> {
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
+    let got = s3(&config).get_object().bucket(BUCKET).key(key).send().await.ok()?;
+    Some(got.body.collect().await.unwrap().into_bytes().to_vec())
+}
+
+#[tokio::test]
+async fn a_key_the_backend_names_but_did_not_write_is_never_deleted() {
+    let server = moto_with_bucket().await;
+    let contract = b"%PDF-1.7 a user's signed contract".to_vec();
+    put_object(&server, "users/42/contract.pdf", &contract).await;
+    let ws = project(&server);
+    // The backend writes the test object but answers with another key: a user's document.
+    patch(&ws, "storage/s3_client.py", "return {\"s3_key\": s3_key,", "return {\"s3_key\": \"users/42/contract.pdf\",");
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(object_bytes(&server, "users/42/contract.pdf").await, Some(contract), "the user's document was touched");
+    let report = out.json();
+    assert_eq!(backend_statuses(&report)[2], "failed", "{}", report["backend"]);
+    let upload = backend_step(&report, "upload");
+    assert!(upload["error"].as_str().unwrap().contains("users/42/contract.pdf"), "{upload}");
+    assert!(upload["cause"].as_str().unwrap().contains("did not"), "{upload}");
+    let cleanup = &report["backend"]["cleanup"];
+    assert_eq!(cleanup["deleted"], false, "{cleanup}");
+    assert!(cleanup["message"].as_str().unwrap().starts_with("left users/42/contract.pdf alone"), "{cleanup}");
+
+    let text = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(text.code, 1, "{}", text.all());
+    assert!(text.stdout.contains("left users/42/contract.pdf alone"), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn a_key_the_backend_names_that_holds_the_test_bytes_is_cleaned_up() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    // A fixed key without the run's id, but the object there is the one just uploaded; a
+    // later step fails, so clean-up must still remove it.
+    patch(
+        &ws,
+        "storage/s3_client.py",
+        "s3_key = f\"{user_id}/{conversation_id}/{document_id}/{filename}\"",
+        "s3_key = \"uploads/test_file.txt\"",
+    );
+    patch(
+        &ws,
+        "storage/s3_client.py",
+        "    def file_exists(self, s3_key):\n",
+        "    def file_exists(self, s3_key):\n        return True\n",
+    );
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(backend_statuses(&report)[..6], ["passed"; 6], "{}", report["backend"]);
+    assert_eq!(report["backend"]["cleanup"]["deleted"], true, "{}", report["backend"]);
+    assert_eq!(objects_left(&server).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_secret_in_the_backends_own_error_is_never_printed() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    // pydantic's ValidationError repeats the rejected value: input_value='<the secret>'.
+    patch(&ws, "config.py", "aws_secret_access_key: str = \"\"", "aws_secret_access_key: int = 0");
+    // The backend also prints it on stderr as it loads.
+    patch(
+        &ws,
+        "config.py",
+        "@lru_cache",
+        "import os, sys\nprint(open('.env').read(), file=sys.stderr)\nsys.stderr.flush()\n\n@lru_cache",
+    );
+
+    for json in [false, true] {
+        let mut command = ws.t3s3();
+        command.arg("verify").args(json.then_some("--json")).args(["--backend", "--python"]).arg(test_python());
+        let out = run(&mut command);
+        assert_eq!(out.code, 1, "{}", out.all());
+        assert!(out.all().contains("input_value="), "the error itself is shown: {}", out.all());
+        assert!(!out.all().contains(ROOT_SECRET), "the secret was printed: {}", out.all());
+        assert!(!out.all().contains(&ROOT_SECRET[..20]), "part of the secret was printed: {}", out.all());
+    }
+}
+
+#[tokio::test]
+async fn doctor_runs_no_code_from_the_checkout() {
+    let server = moto_with_bucket().await;
+    let ws = project(&server);
+    let marker = ws.path().join("ran");
+    // A venv whose interpreter is any file: doctor reads its packages, never runs it.
+    let venv = ws.path().join("backend/venv");
+    make_venv(&venv, &[]);
+    let python = venv.join("bin/python");
+    std::fs::remove_file(&python).unwrap();
+    std::fs::write(&python, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
+    std::fs::set_permissions(&python, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // A module shadowing the standard library's, in the backend folder.
+    ws.write("backend/json.py", &format!("open({:?}, 'w').write('json.py ran')\n", marker.display().to_string()));
+
+    let out = run(ws.t3s3().args(["doctor", "--json"]));
+    assert!(!marker.exists(), "doctor ran code from the checkout: {}", out.all());
+    let report = out.json();
+    assert_eq!(check(&report, "backend_python")["status"], "PASS", "{report}");
+    assert_eq!(check(&report, "boto3_installed")["evidence"], "boto3 1.44.8, botocore 1.44.8");
+
+    // Named with --python, the interpreter runs, isolated from the backend's json.py.
+    let out = run(ws.t3s3().args(["doctor", "--json", "--python"]).arg(test_python()));
+    assert!(!marker.exists(), "the backend's json.py shadowed the standard library: {}", out.all());
+    assert_eq!(check(&out.json(), "boto3_installed")["status"], "PASS", "{}", out.all());
+
+    // verify --backend runs the backend's code by design, but not its json.py in place of Python's.
+    let out = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!marker.exists(), "the backend's json.py shadowed the standard library: {}", out.all());
+}

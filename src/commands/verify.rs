@@ -33,7 +33,7 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
         Some(dir) => {
             let dir = backend::backend_dir(dir.as_deref(), settings.env_file.as_deref());
             let located = backend::locate(&dir, args.python.as_deref())?;
-            let facts = backend::probe(&located.python, &located.dir, backend::PROBE_LIMIT).await?;
+            let facts = backend::probe(&located.python, backend::PROBE_LIMIT).await?;
             Some((located, facts))
         }
         None => None,

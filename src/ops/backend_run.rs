@@ -221,7 +221,9 @@ pub async fn run(
     let timeout = options.selftest.timeout;
     // Each of the six steps that talk to S3 gets --timeout, and Python its start-up.
     let limit = timeout * 6 + Duration::from_secs(5);
-    let driven = backend::drive(backend, &test_id(), timeout, limit, |event| {
+    let test_id = test_id();
+    let secrets = known_secrets(settings, &backend.dir);
+    let driven = backend::drive(backend, &test_id, &secrets, timeout, limit, |event| {
         if let Some(step) = seen.borrow_mut().take(event) {
             progress.step(&step);
         }
@@ -234,7 +236,10 @@ pub async fn run(
     if let (Some(key), false) = (seen.key.clone(), seen.driver_cleaned) {
         let passed = seen.report.steps.iter().filter(|s| s.status == StepStatus::Passed).count();
         if passed < STEPS.len() {
-            seen.report.cleanup = selftest::remove_test_object(settings, &options.selftest, &key).await;
+            seen.report.cleanup = match deletable(&key, &test_id) {
+                true => selftest::remove_test_object(settings, &options.selftest, &key).await,
+                false => Some(left_alone(&key, &test_id)),
+            };
         }
     }
     let mut report = seen.report;
@@ -255,7 +260,7 @@ impl Seen<'_> {
             Event::Client { endpoint_url, region } => {
                 self.report.client = Some(ClientFacts { endpoint_url: endpoint_url.clone(), region: region.clone() })
             }
-            Event::Object { key } => self.key = Some(key.clone()),
+            Event::Object { key, .. } => self.key = Some(key.clone()),
             Event::Cleanup(cleanup) => {
                 self.driver_cleaned = cleanup.deleted;
                 let bucket = cleanup.bucket.clone().unwrap_or_default();
@@ -441,6 +446,17 @@ impl Context<'_> {
                 message: format!("{method} returned True after delete_file()"),
                 cause: "delete_file() returned without error, but file_exists() still says the object is there: file_exists() must return False when HeadObject answers 404 (see Cleanup for what S3 holds).".into(),
                 fix: vec!["Fix file_exists(): catch botocore's ClientError with code 404 / NoSuchKey / NotFound and return False.".into()],
+            },
+            "foreign_key" => Diagnosis {
+                code: "ForeignKey".into(),
+                message: format!("{method} returned s3_key `{}`, which is not the object it just uploaded", text("key")),
+                cause: format!(
+                    "The key does not hold this run's id ({}) and the object there does not hold the test bytes: it may be a user's document. t3s3 did not download-compare, delete or change it, and stopped before the steps that delete.",
+                    text("test_id")
+                ),
+                fix: vec![format!(
+                    "Return the key upload_file() wrote from {method}: the guide builds it from user_id, conversation_id, document_id and filename."
+                )],
             },
             "mismatch" => Diagnosis {
                 code: "ContentMismatch".into(),
@@ -645,8 +661,77 @@ fn relative(path: &str) -> String {
     }
 }
 
+/// Whether t3s3 may delete `key` after a failed backend run: only a key that holds this
+/// run's unique id, so never an object the backend named that this run cannot prove it wrote.
+fn deletable(key: &str, test_id: &str) -> bool {
+    key.contains(test_id)
+}
+
+/// The clean-up line for a key t3s3 will not delete.
+fn left_alone(key: &str, test_id: &str) -> Cleanup {
+    Cleanup {
+        key: key.to_string(),
+        deleted: false,
+        message: format!(
+            "left {key} alone: it does not hold this run's id ({test_id}), so t3s3 cannot prove it wrote it; the test object the backend uploaded has a key holding {test_id}"
+        ),
+        command: None,
+    }
+}
+
+/// The secret values t3s3 knows of, masked in whatever the backend's run prints: the
+/// settings' secret and session token, and every secret-like value of the backend folder's
+/// `.env` (which the backend may read though t3s3 resolved another file).
+fn known_secrets(settings: &AppSettings, dir: &std::path::Path) -> Vec<String> {
+    let mut secrets: Vec<String> = [Key::SecretAccessKey, Key::SessionToken]
+        .iter()
+        .filter_map(|key| settings.get(*key).map(str::to_string))
+        .collect();
+    if let Ok(text) = std::fs::read_to_string(dir.join(".env")) {
+        let bindings = crate::dotenv::parse(&text);
+        for (name, value) in crate::dotenv::values(&bindings, &Default::default(), true) {
+            let upper = name.to_ascii_uppercase();
+            if ["SECRET", "TOKEN", "PASSWORD", "PRIVATE"].iter().any(|word| upper.contains(word)) {
+                secrets.extend(value);
+            }
+        }
+    }
+    secrets.retain(|s| !s.is_empty());
+    secrets
+}
+
 /// An id no other run shares: the test object's conversation id.
 fn test_id() -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     format!("{:x}-{:x}", nanos, std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keys_holding_the_runs_id_are_deletable() {
+        let id = "18a3f00-1c2";
+        assert!(deletable("t3s3_selftest/18a3f00-1c2/test_document/test_file.txt", id));
+        assert!(deletable("users/t3s3_selftest/18a3f00-1c2_test_file.txt", id));
+        assert!(!deletable("users/42/contract.pdf", id));
+        assert!(!deletable("t3s3_selftest/18a3f00-1c3/test_document/test_file.txt", id), "another run's id");
+        let left = left_alone("users/42/contract.pdf", id);
+        assert!(!left.deleted && left.command.is_none(), "no command to delete what is not ours: {left:?}");
+    }
+
+    #[test]
+    fn step_lines_are_marked_by_what_they_say() {
+        assert_eq!(line_mark("Upload successful!"), Mark::Ok);
+        assert_eq!(line_mark("Presigned URL generated!"), Mark::Ok);
+        assert_eq!(line_mark("S3 Key: a/b"), Mark::Info);
+    }
+
+    #[test]
+    fn secrets_are_masked_wherever_they_appear() {
+        let secrets = vec!["k1hQ7rZ2p9Xv0Lw3Tn8Ys4Bd6Fg5Jm2Qe7Ru9Wa0".to_string(), "ab".to_string()];
+        let line = "input_value='k1hQ7rZ2p9Xv0Lw3Tn8Ys4Bd6Fg5Jm2Qe7Ru9Wa0', ab";
+        assert_eq!(backend::redact(line, &secrets), "input_value='****', ab", "too short a value is not masked");
+    }
 }

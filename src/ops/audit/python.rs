@@ -22,9 +22,19 @@ pub(super) async fn python_checks(audit: &Audit, options: &Options, env_path: &P
         audit.skip(&all, &reason);
         return;
     }
+    // doctor reads; it runs the backend's interpreter only when --python names it (then
+    // isolated, from a neutral folder). A venv's packages are read from its files.
     let found = backend::find_python(&dir, options.python.as_deref());
     let facts = match &found {
-        Ok((python, _)) => backend::probe(python, &dir, backend::PROBE_LIMIT).await.map_err(|f| f.message),
+        Ok((python, _)) if options.python.is_some() => {
+            backend::probe(python, backend::PROBE_LIMIT).await.map_err(|f| f.message)
+        }
+        Ok((python, how)) => backend::installed(python).ok_or_else(|| {
+            format!(
+                "{} ({how}) is not in a venv whose files doctor can read (no pyvenv.cfg), and doctor runs no interpreter it was not given",
+                python.display()
+            )
+        }),
         Err(failure) => Err(failure.message.clone()),
     };
     declared_check(audit, &dir, env_path);
@@ -37,7 +47,7 @@ pub(super) async fn python_checks(audit: &Audit, options: &Options, env_path: &P
                 CheckStatus::Fail,
                 why,
                 format!(
-                    "create the backend's venv (`python3 -m venv {}`) or pass --python PATH",
+                    "create the backend's venv (`python3 -m venv {}`), or pass --python PATH to let doctor run that interpreter (isolated)",
                     dir.join("venv").display()
                 ),
             );
