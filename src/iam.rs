@@ -564,21 +564,28 @@ async fn inline_policies(iam: &Client, user: &str) -> Result<Vec<(String, String
 }
 
 /// Policies of the user, other than `except_arn`, that grant all of S3 or every bucket:
-/// the guide says not to. All read at once; policies that cannot be read are passed over.
-pub async fn broad_s3_grants(iam: &Client, user: &str, attached: &[(String, String)], except_arn: &str) -> Vec<String> {
+/// the guide says not to. All read at once. A policy that cannot be read is an error, never
+/// "not broad": the check rests on having read them all.
+pub async fn broad_s3_grants(
+    iam: &Client,
+    user: &str,
+    attached: &[(String, String)],
+    except_arn: &str,
+) -> Result<Vec<String>> {
     let others: Vec<&(String, String)> = attached.iter().filter(|(_, arn)| arn != except_arn).collect();
     let managed = join_all(others.iter().map(|(name, arn)| async move {
         if name == "AmazonS3FullAccess" {
-            return Some(format!("managed policy AmazonS3FullAccess ({arn})"));
+            return Ok(Some(format!("managed policy AmazonS3FullAccess ({arn})")));
         }
-        let state = find_policy(iam, arn).await.ok().flatten()?;
-        crate::policy::broad_s3_grant(&state.document).map(|what| format!("managed policy {name}, which {what}"))
+        let Some(state) = find_policy(iam, arn).await? else { return Ok(None) };
+        Ok(crate::policy::broad_s3_grant(&state.document).map(|what| format!("managed policy {name}, which {what}")))
     }));
     let (managed, inline) = tokio::join!(managed, inline_policies(iam, user));
-    let inline = inline.unwrap_or_default().into_iter().filter_map(|(name, document)| {
+    let mut found: Vec<String> = managed.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
+    found.extend(inline?.into_iter().filter_map(|(name, document)| {
         crate::policy::broad_s3_grant(&document).map(|what| format!("inline policy {name}, which {what}"))
-    });
-    managed.into_iter().flatten().chain(inline).collect()
+    }));
+    Ok(found)
 }
 
 /// Whether the account root has MFA (GetAccountSummary's AccountMFAEnabled).

@@ -191,16 +191,52 @@ pub fn difference(actual: &str, wanted: &str) -> Option<String> {
 }
 
 /// What makes a document broader than the backend needs: every S3 action (`s3:*`, `*`),
-/// or S3 actions on every bucket (`*`, `arn:aws:s3:::*`).
+/// S3 actions on every bucket (`*`, `arn:aws:s3:::*`), or an Allow written in the negative:
+/// `NotAction` that does not exclude S3 (a PowerUser-style `NotAction: iam:*` allows all of
+/// S3), or `NotResource` (everything but the resources named). A document that is not JSON
+/// cannot be shown to be narrow, so it counts as broad.
 pub fn broad_s3_grant(document: &str) -> Option<String> {
-    let pairs = grants(document);
-    if let Some((action, _)) = pairs.iter().find(|(a, _)| a == "*" || a == "s3:*") {
-        return Some(format!("allows {action}"));
+    let Ok(value) = serde_json::from_str::<Value>(document) else {
+        return Some("cannot be read as a policy document".into());
+    };
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let statements = as_list(&value["Statement"]);
+    let allows = statements.iter().filter(|statement| statement["Effect"] == "Allow");
+    for statement in allows {
+        let not_actions: Vec<String> = as_list(&statement["NotAction"]).iter().map(text).collect();
+        if statement.get("NotAction").is_some() && !not_actions.iter().any(|a| excludes_all_of_s3(a)) {
+            return Some(format!(
+                "allows every action but {} (NotAction), all of S3 among them",
+                not_actions.join(", ")
+            ));
+        }
+        let actions: Vec<String> = as_list(&statement["Action"]).iter().map(text).collect();
+        let s3_actions: Vec<&String> = actions.iter().filter(|a| is_s3_action(a)).collect();
+        if let Some(action) = actions.iter().find(|a| *a == "*" || a.eq_ignore_ascii_case("s3:*")) {
+            return Some(format!("allows {action}"));
+        }
+        if let (Some(action), Some(_)) = (s3_actions.first(), statement.get("NotResource")) {
+            let except: Vec<String> = as_list(&statement["NotResource"]).iter().map(text).collect();
+            return Some(format!("allows {action} on every resource but {} (NotResource)", except.join(", ")));
+        }
+        let resources: Vec<String> = as_list(&statement["Resource"]).iter().map(text).collect();
+        let everywhere = resources.iter().find(|r| *r == "*" || r.ends_with(":s3:::*") || r.ends_with(":s3:::*/*"));
+        if let (Some(action), Some(resource)) = (s3_actions.first(), everywhere) {
+            return Some(format!("allows {action} on every bucket ({resource})"));
+        }
     }
-    pairs
-        .iter()
-        .find(|(a, r)| a.starts_with("s3:") && (r == "*" || r.ends_with(":s3:::*") || r.ends_with(":s3:::*/*")))
-        .map(|(a, r)| format!("allows {a} on every bucket ({r})"))
+    None
+}
+
+/// An action pattern that may match an S3 action (`s3:GetObject`, `s3:Get*`, `*`, `s3*`).
+fn is_s3_action(action: &str) -> bool {
+    let lower = action.to_ascii_lowercase();
+    lower == "*" || lower.starts_with("s3:") || ("s3:".starts_with(lower.trim_end_matches('*')) && lower.ends_with('*'))
+}
+
+/// A NotAction entry that takes all of S3 out of the statement (`*`, `s3:*`).
+fn excludes_all_of_s3(action: &str) -> bool {
+    action == "*" || action.eq_ignore_ascii_case("s3:*")
 }
 
 fn as_list(value: &Value) -> Vec<Value> {
@@ -290,6 +326,21 @@ mod tests {
         assert!(broad_s3_grant(everywhere).unwrap().contains("every bucket"));
         let denied = r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
         assert_eq!(broad_s3_grant(denied), None);
+        let power_user = r#"{"Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}]}"#;
+        assert!(
+            broad_s3_grant(power_user).unwrap().contains("NotAction"),
+            "PowerUser-style NotAction allows all of S3"
+        );
+        let not_s3 = r#"{"Statement":[{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}]}"#;
+        assert_eq!(broad_s3_grant(not_s3), None, "NotAction s3:* grants nothing in S3");
+        let all_but =
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","NotResource":"arn:aws:s3:::secret/*"}]}"#;
+        assert!(broad_s3_grant(all_but).unwrap().contains("NotResource"));
+        let wildcard = r#"{"Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::*/*"}}"#;
+        assert!(broad_s3_grant(wildcard).unwrap().contains("every bucket"));
+        let narrow = r#"{"Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","NotResource":"arn:aws:sqs:::x"}]}"#;
+        assert_eq!(broad_s3_grant(narrow), None, "NotResource on a non-S3 action is not an S3 grant");
+        assert!(broad_s3_grant("not json").is_some(), "an unreadable document is never narrow");
     }
 
     #[test]

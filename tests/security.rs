@@ -340,3 +340,50 @@ async fn rotate_key_waits_while_the_new_key_is_not_yet_accepted() {
     assert_eq!(out.stdout.matches("the new access key is not active yet").count(), 2, "{}", out.stdout);
     assert!(out.stdout.contains("ALL TESTS PASSED"), "{}", out.stdout);
 }
+
+#[tokio::test]
+async fn doctor_sees_not_action_grants_and_never_passes_policies_it_could_not_read() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let iam = root_iam(&server);
+    // PowerUserAccess's shape: everything but IAM and Organizations, so all of S3.
+    let power_user = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}]}"#;
+    iam.put_user_policy()
+        .user_name("t3_chat")
+        .policy_name("PowerUserish")
+        .policy_document(power_user)
+        .send()
+        .await
+        .unwrap();
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "broad_s3_access"), "FAIL", "{:?}", checks["broad_s3_access"]);
+    assert!(checks["broad_s3_access"].1.contains("PowerUserish") && checks["broad_s3_access"].1.contains("NotAction"));
+
+    // A narrow inline policy that the acting credentials may not read.
+    let narrow =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}"#;
+    iam.put_user_policy()
+        .user_name("t3_chat")
+        .policy_name("PowerUserish")
+        .policy_document(narrow)
+        .send()
+        .await
+        .unwrap();
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "broad_s3_access"), "PASS", "{:?}", checks["broad_s3_access"]);
+    let denied = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: iam:GetUserPolicy</Message></Error><RequestId>1</RequestId></ErrorResponse>";
+    let proxy = fault_proxy(server.port, move |request, _| match request.action.as_deref() {
+        Some("GetUserPolicy") => Fault::Answer(403, denied),
+        _ => Fault::Pass,
+    });
+    let out = run(ws.t3s3().env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET).args([
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{proxy}"),
+        "doctor",
+        "--json",
+    ]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let broad = out.json()["checks"].as_array().unwrap().iter().find(|c| c["id"] == "broad_s3_access").unwrap().clone();
+    assert_eq!(broad["status"], "FAIL", "{broad}");
+    assert!(broad["evidence"].as_str().unwrap().contains("AccessDenied"), "{broad}");
+}

@@ -265,27 +265,39 @@ impl Scope<'_> {
         let (attached, held, found) = match others {
             Ok(others) => others,
             Err(error) => {
-                let ids = [CheckId::BroadS3Access, CheckId::PolicyDrift, CheckId::PolicyViaGroup];
-                return audit.skip(&ids, &format!("cannot read the policies of `{user}`: {error}"));
+                let why = format!("cannot read the policies of `{user}`: {error}");
+                let fix = "grant the acting credentials iam:ListAttachedUserPolicies, iam:ListGroupsForUser and iam:ListAttachedGroupPolicies, then run doctor again";
+                audit.add(
+                    CheckId::BroadS3Access,
+                    CheckStatus::Fail,
+                    format!("{why}, so none can be shown narrow"),
+                    fix,
+                );
+                return audit.skip(&[CheckId::PolicyDrift, CheckId::PolicyViaGroup], &why);
             }
         };
         via_group_check(audit, user, &attached, bucket);
         let is_attached = held.iter().any(|(_, arn)| arn == policy_arn);
         let ours_state = is_attached.then_some(state);
-        if found.is_empty() {
-            audit.add(
+        match found {
+            Err(error) => audit.add(
+                CheckId::BroadS3Access,
+                CheckStatus::Fail,
+                format!("cannot read every policy `{user}` holds, so none can be shown narrow: {error}"),
+                "grant the acting credentials iam:ListPolicyVersions, iam:GetPolicyVersion and iam:GetUserPolicy, then run doctor again",
+            ),
+            Ok(found) if found.is_empty() => audit.add(
                 CheckId::BroadS3Access,
                 CheckStatus::Pass,
                 format!("`{user}` holds no policy granting all of S3"),
                 "",
-            );
-        } else {
-            audit.add(
+            ),
+            Ok(found) => audit.add(
                 CheckId::BroadS3Access,
                 CheckStatus::Fail,
                 format!("`{user}` holds {}", found.join("; ")),
                 format!("detach it: `aws iam detach-user-policy --user-name {user} --policy-arn ARN` ({policy_name} grants what the backend needs)"),
-            );
+            ),
         }
         let Some(state) = ours_state else {
             let evidence = format!("{policy_name} is not attached to `{user}` or any of its groups");

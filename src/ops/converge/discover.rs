@@ -45,13 +45,20 @@ pub(super) struct GroupFacts {
 
 /// The IAM user as it is: whether it exists, its keys, tags and attached policies, and
 /// the broad S3 grants among its other policies.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct UserFacts {
     pub(super) exists: bool,
     pub(super) keys: Vec<iam::KeyInfo>,
     pub(super) tags: Vec<(String, String)>,
     pub(super) attached: Vec<(String, String)>,
-    pub(super) broad: Vec<String>,
+    /// The broad grants, or why the user's policies could not all be read.
+    pub(super) broad: std::result::Result<Vec<String>, String>,
+}
+
+impl Default for UserFacts {
+    fn default() -> Self {
+        UserFacts { exists: false, keys: Vec::new(), tags: Vec::new(), attached: Vec::new(), broad: Ok(Vec::new()) }
+    }
 }
 
 /// The user's keys, tags and attached policies, read at once; then its other policies'
@@ -72,7 +79,7 @@ pub(super) async fn user_details(
         iam::attached_policies(iam_client, user),
     );
     let (keys, tags, attached) = (keys?, tags?, attached?);
-    let broad = iam::broad_s3_grants(iam_client, user, &attached, policy_arn).await;
+    let broad = iam::broad_s3_grants(iam_client, user, &attached, policy_arn).await.map_err(|e| e.to_string());
     Ok(UserFacts { exists: true, keys, tags, attached, broad })
 }
 
@@ -133,9 +140,14 @@ pub(super) async fn discover(
     });
     let app_key = keys.kept.as_ref().zip(local.existing(Key::SecretAccessKey)).map(|(id, secret)| (id.clone(), secret));
     let policy_name = &options.policy_name;
-    warnings.extend(facts.broad.iter().map(|w| {
-        format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once {policy_name} works")
-    }));
+    match &facts.broad {
+        Ok(broad) => warnings.extend(broad.iter().map(|w| {
+            format!("`{user}` holds {w}: the guide says not to (least privilege); detach it once {policy_name} works")
+        })),
+        Err(error) => warnings.push(format!(
+            "cannot read every policy `{user}` holds, so t3s3 cannot tell whether it has broader S3 access than {policy_name}: {error}"
+        )),
+    }
     Ok(Discovery {
         caller,
         user_exists: facts.exists,
