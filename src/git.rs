@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use crate::envfile::write_atomic;
 
 /// The patterns the guide asks `.gitignore` to hold.
-pub const IGNORE_PATTERNS: [&str; 2] = [".env", "*.env"];
+/// `.env.*` covers `.env.local` and `.env.production`; `.env.example` stays committable.
+pub const IGNORE_PATTERNS: [&str; 4] = [".env", "*.env", ".env.*", "!.env.example"];
 
 fn git(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
     Command::new("git").arg("-C").arg(dir).args(args).output().ok()
@@ -120,20 +121,110 @@ pub fn missing_patterns(gitignore: &Path) -> Vec<String> {
     IGNORE_PATTERNS.iter().filter(|p| !present.contains(p)).map(|p| p.to_string()).collect()
 }
 
-/// The repository root holding `dir` and the files staged for the next commit (added,
-/// copied, modified or renamed; deletions carry nothing), as paths relative to the root.
-pub fn staged(dir: &Path) -> Option<(PathBuf, Vec<String>)> {
-    let root = repo_root(&dir.join("x"))?;
-    let output = git(&root, &["diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"])?;
-    if !output.status.success() {
-        return None;
-    }
-    let names = output.stdout.split(|b| *b == 0).filter(|n| !n.is_empty());
-    Some((root, names.map(|n| String::from_utf8_lossy(n).into_owned()).collect()))
+/// One staged entry: its path as git stores it (bytes, not always UTF-8) and the blob the
+/// commit would hold, by object id; `None` for a submodule (a commit, no bytes of its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedBlob {
+    pub path: Vec<u8>,
+    pub object: Option<String>,
 }
 
-/// A staged file's bytes as the commit would hold them (the index, not the work tree).
-pub fn staged_content(root: &Path, path: &str) -> Option<Vec<u8>> {
-    let output = git(root, &["show", &format!(":{path}")])?;
-    output.status.success().then_some(output.stdout)
+/// The repository root holding `dir` and every staged entry that carries content: added,
+/// copied, modified, renamed (as its new path) and type-changed (`T`, a symlink become a
+/// file). `Err` when git cannot list them: the guard must then block, never pass.
+pub fn staged(dir: &Path) -> Option<(PathBuf, Result<Vec<StagedBlob>, String>)> {
+    let root = repo_root(&dir.join("x"))?;
+    let listed = git(&root, &["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--diff-filter=ACMRT"])
+        .ok_or_else(|| "git could not be run".to_string())
+        .and_then(|output| match output.status.success() {
+            true => parse_raw(&output.stdout),
+            false => Err(String::from_utf8_lossy(&output.stderr).trim().to_string()),
+        });
+    Some((root, listed))
+}
+
+/// `git diff --raw -z`: `:OLDMODE NEWMODE OLDID NEWID STATUS\0PATH\0`, one per entry.
+fn parse_raw(out: &[u8]) -> Result<Vec<StagedBlob>, String> {
+    let mut fields = out.split(|b| *b == 0);
+    let mut blobs = Vec::new();
+    while let Some(head) = fields.next().filter(|h| !h.is_empty()) {
+        let head = String::from_utf8_lossy(head);
+        let parts: Vec<&str> = head.trim_start_matches(':').split(' ').collect();
+        let path = fields.next().ok_or("git's staged list ended early")?.to_vec();
+        let [_, mode, _, id, _] = parts[..] else {
+            return Err(format!("git's staged list has an unexpected line: {head}"));
+        };
+        let object = (mode != "160000").then(|| id.to_string());
+        blobs.push(StagedBlob { path, object });
+    }
+    Ok(blobs)
+}
+
+/// The bytes of each object, read at once by object id with `git cat-file --batch` (no
+/// path is parsed, so any file name works); an object git cannot give is an `Err`.
+pub fn read_objects(root: &Path, ids: &[&str]) -> Vec<Result<Vec<u8>, String>> {
+    use std::io::Write;
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let failed = |why: String| ids.iter().map(|_| Err(why.clone())).collect();
+    let child = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["cat-file", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) => return failed(format!("git cat-file could not be run: {error}")),
+    };
+    let input = ids.iter().map(|id| format!("{id}\n")).collect::<String>();
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = match child.wait_with_output() {
+        Ok(output) => output,
+        Err(error) => return failed(format!("git cat-file failed: {error}")),
+    };
+    let _ = writer.join();
+    let mut rest = &output.stdout[..];
+    let mut objects = Vec::new();
+    for id in ids {
+        let Some(end) = rest.iter().position(|b| *b == b'\n') else {
+            objects.push(Err(format!("git cat-file gave no answer for {id}")));
+            continue;
+        };
+        let header = String::from_utf8_lossy(&rest[..end]).into_owned();
+        rest = &rest[end + 1..];
+        let size = match header.split(' ').collect::<Vec<_>>()[..] {
+            [_, _, size] => size.parse::<usize>().ok(),
+            _ => None,
+        };
+        match size {
+            Some(size) if rest.len() > size => {
+                objects.push(Ok(rest[..size].to_vec()));
+                rest = &rest[size + 1..];
+            }
+            _ => objects.push(Err(format!("git cannot read object {id}: {header}"))),
+        }
+    }
+    objects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_lines_keep_paths_as_bytes_and_skip_submodules() {
+        let mut raw = b":000000 100644 0000 aaaa A\0N:weird\xff.txt\0".to_vec();
+        raw.extend(b":120000 100644 bbbb cccc T\0link\0:000000 160000 0000 dddd A\0sub\0");
+        let blobs = parse_raw(&raw).unwrap();
+        assert_eq!(blobs[0], StagedBlob { path: b"N:weird\xff.txt".to_vec(), object: Some("aaaa".into()) });
+        assert_eq!(blobs[1].object.as_deref(), Some("cccc"));
+        assert_eq!(blobs[2].object, None);
+        assert!(parse_raw(b":000000 100644 0000 aaaa A\0").is_ok());
+        assert!(parse_raw(b":000000 100644 0000 aaaa\0x\0").is_err(), "a line of another shape is an error");
+    }
 }

@@ -90,3 +90,118 @@ fn pre_commit_runs_the_published_hook_and_blocks_the_commit() {
     assert!(text.contains(".env: blocked: an env file") && text.contains("Failed"), "{text}");
     assert!(!text.contains(SECRET), "{text}");
 }
+
+/// One staged file in a fresh repository; `guard`'s exit code and output.
+fn guard_staged(ws: &Workspace, setup: impl Fn(&Path)) -> Run {
+    git(ws.path(), &["init", "-q"]);
+    setup(ws.path());
+    run(ws.t3s3().arg("guard"))
+}
+
+#[test]
+fn every_staged_form_of_a_secret_blocks_the_commit() {
+    let env_text = format!("AWS_SECRET_ACCESS_KEY={SECRET}\n");
+    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(env_text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+        (
+            "a symlink staged, then replaced by a file (status T)",
+            Box::new(|dir: &Path| {
+                std::os::unix::fs::symlink("README.md", dir.join("config.txt")).unwrap();
+                std::fs::write(dir.join("README.md"), "# T3\n").unwrap();
+                git(dir, &["add", "config.txt", "README.md"]);
+                git(dir, &["commit", "-qm", "link"]);
+                std::fs::remove_file(dir.join("config.txt")).unwrap();
+                std::fs::write(dir.join("config.txt"), format!("aws_secret_access_key = \"{SECRET}\"\n")).unwrap();
+                git(dir, &["add", "config.txt"]);
+            }),
+        ),
+        (
+            "a path that starts with N:",
+            Box::new(|dir: &Path| {
+                std::fs::write(dir.join("N:notes.py"), format!("aws_secret_access_key = \"{SECRET}\"\n")).unwrap();
+                git(dir, &["add", "N:notes.py"]);
+            }),
+        ),
+        (
+            "a path that is not UTF-8",
+            Box::new(|dir: &Path| {
+                use std::os::unix::ffi::OsStrExt;
+                let name = std::ffi::OsStr::from_bytes(b"caf\xe9.py");
+                std::fs::write(dir.join(name), format!("aws_secret_access_key = \"{SECRET}\"\n")).unwrap();
+                git(dir, &["add", "."]);
+            }),
+        ),
+        (
+            ".env.local",
+            Box::new(|dir: &Path| {
+                std::fs::write(dir.join(".env.local"), "DEBUG=1\n").unwrap();
+                git(dir, &["add", ".env.local"]);
+            }),
+        ),
+        (
+            "backend/.env.prod",
+            Box::new(|dir: &Path| {
+                std::fs::create_dir(dir.join("backend")).unwrap();
+                std::fs::write(dir.join("backend/.env.prod"), "DEBUG=1\n").unwrap();
+                git(dir, &["add", "backend/.env.prod"]);
+            }),
+        ),
+        (
+            "UTF-16 text (PowerShell's redirect)",
+            Box::new(move |dir: &Path| {
+                std::fs::write(dir.join("creds.txt"), &utf16).unwrap();
+                git(dir, &["add", "creds.txt"]);
+            }),
+        ),
+        (
+            "boto3.client(...) on one line",
+            Box::new(|dir: &Path| {
+                let line =
+                    format!("s3 = boto3.client('s3', aws_access_key_id='x', aws_secret_access_key='{SECRET}')\n");
+                std::fs::write(dir.join("app.py"), line).unwrap();
+                git(dir, &["add", "app.py"]);
+            }),
+        ),
+        (
+            "a JSON entry",
+            Box::new(|dir: &Path| {
+                std::fs::write(dir.join("creds.json"), format!("{{\"aws_secret_access_key\": \"{SECRET}\"}}\n"))
+                    .unwrap();
+                git(dir, &["add", "creds.json"]);
+            }),
+        ),
+    ];
+    let mut passed = Vec::new();
+    for (name, setup) in &cases {
+        let ws = Workspace::new();
+        let out = guard_staged(&ws, setup);
+        if out.code != 1 || out.all().contains(SECRET) {
+            passed.push(format!("{name}: exit {}\n{}", out.code, out.all()));
+        }
+    }
+    assert!(passed.is_empty(), "not blocked:\n{}", passed.join("\n"));
+
+    // The allow-list: templates may be committed.
+    let ws = Workspace::new();
+    let out = guard_staged(&ws, |dir| {
+        std::fs::write(dir.join(".env.example"), "AWS_SECRET_ACCESS_KEY=\n").unwrap();
+        git(dir, &["add", ".env.example"]);
+    });
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn a_staged_object_git_cannot_read_blocks_the_commit() {
+    let ws = Workspace::new();
+    let out = guard_staged(&ws, |dir| {
+        std::fs::write(dir.join("app.py"), "print('hi')\n").unwrap();
+        git(dir, &["add", "app.py"]);
+        // The blob the index names is gone from the object store.
+        let id = Command::new("git").current_dir(dir).args(["rev-parse", ":app.py"]).output().unwrap();
+        let id = String::from_utf8(id.stdout).unwrap();
+        let object = dir.join(".git/objects").join(&id[..2]).join(id.trim()[2..].to_string());
+        std::fs::remove_file(object).unwrap();
+    });
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("app.py: blocked: could not be read"), "{}", out.stdout);
+}

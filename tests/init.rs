@@ -118,7 +118,7 @@ async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing
     assert!(!first.all().contains(&env["AWS_SECRET_ACCESS_KEY"]), "the secret was printed");
     let mode = std::fs::metadata(ws.path().join("backend/.env")).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    assert_eq!(ws.read(".gitignore"), ".env\n*.env\n");
+    assert_eq!(ws.read(".gitignore"), ".env\n*.env\n.env.*\n!.env.example\n");
 
     // verify on its own, as a developer would run it next.
     let verify = run(ws.t3s3().arg("verify"));
@@ -326,7 +326,10 @@ async fn an_existing_env_keeps_every_other_byte_and_ends_up_0600() {
     assert_eq!(env["AWS_REGION"], APP_REGION);
     assert_eq!(env["OPENAI_API_KEY"], "sk-test");
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(ws.read(".gitignore"), "node_modules/\n\n# Secrets (added by t3s3)\n.env\n*.env\n");
+    assert_eq!(
+        ws.read(".gitignore"),
+        "node_modules/\n\n# Secrets (added by t3s3)\n.env\n*.env\n.env.*\n!.env.example\n"
+    );
 }
 
 fn git(ws: &Workspace, args: &[&str]) {

@@ -20,8 +20,26 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
                 .hint("run it inside the repository, or name files: `t3s3 guard PATH...`")
                 .into());
         };
-        for path in &staged {
-            findings.extend(guard::scan(path, &git::staged_content(&root, path).unwrap_or_default()));
+        let staged = match staged {
+            Ok(staged) => staged,
+            Err(why) => {
+                findings.push(guard::unreadable("the staged files", &why));
+                Vec::new()
+            }
+        };
+        let ids: Vec<&str> = staged.iter().filter_map(|blob| blob.object.as_deref()).collect();
+        let mut contents = git::read_objects(&root, &ids).into_iter();
+        for blob in &staged {
+            let path = String::from_utf8_lossy(&blob.path);
+            if blob.object.is_none() {
+                findings.extend(guard::scan(&path, b""));
+                continue;
+            }
+            match contents.next() {
+                Some(Ok(bytes)) => findings.extend(guard::scan(&path, &bytes)),
+                Some(Err(why)) => findings.push(guard::unreadable(&path, &why)),
+                None => findings.push(guard::unreadable(&path, "git gave no content")),
+            }
         }
         staged.len()
     } else {

@@ -66,7 +66,7 @@ pub(super) fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSetting
     let gitignore = root.join(".gitignore");
     let missing = git::missing_patterns(&gitignore);
     if missing.is_empty() {
-        let evidence = format!("{} has .env and *.env", gitignore.display());
+        let evidence = format!("{} has {}", gitignore.display(), git::IGNORE_PATTERNS.join(", "));
         audit.add(CheckId::GitignorePatterns, CheckStatus::Pass, evidence, "");
     } else {
         audit.add(
@@ -103,7 +103,7 @@ fn git_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
             CheckId::EnvIgnored,
             CheckStatus::Fail,
             format!("git does not ignore {shown}"),
-            "add `.env` and `*.env` to .gitignore (`t3s3 init` does)",
+            "add `.env`, `*.env` and `.env.*` to .gitignore (`t3s3 init` does)",
         );
     }
     if git::is_tracked(env_path) {
