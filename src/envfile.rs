@@ -437,18 +437,24 @@ impl EnvLock {
 }
 
 /// Temporary files a killed run left beside `path` (each may hold a secret).
+/// Temporary files a killed run left beside `path`, and beside the file it links to (where
+/// [`write_atomic`] writes through a link); each may hold a secret.
 pub fn stray_temp_files(path: &Path) -> Vec<PathBuf> {
-    let dir = folder(path);
-    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
-    let mut found: Vec<PathBuf> = entries
-        .flatten()
-        .map(|entry| entry.path())
+    let mut dirs = vec![folder(path).to_path_buf()];
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        dirs.extend(fs::canonicalize(path).ok().map(|target| folder(&target).to_path_buf()));
+    }
+    let mut found: Vec<PathBuf> = dirs
+        .iter()
+        .filter_map(|dir| fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten().map(|entry| entry.path()))
         .filter(|p| {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
         })
         .collect();
     found.sort();
+    found.dedup();
     found
 }
 

@@ -32,20 +32,53 @@ pub fn repo_root(path: &Path) -> Option<PathBuf> {
     output.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
 }
 
-/// Whether git tracks `path` (so a secret written there would be committed).
+/// The file a write to `path` really lands in: every link on the way resolved (a
+/// `backend/.env` linking to `../shared/settings.txt` is that file). A path that does not
+/// exist yet resolves through its folder. `None` when it cannot be resolved (a link to
+/// nothing, a folder that cannot be read): then no git check may pass.
+pub fn written_file(path: &Path) -> Option<PathBuf> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return std::fs::canonicalize(path).ok();
+    }
+    let name = path.file_name()?;
+    Some(std::fs::canonicalize(folder_of(path)).ok()?.join(name))
+}
+
+/// ` (a link to TARGET)` when `path` is written through a link, for messages.
+pub fn link_note(path: &Path) -> String {
+    match std::fs::symlink_metadata(path).map(|m| m.file_type().is_symlink()) {
+        Ok(true) => match written_file(path) {
+            Some(target) => format!(" (a link to {})", target.display()),
+            None => " (a link whose target cannot be resolved)".into(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// Whether git tracks the file `path` writes to (so a secret written there would be
+/// committed). A path that cannot be resolved counts as tracked.
 pub fn is_tracked(path: &Path) -> bool {
-    git(&folder_of(path), &["ls-files", "--error-unmatch", "--", &file_name(path)])
+    let Some(real) = written_file(path) else { return true };
+    git(&folder_of(&real), &["ls-files", "--error-unmatch", "--", &file_name(&real)])
         .is_some_and(|output| output.status.success())
 }
 
-/// Whether git ignores `path`, as `git check-ignore` decides.
+/// Whether git ignores the file `path` writes to, as `git check-ignore` decides (and the
+/// path itself, when it is a link inside a work tree). Unresolvable: not ignored.
 pub fn is_ignored(path: &Path) -> bool {
-    git(&folder_of(path), &["check-ignore", "-q", "--", &file_name(path)]).is_some_and(|output| output.status.success())
+    let Some(real) = written_file(path) else { return false };
+    let ignored = |p: &Path| {
+        git(&folder_of(p), &["check-ignore", "-q", "--", &file_name(p)]).is_some_and(|output| output.status.success())
+    };
+    let outside_any_repo = |p: &Path| repo_root(p).is_none();
+    (ignored(&real) || outside_any_repo(&real)) && (real == path || ignored(path) || outside_any_repo(path))
 }
 
 /// A `!` pattern outside `gitignore` that re-includes `path` (so adding `.env` and `*.env`
 /// to `gitignore` would not make git ignore it), as `file:line:pattern`.
 pub fn reincluded_elsewhere(path: &Path, gitignore: &Path) -> Option<String> {
+    let real = written_file(path)?;
+    let path = real.as_path();
     let output = git(&folder_of(path), &["check-ignore", "-v", "--non-matching", "--", &file_name(path)])?;
     let line = String::from_utf8_lossy(&output.stdout).lines().next()?.to_string();
     let (rule, _) = line.split_once('\t')?;
@@ -88,8 +121,8 @@ pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
 }
 
 fn relative_to_repo(path: &Path) -> Option<(PathBuf, String)> {
-    let root = repo_root(path)?;
-    let absolute = std::fs::canonicalize(folder_of(path)).ok()?.join(file_name(path));
+    let absolute = written_file(path)?;
+    let root = repo_root(&absolute)?;
     let relative = absolute.strip_prefix(std::fs::canonicalize(&root).ok()?).ok()?.to_string_lossy().into_owned();
     Some((root, relative))
 }
@@ -107,7 +140,7 @@ pub fn commits_with_file(path: &Path) -> Vec<String> {
 /// Commits (short hashes) whose changes add or remove `needle` anywhere in the repository.
 /// Used with an access key ID, never with a secret (arguments show in the process list).
 pub fn commits_mentioning(path: &Path, needle: &str) -> Vec<String> {
-    let Some(root) = repo_root(path) else { return Vec::new() };
+    let Some(root) = written_file(path).and_then(|real| repo_root(&real)) else { return Vec::new() };
     git(&root, &["log", "--all", "--format=%h", "-S", needle])
         .filter(|output| output.status.success())
         .map(|output| String::from_utf8_lossy(&output.stdout).lines().map(str::to_string).collect())

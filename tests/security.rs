@@ -387,3 +387,42 @@ async fn doctor_sees_not_action_grants_and_never_passes_policies_it_could_not_re
     assert_eq!(broad["status"], "FAIL", "{broad}");
     assert!(broad["evidence"].as_str().unwrap().contains("AccessDenied"), "{broad}");
 }
+
+#[tokio::test]
+async fn a_env_linked_to_a_tracked_file_gets_no_secret_and_doctor_fails_it() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    git(&ws, &["init", "-q"]);
+    ws.write(".gitignore", ".env\n*.env\n");
+    let shared = "# shared settings\nDATABASE_URL=postgres://localhost/t3\n";
+    ws.write("shared/settings.txt", shared);
+    git(&ws, &["add", ".gitignore", "shared/settings.txt"]);
+    git(&ws, &["commit", "-qm", "settings"]);
+    std::fs::create_dir_all(ws.path().join("backend")).unwrap();
+    std::os::unix::fs::symlink("../shared/settings.txt", ws.path().join("backend/.env")).unwrap();
+
+    let out = run(ws.acting(&server).args([
+        "--region",
+        APP_REGION,
+        "init",
+        "--bucket",
+        BUCKET,
+        "--create-user",
+        "--no-verify",
+    ]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("git tracks it") && out.stderr.contains("settings.txt"), "{}", out.stderr);
+    assert_eq!(ws.read("shared/settings.txt"), shared, "the tracked file was written");
+    let users = root_iam(&server).list_users().send().await.unwrap();
+    assert!(users.users().is_empty(), "exit 2 after creating a user");
+
+    // doctor looks at the file really written, and leftover temp files beside it.
+    ws.write("shared/settings.txt", "AWS_ACCESS_KEY_ID=AKIA2OGYBAH6TQ4XLGMK\n");
+    ws.write("shared/.t3s3-crashed.tmp.env", "AWS_SECRET_ACCESS_KEY=x\n");
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "env_untracked"), "FAIL", "{:?}", checks["env_untracked"]);
+    assert!(checks["env_untracked"].1.contains("a link to"), "{:?}", checks["env_untracked"]);
+    assert_eq!(status(&checks, "env_ignored"), "FAIL", "{:?}", checks["env_ignored"]);
+    assert_eq!(status(&checks, "env_never_committed"), "FAIL", "{:?}", checks["env_never_committed"]);
+    assert_eq!(status(&checks, "env_temp_files"), "WARN", "{:?}", checks["env_temp_files"]);
+}

@@ -88,9 +88,12 @@ pub struct Prepared {
 pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepared> {
     let shown = env_path.display().to_string();
     if git::is_tracked(env_path) {
-        return Err(Failure::bad_input(format!("refusing to write a new secret to {shown}: git tracks it"))
-            .hint(format!("run `git rm --cached {shown}` and commit first"))
-            .into());
+        return Err(Failure::bad_input(format!(
+            "refusing to write a new secret to {shown}{}: git tracks it",
+            git::link_note(env_path)
+        ))
+        .hint(format!("run `git rm --cached {shown}` and commit first"))
+        .into());
     }
     EnvFile::read(env_path)?.require_parseable()?;
     let settings = AppSettings::from_file(env_path)?;

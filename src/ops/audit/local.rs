@@ -55,7 +55,9 @@ pub(super) fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSetting
             format!("chmod 600 {shown}"),
         ),
     }
-    if git::repo_root(env_path).is_none() {
+    // The file really written decides: a link outside a repository may point into one.
+    let in_a_repo = |p: &Path| git::repo_root(p).is_some();
+    if !in_a_repo(env_path) && git::written_file(env_path).is_some_and(|real| !in_a_repo(&real)) {
         let in_git = [CheckId::EnvIgnored, CheckId::EnvUntracked, CheckId::EnvNeverCommitted];
         audit.skip(&in_git, "not in a git repository");
     } else {
@@ -95,7 +97,7 @@ fn temp_files_check(audit: &Audit, env_path: &Path) {
 }
 
 fn git_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
-    let shown = env_path.display().to_string();
+    let shown = format!("{}{}", env_path.display(), git::link_note(env_path));
     if git::is_ignored(env_path) {
         audit.add(CheckId::EnvIgnored, CheckStatus::Pass, format!("git ignores {shown}"), "");
     } else {

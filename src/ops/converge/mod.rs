@@ -252,7 +252,11 @@ impl Local {
         }
         let naming = if bucket.is_some() { Naming::Given } else { Naming::AccountRegional };
         if git::is_tracked(env_path) {
-            return Err(Failure::bad_input(format!("refusing to write secrets to {}: git tracks it", env_path.display()))
+            return Err(Failure::bad_input(format!(
+                "refusing to write secrets to {}{}: git tracks it",
+                env_path.display(),
+                git::link_note(env_path)
+            ))
                 .hint(format!(
                     "run `git rm --cached {}` and commit, then run `t3s3 init` again (and rotate any key it held: it is in git history)",
                     env_path.display()
