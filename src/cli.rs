@@ -121,8 +121,13 @@ Exit codes: 0 done (or nothing to do); 2 bad input or refused, nothing deleted; 
     #[command(after_help = "Examples:
   t3s3 --profile admin ci-role --repo acme/t3-chat
   t3s3 --profile admin ci-role --repo acme/t3-chat --branch release --dry-run
+  t3s3 --profile admin ci-role --repo acme/t3-chat --environment production
 
-Exit codes: 0 done; 2 bad input or a policy that differs, nothing changed; 4 failed after changes")]
+Every workflow on that branch (or in that environment) with `id-token: write` can assume the role.
+
+Exit codes: 0 done; 1 the role holds more than the least-privilege policy, nothing changed;
+2 bad input, a role t3s3 did not create (without --adopt) or a policy that differs, nothing
+changed; 3 an unexpected failure, nothing changed; 4 failed after changes")]
     CiRole(CiRoleArgs),
     /// Commit guard: refuse a staged .env, an AWS access key id or a secret (pre-commit hook)
     #[command(after_help = "Examples:
@@ -271,9 +276,16 @@ pub struct CiRoleArgs {
     /// The only branch whose runs may assume it
     #[arg(long, value_name = "NAME", default_value = "main")]
     pub branch: String,
+    /// Trust only jobs of this GitHub deployment environment (subject repo:OWNER/NAME:environment:NAME)
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
     /// The IAM role's name
     #[arg(long, value_name = "NAME", default_value = DEFAULT_CI_ROLE)]
     pub role_name: String,
+    /// Take over an existing role of that name that t3s3 did not create (it must hold
+    /// nothing but the least-privilege policy); destroy still keeps it
+    #[arg(long)]
+    pub adopt: bool,
     /// The bucket (default: the .env's S3_BUCKET_NAME)
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub bucket: Option<String>,

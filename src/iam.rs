@@ -619,6 +619,8 @@ mod tests {
 pub use crate::policy::{GITHUB_AUDIENCE, GITHUB_OIDC_HOST};
 /// The tag t3s3 puts on what it creates for CI, so `destroy` takes only its own.
 pub const CREATED_TAG: &str = "t3s3:created";
+/// The tag `ci-role --adopt` puts on a role it did not create.
+pub const ADOPTED_TAG: &str = "t3s3:adopted";
 
 /// The ARN of GitHub's OIDC provider in `account`.
 pub fn github_provider_arn(partition: &str, account: &str) -> String {
@@ -688,6 +690,10 @@ pub struct RoleState {
     pub arn: String,
     /// t3s3 created it (its tag).
     pub ours: bool,
+    /// `ci-role --adopt` took it over (its own tag): managed by t3s3, never deleted by it.
+    pub adopted: bool,
+    /// Its inline policies, by name.
+    pub inline: Vec<String>,
     pub trust: String,
     pub max_session_seconds: i32,
     pub policies: Vec<String>,
@@ -696,7 +702,7 @@ pub struct RoleState {
 /// The role and its attached policies (read at once), if it exists.
 pub async fn role(iam: &Client, name: &str) -> Result<Option<RoleState>> {
     let get = iam.get_role().role_name(name).send();
-    let (got, policies) = tokio::join!(get, attached_role_policies(iam, name));
+    let (got, policies, inline) = tokio::join!(get, attached_role_policies(iam, name), inline_role_policies(iam, name));
     let got = match got.during("iam:GetRole", role_named(name)) {
         Ok(out) => out,
         Err(error) if error.is(&ErrorCode::NoSuchEntity) => return Ok(None),
@@ -706,10 +712,33 @@ pub async fn role(iam: &Client, name: &str) -> Result<Option<RoleState>> {
     Ok(Some(RoleState {
         arn: role.arn().to_string(),
         ours: role.tags().iter().any(|t| t.key() == CREATED_TAG),
+        adopted: role.tags().iter().any(|t| t.key() == ADOPTED_TAG),
         trust: decode_document(role.assume_role_policy_document().unwrap_or_default()),
         max_session_seconds: role.max_session_duration().unwrap_or(3600),
         policies: policies?,
+        inline: inline?,
     }))
+}
+
+async fn inline_role_policies(iam: &Client, name: &str) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut pages = iam.list_role_policies().role_name(name).into_paginator().items().send();
+    while let Some(policy) = pages.next().await {
+        match policy.during("iam:ListRolePolicies", role_named(name)) {
+            Ok(policy) => names.push(policy),
+            Err(error) if error.is(&ErrorCode::NoSuchEntity) => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(names)
+}
+
+/// Marks a role `ci-role --adopt` took over: t3s3 manages its trust from now on, and
+/// `destroy` still keeps it (only [`CREATED_TAG`] lets it go).
+pub async fn tag_adopted(iam: &Client, name: &str) -> Result<()> {
+    let request = iam.tag_role().role_name(name).set_tags(tag(ADOPTED_TAG, "ci-role").map(|t| vec![t]));
+    request.send().await.during("iam:TagRole", role_named(name))?;
+    Ok(())
 }
 
 async fn attached_role_policies(iam: &Client, name: &str) -> Result<Vec<String>> {

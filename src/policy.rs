@@ -96,14 +96,18 @@ pub const GITHUB_OIDC_HOST: &str = "token.actions.githubusercontent.com";
 /// The audience `aws-actions/configure-aws-credentials` asks tokens for.
 pub const GITHUB_AUDIENCE: &str = "sts.amazonaws.com";
 
-/// The token subject of a workflow run on `branch` of `repo` (OWNER/NAME).
-pub fn github_subject(repo: &str, branch: &str) -> String {
-    format!("repo:{repo}:ref:refs/heads/{branch}")
+/// The token subject of a workflow run on `branch` of `repo` (OWNER/NAME), or of a job in
+/// the deployment `environment` (GitHub then names the environment, not the branch).
+pub fn github_subject(repo: &str, branch: &str, environment: Option<&str>) -> String {
+    match environment {
+        Some(environment) => format!("repo:{repo}:environment:{environment}"),
+        None => format!("repo:{repo}:ref:refs/heads/{branch}"),
+    }
 }
 
 /// The role's trust policy: GitHub's OIDC tokens for exactly one repository and branch,
 /// with the STS audience; no wildcard anywhere.
-pub fn github_trust(provider_arn: &str, repo: &str, branch: &str) -> String {
+pub fn github_trust(provider_arn: &str, subject: &str) -> String {
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -112,7 +116,7 @@ pub fn github_trust(provider_arn: &str, repo: &str, branch: &str) -> String {
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {"StringEquals": {
                 format!("{GITHUB_OIDC_HOST}:aud"): GITHUB_AUDIENCE,
-                format!("{GITHUB_OIDC_HOST}:sub"): github_subject(repo, branch),
+                format!("{GITHUB_OIDC_HOST}:sub"): subject,
             }},
         }],
     })

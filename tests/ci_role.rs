@@ -203,3 +203,160 @@ async fn destroy_removes_the_role_and_the_provider_only_when_nothing_else_trusts
         "t3s3's provider, trusted by nothing now, is still there"
     );
 }
+
+#[tokio::test]
+async fn a_role_t3s3_did_not_create_is_refused_and_one_holding_more_is_never_adopted() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let iam = root_iam(&server);
+    let ec2_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role().role_name("T3ChatCI").assume_role_policy_document(ec2_trust).send().await.unwrap();
+    let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    iam.put_role_policy()
+        .role_name("T3ChatCI")
+        .policy_name("everything")
+        .policy_document(everything)
+        .send()
+        .await
+        .unwrap();
+    let admin = iam.create_policy().policy_name("AdminLike").policy_document(everything).send().await.unwrap();
+    let admin_arn = admin.policy().unwrap().arn().unwrap().to_string();
+    iam.attach_role_policy().role_name("T3ChatCI").policy_arn(&admin_arn).send().await.unwrap();
+    let untouched = trust_of(&server, "T3ChatCI").await;
+
+    let out = ci_role(&ws, &server, &[]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.all().contains("t3s3 did not create it") && out.all().contains("--adopt"), "{}", out.all());
+    assert_eq!(trust_of(&server, "T3ChatCI").await, untouched, "the trust was replaced");
+
+    let out = ci_role(&ws, &server, &["--adopt"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.all().contains("inline policy everything") && out.all().contains(&admin_arn), "{}", out.all());
+    assert_eq!(trust_of(&server, "T3ChatCI").await, untouched, "the trust was replaced");
+
+    let found = check(&ws, &server, "ci_role_trust");
+    assert_eq!(found["status"], "FAIL", "{found}");
+    assert!(found["evidence"].as_str().unwrap().contains("inline policy everything"), "{found}");
+
+    // Emptied of everything else, it may be adopted; destroy still keeps it.
+    iam.delete_role_policy().role_name("T3ChatCI").policy_name("everything").send().await.unwrap();
+    iam.detach_role_policy().role_name("T3ChatCI").policy_arn(&admin_arn).send().await.unwrap();
+    let out = ci_role(&ws, &server, &["--adopt"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(resource_statuses(&out.json())["trust_policy"], "updated");
+    assert_eq!(check(&ws, &server, "ci_role_trust")["status"], "PASS");
+    let again = ci_role(&ws, &server, &[]);
+    assert_eq!((again.code, again.json()["changes"].clone()), (0, serde_json::json!(0)), "{}", again.all());
+    let out = run(ws.acting(&server).args(["destroy", "--yes"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(iam.get_role().role_name("T3ChatCI").send().await.is_ok(), "destroy deleted a role it did not create");
+}
+
+#[tokio::test]
+async fn the_workflow_installs_before_credentials_and_names_one_branch_or_environment() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    for (args, subject, branch) in [
+        (vec!["--branch", "a,b"], "repo:acme/t3-chat:ref:refs/heads/a,b", "a,b"),
+        (vec!["--branch", "x]"], "repo:acme/t3-chat:ref:refs/heads/x]", "x\\]"),
+        (vec!["--environment", "production"], "repo:acme/t3-chat:environment:production", "main"),
+    ] {
+        let out = ci_role(&ws, &server, &args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.all());
+        let report = out.json();
+        assert_eq!(report["subject"], subject);
+        let workflow = report["workflow"].as_str().unwrap();
+        let parsed = yaml(workflow);
+        // PyYAML reads the key `on` as YAML 1.1's boolean true.
+        assert_eq!(parsed["true"]["push"]["branches"], serde_json::json!([branch]), "{workflow}");
+        let steps = parsed["jobs"]["verify"]["steps"].as_array().unwrap();
+        let install =
+            steps.iter().position(|s| s["run"].as_str().is_some_and(|r| r.contains("cargo install"))).unwrap();
+        let assume =
+            steps.iter().position(|s| s["uses"].as_str().is_some_and(|u| u.contains("configure-aws"))).unwrap();
+        assert!(install < assume, "t3s3 is built while the role's credentials exist:\n{workflow}");
+        let command = steps[install]["run"].as_str().unwrap();
+        assert!(command.contains("--rev ") || command.contains("--tag v"), "the install is not pinned: {command}");
+        if args[0] == "--environment" {
+            assert_eq!(parsed["jobs"]["verify"]["environment"], "production", "{workflow}");
+        }
+        assert!(out.all().contains("id-token: write"), "{}", out.all());
+    }
+    for branch in ["!main", "@{u}", "a/.b", "-x"] {
+        let out = ci_role(&ws, &server, &["--branch", branch]);
+        assert_eq!(out.code, 2, "{branch}: {}", out.all());
+    }
+}
+
+fn yaml(text: &str) -> serde_json::Value {
+    let mut python = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut python.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    serde_json::from_slice(&python.wait_with_output().unwrap().stdout).unwrap()
+}
+
+#[tokio::test]
+async fn under_iam_enforcement_the_roles_credentials_pass_verify_only_with_its_policy() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    assert_eq!(ci_role(&ws, &server, &[]).code, 0);
+    let admin = create_user_with_key(&root_iam(&server), "admin").await;
+    let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    root_iam(&server)
+        .put_user_policy()
+        .user_name("admin")
+        .policy_name("all")
+        .policy_document(everything)
+        .send()
+        .await
+        .unwrap();
+    let config = sdk_config(&server.url(), &admin.id, &admin.secret, APP_REGION);
+    // What configure-aws-credentials does with the job's token. The SDK sends this call
+    // unsigned, which moto answers with HTTP 500 once it enforces, so it comes first.
+    let assumed = aws_sdk_sts::Client::new(&config)
+        .assume_role_with_web_identity()
+        .role_arn("arn:aws:iam::123456789012:role/T3ChatCI")
+        .role_session_name("github-actions")
+        .web_identity_token("eyJ.github-oidc-token.sig")
+        .send()
+        .await
+        .unwrap();
+    // From here on moto checks every signature and IAM policy (its reset-auth switch): the
+    // role's credentials get exactly what its policies grant.
+    enforce_from_now(&server);
+    let credentials = assumed.credentials().unwrap().clone();
+    let verify = || {
+        let ci = Workspace::new();
+        run(ci
+            .t3s3()
+            .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
+            .env("AWS_SESSION_TOKEN", credentials.session_token())
+            .env("AWS_REGION", APP_REGION)
+            .env("S3_BUCKET_NAME", BUCKET)
+            .env("AWS_ENDPOINT_URL", server.url())
+            .args(["verify", "--json"]))
+    };
+    let statuses = |out: &Run| -> Vec<String> {
+        out.json()["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect()
+    };
+    let out = verify();
+    // Steps 1-4 (settings, ListBucket, PutObject, GetObject) are signed in headers and checked
+    // against the role's policy. moto answers any presigned URL with HTTP 500 while it
+    // enforces (its S3 authorizer reads only header signatures), so step 5 cannot pass here;
+    // the unenforced test above runs all seven.
+    assert_eq!(statuses(&out)[..4], ["passed"; 4], "{}", out.all());
+    assert!(out.stdout.contains("HTTP 500"), "{}", out.stdout);
+
+    // Without its policy the same credentials are refused: the check above could fail.
+    let policy = "arn:aws:iam::123456789012:policy/T3ChatS3Policy";
+    iam(&config).detach_role_policy().role_name("T3ChatCI").policy_arn(policy).send().await.unwrap();
+    let out = verify();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(statuses(&out)[1], "failed", "{}", out.all());
+    assert!(out.stdout.contains("AccessDenied"), "{}", out.stdout);
+}

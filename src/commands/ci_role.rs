@@ -15,6 +15,9 @@ pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> R
     ci_role::check_repo_and_branch(&args.repo, &args.branch)
         .map_err(|problem| Failure::bad_input(problem).hint("pass --repo OWNER/NAME and --branch NAME, exactly"))?;
     ci_role::check_role_name(&args.role_name).map_err(Failure::bad_input)?;
+    if let Some(environment) = &args.environment {
+        ci_role::check_environment(environment).map_err(Failure::bad_input)?;
+    }
     let target = super::target(global)?;
     // The bucket and region come from the flags, else the backend's .env.
     let settings = AppSettings::resolve(args.env_file.as_deref(), &Overrides::default()).ok();
@@ -36,6 +39,8 @@ pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> R
     let options = ci_role::Options {
         repo: args.repo.clone(),
         branch: args.branch.clone(),
+        environment: args.environment.clone(),
+        adopt: args.adopt,
         role_name: args.role_name.clone(),
         bucket,
         region,

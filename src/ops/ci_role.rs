@@ -25,6 +25,10 @@ pub struct Options {
     /// OWNER/NAME.
     pub repo: String,
     pub branch: String,
+    /// A GitHub deployment environment: the token's subject names it instead of the branch.
+    pub environment: Option<String>,
+    /// Take over a role of that name that t3s3 did not create.
+    pub adopt: bool,
     pub role_name: String,
     pub bucket: String,
     pub region: String,
@@ -57,6 +61,11 @@ impl Render for CiRoleReport {
         Resource::rows(out, &self.resources);
         outln!(out, "{}", style::note(&format!("  {} AWS requests, {} of them changes", self.requests, self.changes)));
         outln!(out, "\nOnly `{}` can assume {}, for at most one hour.", self.subject, self.role_arn);
+        outln!(
+            out,
+            "{}",
+            style::warn("Every workflow there with `id-token: write` can assume it: review who may push to it.")
+        );
         outln!(out, "Paste this into .github/workflows/s3.yml (no AWS key is stored in GitHub):\n");
         outln!(out, "{}", self.workflow);
     }
@@ -91,8 +100,11 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<CiRoleRep
             .into());
         }
     }
+    if let Some(state) = &role {
+        check_existing_role(state, options, &policy_arn)?;
+    }
     let work = Work { clients, options, rows: RefCell::new(Vec::new()), changes: RefCell::new(Vec::new()) };
-    let trust = policy::github_trust(&provider_arn, &options.repo, &options.branch);
+    let trust = policy::github_trust(&provider_arn, &options.subject());
     let role_arn = format!("arn:{partition}:iam::{}:role/{}", caller.account, options.role_name);
     let applied = work.apply(&provider_arn, provider, &policy_arn, policy.is_some(), (role, &role_arn), &trust).await;
     let changes = work.changes.into_inner();
@@ -107,7 +119,7 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<CiRoleRep
         ok: true,
         dry_run: options.dry_run,
         account: caller.account,
-        subject: policy::github_subject(&options.repo, &options.branch),
+        subject: options.subject(),
         workflow: workflow(&role_arn, options),
         role_arn,
         provider_arn,
@@ -219,7 +231,7 @@ impl Work<'_> {
         policy_arn: &str,
     ) -> Result<String> {
         let (iam_client, name, dry_run) = (&self.clients.iam, self.options.role_name.as_str(), self.options.dry_run);
-        let subject = policy::github_subject(&self.options.repo, &self.options.branch);
+        let subject = self.options.subject();
         let Some(state) = found else {
             let arn = if dry_run {
                 role_arn.to_string()
@@ -235,6 +247,11 @@ impl Work<'_> {
             self.row("attachment", name, self.status(true, true), format!("{} → {name}", self.options.policy_name));
             return Ok(arn);
         };
+        let adopt = !state.ours && !state.adopted;
+        if adopt && !dry_run {
+            iam::tag_adopted(iam_client, name).await?;
+            self.changes.borrow_mut().push(format!("role {name} adopted (tagged {})", iam::ADOPTED_TAG));
+        }
         let trust_differs = !policy::same_document(&state.trust, trust);
         let session_differs = state.max_session_seconds != MAX_SESSION_SECONDS;
         let attach = !state.policies.iter().any(|arn| arn == policy_arn);
@@ -265,7 +282,10 @@ impl Work<'_> {
             b?;
             c?;
         }
-        self.row("role", name, Status::Unchanged, &state.arn);
+        match adopt {
+            true => self.row("role", name, self.status(true, false), format!("{} adopted (--adopt)", state.arn)),
+            false => self.row("role", name, Status::Unchanged, &state.arn),
+        }
         self.row("trust_policy", name, self.status(trust_differs, false), format!("only {subject}"));
         let was = if session_differs { format!(" (was {} s)", state.max_session_seconds) } else { String::new() };
         self.row("session_limit", name, self.status(session_differs, false), format!("{MAX_SESSION_SECONDS} s{was}"));
@@ -274,10 +294,85 @@ impl Work<'_> {
     }
 }
 
-/// The workflow that assumes the role and runs `t3s3 verify`: no stored key. Actions are
-/// pinned by commit and the checkout keeps no token, so it passes `zizmor` as the project's
-/// own workflows do.
+impl Options {
+    /// The only token subject the role trusts.
+    pub fn subject(&self) -> String {
+        policy::github_subject(&self.repo, &self.branch, self.environment.as_deref())
+    }
+}
+
+/// Refuses, before any change, a role of that name that t3s3 did not create (unless
+/// `--adopt`), and one that holds anything beyond the least-privilege policy: replacing
+/// its trust would hand those policies to GitHub's tokens.
+fn check_existing_role(state: &iam::RoleState, options: &Options, policy_arn: &str) -> Result<()> {
+    let name = &options.role_name;
+    if !state.ours && !state.adopted && !options.adopt {
+        return Err(Failure::bad_input(format!(
+            "role {name} already exists and t3s3 did not create it (no {} tag); nothing was changed",
+            iam::CREATED_TAG
+        ))
+        .hint(format!(
+            "choose another --role-name, or pass --adopt to let t3s3 replace its trust policy (it must hold nothing but {})",
+            options.policy_name
+        ))
+        .into());
+    }
+    let extra = extra_role_policies(state, policy_arn);
+    if !extra.is_empty() {
+        return Err(Failure::check_failed(format!(
+            "role {name} holds more than {}: {}; GitHub's token would get them too, so nothing was changed",
+            options.policy_name,
+            extra.join(", ")
+        ))
+        .hint(format!(
+            "detach them (`aws iam detach-role-policy --role-name {name} --policy-arn ARN`, `aws iam delete-role-policy --role-name {name} --policy-name NAME`), or choose another --role-name"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// What a role holds beyond `policy_arn`: other managed policies and every inline one.
+pub fn extra_role_policies(state: &iam::RoleState, policy_arn: &str) -> Vec<String> {
+    let managed = state.policies.iter().filter(|arn| *arn != policy_arn).map(|arn| format!("managed policy {arn}"));
+    managed.chain(state.inline.iter().map(|name| format!("inline policy {name}"))).collect()
+}
+
+/// A branch name as a literal in GitHub's branch filter, whose `* ? + [ ] !` are pattern
+/// characters unless escaped with `\\`.
+fn filter_pattern(branch: &str) -> String {
+    branch.chars().fold(String::new(), |mut out, c| {
+        if matches!(c, '*' | '?' | '+' | '[' | ']' | '!') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
+/// A YAML single-quoted scalar: `'` doubled, nothing else special inside.
+fn yaml_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The workflow that installs t3s3, then assumes the role and runs `t3s3 verify`: no stored
+/// key, and nothing is built or installed while the role's credentials exist. Actions are
+/// pinned by commit, the install by this build's commit, and the checkout keeps no token,
+/// so it passes `zizmor` as the project's own workflows do.
 fn workflow(role_arn: &str, options: &Options) -> String {
+    let environment = options
+        .environment
+        .as_deref()
+        .map(|name| {
+            format!("    environment: {}   # the role trusts only this environment's jobs\n", yaml_quoted(name))
+        })
+        .unwrap_or_default();
+    let commit = env!("T3S3_COMMIT");
+    let pin = if commit == "unknown" {
+        String::from("--tag v") + env!("CARGO_PKG_VERSION")
+    } else {
+        format!("--rev {commit}")
+    };
     format!(
         "name: S3 check
 on:
@@ -289,24 +384,25 @@ permissions:
 jobs:
   verify:
     runs-on: ubuntu-latest
-    steps:
+{environment}    steps:
       - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
         with:
           persist-credentials: false
+      # Installed before any AWS credential exists: no build script runs with the role's rights.
+      - name: Install t3s3 (pinned to the build that printed this workflow)
+        run: cargo install --locked --git \"$T3S3_REPO\" {pin}
+        env:
+          T3S3_REPO: ${{{{ vars.T3S3_REPO }}}}
       - uses: aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502 # v4.0.2
         with:
           role-to-assume: {role_arn}
           aws-region: {region}
-      - name: Install t3s3 (from wherever your team keeps it; the runner has Rust)
-        run: cargo install --git \"$T3S3_REPO\" --locked
-        env:
-          T3S3_REPO: ${{{{ vars.T3S3_REPO }}}}
       - name: Verify S3 with the role's temporary credentials
         run: t3s3 verify
         env:
           S3_BUCKET_NAME: {bucket}
 ",
-        branch = options.branch,
+        branch = yaml_quoted(&filter_pattern(&options.branch)),
         region = options.region,
         bucket = options.bucket,
     )
@@ -330,18 +426,53 @@ pub fn check_repo_and_branch(repo: &str, branch: &str) -> Result<(), String> {
             "--repo `{repo}` is not a GitHub repository name (OWNER: letters, digits, '-'; NAME: letters, digits, '.', '_', '-')"
         ));
     }
-    let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '*' | '?' | '[' | '\\' | '~' | '^' | ':');
-    let branch_ok = !branch.is_empty()
-        && !branch.chars().any(bad)
-        && !branch.contains("..")
-        && !branch.contains("//")
-        && !branch.starts_with(['-', '/'])
-        && !branch.ends_with(['/', '.'])
-        && !branch.ends_with(".lock");
-    if !branch_ok {
-        return Err(format!("--branch `{branch}` is not a git branch name (no wildcards, spaces, '..', ':' or '~')"));
+    if let Err(why) = check_branch(branch) {
+        return Err(format!("--branch `{branch}` is not a branch name git accepts: {why}"));
     }
     Ok(())
+}
+
+/// git's `check-ref-format --branch` rules, and no leading `!` (a negation in GitHub's
+/// branch filter).
+pub fn check_branch(branch: &str) -> Result<(), &'static str> {
+    let bad = |c: char| c.is_ascii_control() || matches!(c, ' ' | '*' | '?' | '[' | '\\' | '~' | '^' | ':' | '\x7f');
+    if branch.is_empty() {
+        return Err("it is empty");
+    }
+    if branch.chars().any(bad) {
+        return Err("it holds a space, a control character or one of * ? [ \\ ~ ^ :");
+    }
+    if branch.contains("..") || branch.contains("@{") || branch == "@" {
+        return Err("it holds '..' or '@{', or is '@'");
+    }
+    if branch.starts_with(['-', '!']) {
+        return Err("it starts with '-' or '!'");
+    }
+    if branch.starts_with('/') || branch.ends_with('/') || branch.contains("//") {
+        return Err("it starts or ends with '/', or holds '//'");
+    }
+    if branch.ends_with('.') {
+        return Err("it ends with '.'");
+    }
+    if branch.split('/').any(|part| part.starts_with('.') || part.ends_with(".lock")) {
+        return Err("a part starts with '.' or ends with '.lock'");
+    }
+    Ok(())
+}
+
+/// A GitHub deployment environment's name: up to 255 characters, none of which would
+/// change the subject's meaning (`:`) or the YAML.
+pub fn check_environment(name: &str) -> Result<(), String> {
+    let ok = (1..=255).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '))
+        && name.trim() == name;
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "--environment `{name}` is not a GitHub environment name (letters, digits, '-', '_', '.', inner spaces)"
+        ))
+    }
 }
 
 /// IAM's rule for role names: 1-64 of letters, digits and `+=,.@_-`.
@@ -374,9 +505,17 @@ mod tests {
             ("acme/t3", "a..b"),
             ("acme/t3", "main:evil"),
             ("acme/t3", "x.lock"),
+            ("acme/t3", "!main"),
+            ("acme/t3", "@{u}"),
+            ("acme/t3", "a/.hidden"),
+            ("acme/t3", "@"),
         ] {
             assert!(check_repo_and_branch(repo, branch).is_err(), "{repo} {branch}");
         }
+        assert_eq!(yaml_quoted("it's"), "'it''s'");
+        assert_eq!(check_repo_and_branch("acme/t3", "x]"), Ok(()), "git accepts it; the workflow escapes it");
+        assert_eq!(filter_pattern("x]+y"), "x\\]\\+y");
+        assert!(check_environment("production").is_ok() && check_environment("a:b").is_err());
         assert!(check_role_name("T3ChatCI").is_ok());
         assert!(check_role_name("bad role").is_err());
         assert!(check_role_name(&"r".repeat(65)).is_err());

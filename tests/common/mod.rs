@@ -206,6 +206,18 @@ pub async fn create_key(iam: &aws_sdk_iam::Client, user: &str) -> Key {
     Key { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() }
 }
 
+/// Makes `server` (moto) check every signature and IAM policy from the next request on
+/// (its `POST /moto-api/reset-auth` switch).
+pub fn enforce_from_now(server: &Server) {
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let request =
+        "POST /moto-api/reset-auth HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0";
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "moto refused reset-auth: {answer}");
+}
+
 /// moto with IAM enforcement and an administrator key: the first three requests (the
 /// allowance moto is started with) create the admin, everything after is checked.
 pub async fn enforcing_moto() -> (Server, Key) {

@@ -395,7 +395,18 @@ impl Scope<'_> {
         match iam::role(&self.clients.iam, role).await {
             Ok(None) => audit.skip(&[id], &format!("no role `{role}` (`t3s3 ci-role` makes one for keyless CI)")),
             Ok(Some(state)) => {
-                let problems = policy::trust_too_wide(&state.trust);
+                let mut problems = policy::trust_too_wide(&state.trust);
+                // The least-privilege policy lives in the role's own account.
+                let account = state.arn.split(':').nth(4).unwrap_or_default();
+                let policy_arn = iam::policy_arn(iam::partition(&state.arn), account, self.policy_name);
+                let extra = crate::ops::ci_role::extra_role_policies(&state, &policy_arn);
+                if !extra.is_empty() {
+                    problems.push(format!(
+                        "it holds more than {}: {} (GitHub's token gets them too)",
+                        self.policy_name,
+                        extra.join(", ")
+                    ));
+                }
                 if problems.is_empty() {
                     let evidence =
                         format!("`{role}` trusts one repository's branch, for at most {} s", state.max_session_seconds);
@@ -404,8 +415,8 @@ impl Scope<'_> {
                     audit.add(
                         id,
                         CheckStatus::Fail,
-                        format!("`{role}` can be assumed more widely than one repository: {}", problems.join("; ")),
-                        "`t3s3 ci-role --repo OWNER/NAME --branch BRANCH` narrows its trust policy to exactly that",
+                        format!("`{role}` grants more than one repository's branch may have: {}", problems.join("; ")),
+                        format!("detach every policy but {} from `{role}`, then `t3s3 ci-role --repo OWNER/NAME --branch BRANCH` narrows its trust policy", self.policy_name),
                     );
                 }
             }
