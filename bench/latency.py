@@ -75,7 +75,7 @@ def suite(rtt):
         run("init, converged (--no-verify)", "--endpoint-url", endpoint, "init", "--no-verify")
         run("verify", "verify")
         run("doctor", "doctor", ok=(0, 1))  # moto has no root MFA: doctor exits 1 there by design
-        run("rotate-key (with its self-test)", "rotate-key", "--yes")
+        run("rotate-key (with its self-test)", "rotate-key", "--now", "--yes")
         run("destroy", "destroy", "--force", "--yes")
     finally:
         proxy.kill()

@@ -103,12 +103,16 @@ Exit codes: 0 printed; 2 the bucket name breaks a naming rule")]
 
 Exit codes: 0 no check FAILed; 1 a check FAILed; 2 bad input")]
     Doctor(DoctorArgs),
-    /// Replace the backend's access key without an outage: new key, .env, verify, retire the old
+    /// Replace the backend's access key without an outage: new key, .env, verify; the old key
+    /// keeps working until you retire it
     #[command(after_help = "Examples:
-  t3s3 --profile admin rotate-key
-  t3s3 --profile admin rotate-key --keep-old   # deactivate the old key instead of deleting it
+  t3s3 --profile admin rotate-key            # new key in the .env; the old one still works
+  # restart the backend so it loads the new key, then:
+  t3s3 --profile admin rotate-key --retire   # deactivate and delete the old key
+  t3s3 --profile admin rotate-key --now      # one step: retire the old key at once
 
-Exit codes: 0 rotated; 1 the new key failed its self-test and was rolled back; 2 bad input; 4 failed after changes")]
+Exit codes: 0 rotated (or retired); 1 the new key failed its self-test and was rolled back;
+2 bad input, nothing changed; 3 an unexpected failure, nothing changed; 4 failed after changes")]
     RotateKey(RotateKeyArgs),
     /// Undo `init` for a dev environment: bucket, policy, key and the .env settings
     #[command(after_help = "Examples:
@@ -305,9 +309,17 @@ pub struct RotateKeyArgs {
     /// The .env file holding the key (default: ./.env, else ./backend/.env)
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
-    /// Only deactivate the old key instead of deleting it
+    /// When retiring the old key (--retire or --now), only deactivate it instead of deleting it
     #[arg(long)]
     pub keep_old: bool,
+    /// One step: retire the old key right after the self-test (a running backend that still
+    /// holds it fails until restarted)
+    #[arg(long, conflicts_with = "retire")]
+    pub now: bool,
+    /// Second step, after the backend restarted: retire the old key the last rotate-key left
+    /// working
+    #[arg(long)]
+    pub retire: bool,
     /// Answer yes in advance to rotate-key's question: delete the user's other key when both
     /// slots are taken
     #[arg(long)]

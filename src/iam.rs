@@ -109,6 +109,9 @@ pub const KEY_DESCRIPTION: &str = "T3 Chat Backend S3 Access";
 /// The user tag set while a key is being created: its value lists the keys that existed
 /// before, so a key created by a run killed before it could tag the key is still found.
 pub const CREATING_TAG: &str = "t3s3:creating";
+/// The user tag `rotate-key` leaves on a user whose old key still works after a rotation:
+/// its value is that key's id, which `rotate-key --retire` (and only it) retires.
+pub const RETIRING_TAG: &str = "t3s3:retiring";
 
 fn tag(key: impl Into<String>, value: impl Into<String>) -> Option<aws_sdk_iam::types::Tag> {
     aws_sdk_iam::types::Tag::builder().key(key).value(value).build().ok()
@@ -146,6 +149,23 @@ pub async fn describe_key(iam: &Client, user: &str, id: &str) {
     if let Some(description) = tag(id, KEY_DESCRIPTION) {
         let _ = iam.tag_user().user_name(user).tags(description).send().await;
     }
+}
+
+/// Marks `old_key` as replaced but still working, for `rotate-key --retire`.
+pub async fn mark_retiring(iam: &Client, user: &str, old_key: &str) -> Result<()> {
+    let request = iam.tag_user().user_name(user).set_tags(tag(RETIRING_TAG, old_key).map(|t| vec![t]));
+    request.send().await.during("iam:TagUser", user_named(user))?;
+    Ok(())
+}
+
+/// The old key is retired: its mark goes.
+pub async fn unmark_retiring(iam: &Client, user: &str) {
+    let _ = iam.untag_user().user_name(user).tag_keys(RETIRING_TAG).send().await;
+}
+
+/// The key a rotation left working (its retiring mark), if it is still among `keys`.
+pub fn retiring_among(tags: &[(String, String)], keys: &[String]) -> Option<String> {
+    tags.iter().find(|(key, _)| key == RETIRING_TAG).map(|(_, id)| id.clone()).filter(|id| keys.contains(id))
 }
 
 /// A key is in a .env now: the creating mark goes.

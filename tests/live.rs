@@ -1,11 +1,12 @@
 //! The one test against real AWS (issue 11): init, verify, doctor, rotate-key and destroy on a
-//! throwaway bucket, user, policy and group. Skipped unless `T3S3_LIVE_PROFILE` names a
-//! profile of yours; never run by this repository's CI. Everything it makes has a name of its
+//! throwaway bucket, user, policy and group. Ignored (shown as such in every run) unless run
+//! with `--ignored` and `T3S3_LIVE_PROFILE` naming a profile of yours; never run by this
+//! repository's CI. Everything it makes has a name of its
 //! own (a random suffix), so nothing of yours is touched, and it is removed even when a step
 //! fails. Cost: a handful of requests and one 49-byte object for a few seconds, nothing
 //! measurable within the free tier.
 //!
-//!   T3S3_LIVE_PROFILE=admin T3S3_LIVE_REGION=ap-south-1 cargo test --test live -- --nocapture
+//!   T3S3_LIVE_PROFILE=admin T3S3_LIVE_REGION=ap-south-1 cargo test --test live -- --ignored --nocapture
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -93,11 +94,12 @@ fn json(output: &Output) -> serde_json::Value {
 }
 
 #[test]
+#[ignore = "talks to real AWS: run with --ignored and T3S3_LIVE_PROFILE=<your admin profile>"]
 fn live_init_verify_doctor_rotate_destroy() {
-    let Some(profile) = std::env::var("T3S3_LIVE_PROFILE").ok().filter(|p| !p.is_empty()) else {
-        eprintln!("skipped: set T3S3_LIVE_PROFILE=<your AWS profile> (and T3S3_LIVE_REGION) to run against AWS");
-        return;
-    };
+    let profile = std::env::var("T3S3_LIVE_PROFILE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .expect("set T3S3_LIVE_PROFILE=<your AWS profile> (and T3S3_LIVE_REGION) to run against AWS");
     let region = std::env::var("T3S3_LIVE_REGION").unwrap_or_else(|_| "us-east-1".into());
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     let live =
@@ -136,5 +138,7 @@ fn live_init_verify_doctor_rotate_destroy() {
     assert_eq!(rotate.status.code(), Some(0), "rotate-key failed");
     let again = live.t3s3(&["verify"]);
     assert_eq!(again.status.code(), Some(0), "verify after the rotation failed");
+    let retire = live.t3s3(&["rotate-key", "--retire", "--json"]);
+    assert_eq!(retire.status.code(), Some(0), "rotate-key --retire failed");
     // Drop runs destroy and deletes the user.
 }

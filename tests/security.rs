@@ -197,20 +197,54 @@ async fn doctor_skips_what_needs_acting_credentials_when_there_are_none() {
 }
 
 #[tokio::test]
-async fn rotate_key_keeps_verify_passing_and_leaves_one_key() {
+async fn rotate_key_leaves_the_old_key_working_until_retired() {
     let server = moto(None);
     let ws = initialised(&server);
     let old = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    // The running backend holds the .env as it was until it restarts.
+    ws.write("running/.env", &ws.read("backend/.env"));
     assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
     let out = run(ws.acting(&server).args(["rotate-key", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
     assert_ne!(new, old);
-    assert_eq!(out.json()["old_key_action"], "deleted");
-    assert_eq!(key_ids(&server, "t3_chat").await, vec![(new.clone(), "Active".to_string())]);
+    assert_eq!(out.json()["old_key_action"], "active");
+    let mut both = vec![(old.clone(), "Active".to_string()), (new.clone(), "Active".to_string())];
+    both.sort();
+    assert_eq!(key_ids(&server, "t3_chat").await, both);
     assert!(!out.all().contains(&env_values(&ws)["AWS_SECRET_ACCESS_KEY"]), "the secret was printed");
     assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
+    let running = run(ws.t3s3().args(["verify", "--env-file", "running/.env"]));
+    assert_eq!(running.code, 0, "the backend not yet restarted lost S3: {}", running.all());
     assert!(ws.read("backend/.env").starts_with("# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n"));
+    let text = run(ws.acting(&server).arg("rotate-key"));
+    assert_eq!(text.code, 2, "a second rotation before retiring: {}", text.all());
+    assert!(text.stderr.contains("rotate-key --retire"), "{}", text.stderr);
+
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "unwritten_keys"), "WARN", "{:?}", checks["unwritten_keys"]);
+    assert!(checks["unwritten_keys"].1.contains(&old), "{:?}", checks["unwritten_keys"]);
+
+    let out = run(ws.acting(&server).args(["rotate-key", "--retire", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["old_key"], old.as_str());
+    assert_eq!(key_ids(&server, "t3_chat").await, vec![(new.clone(), "Active".to_string())]);
+    assert_eq!(status(&doctor(&ws, &server), "unwritten_keys"), "PASS");
+    let again = run(ws.acting(&server).args(["rotate-key", "--retire"]));
+    assert_eq!(again.code, 2, "nothing awaits retirement: {}", again.all());
+    assert_eq!(key_ids(&server, "t3_chat").await, vec![(new, "Active".to_string())]);
+}
+
+#[tokio::test]
+async fn rotate_key_now_retires_the_old_key_in_one_step() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let out = run(ws.acting(&server).args(["rotate-key", "--now", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["old_key_action"], "deleted");
+    let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    assert_eq!(key_ids(&server, "t3_chat").await, vec![(new, "Active".to_string())]);
+    assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
 }
 
 #[tokio::test]
@@ -219,6 +253,8 @@ async fn rotate_key_keep_old_only_deactivates() {
     let ws = initialised(&server);
     let old = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
     let out = run(ws.acting(&server).args(["rotate-key", "--keep-old"]));
+    assert_eq!(out.code, 2, "--keep-old without --now or --retire: {}", out.all());
+    let out = run(ws.acting(&server).args(["rotate-key", "--now", "--keep-old"]));
     assert_eq!(out.code, 0, "{}", out.all());
     let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
     let mut expected = vec![(old, "Inactive".to_string()), (new, "Active".to_string())];
@@ -240,7 +276,7 @@ async fn rotate_key_asks_before_deleting_a_second_key_not_in_the_env() {
     assert_eq!(key_ids(&server, "t3_chat").await, before);
     assert_eq!(ws.read("backend/.env"), env_before);
 
-    let out = run(ws.acting(&server).args(["rotate-key", "--yes"]));
+    let out = run(ws.acting(&server).args(["rotate-key", "--now", "--yes"]));
     assert_eq!(out.code, 0, "{}", out.all());
     let keys = key_ids(&server, "t3_chat").await;
     assert_eq!(keys.len(), 1, "{keys:?}");

@@ -1,5 +1,5 @@
-//! `t3s3 rotate-key`: replace the backend's key without an outage: new key, .env, verify,
-//! then retire the old key.
+//! `t3s3 rotate-key`: replace the backend's key without an outage: new key, .env, verify;
+//! the old key works until `--retire` (after the backend restarted), or at once with `--now`.
 
 use anyhow::Result;
 
@@ -13,11 +13,21 @@ use crate::ui::Printer;
 
 /// Exit 1 when the new key failed the self-test and the rotation was rolled back.
 pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+    if args.keep_old && !args.now && !args.retire {
+        return Err(Failure::bad_input("--keep-old says how the old key is retired: use it with --now or --retire")
+            .hint("`t3s3 rotate-key` leaves the old key working; retire it later with `t3s3 rotate-key --retire --keep-old`")
+            .into());
+    }
     let target = super::target(global)?;
     let env_path = ops::existing_env_file(args.env_file.as_deref())?;
     let _lock = super::lock(&env_path, printer)?;
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
+    if args.retire {
+        let report = rotate::retire(&clients, &env_path, args.keep_old).await?;
+        printer.report(&report);
+        return Ok(ExitStatus::Success);
+    }
 
     let prepared = rotate::prepare(&clients, &env_path).await?;
     printer.note(&format!("Acting as {} (account {})", prepared.caller.arn, prepared.caller.account));
@@ -36,7 +46,8 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
             .into());
         }
     }
-    let report = rotate::run(&clients, &prepared, args.keep_old, super::timeout(global), printer).await?;
+    let retire = if args.now { rotate::Retire::Now { keep_old: args.keep_old } } else { rotate::Retire::Later };
+    let report = rotate::run(&clients, &prepared, retire, super::timeout(global), printer).await?;
     printer.report(&report);
     Ok(if report.rolled_back { ExitStatus::CheckFailed } else { ExitStatus::Success })
 }

@@ -26,6 +26,8 @@ use crate::ui::{Printer, Render, style};
 pub enum OldKeyAction {
     Deleted,
     Deactivated,
+    /// Still working, marked for `rotate-key --retire` once the backend restarted.
+    Active,
     /// The rotation was rolled back: the old key is still the one in use.
     Kept,
 }
@@ -55,10 +57,22 @@ impl Render for RotateReport {
             outln!(out, "{}", style::fail(&line));
             return;
         }
+        if self.old_key_action == OldKeyAction::Active {
+            let line = format!(
+                "✓ Rotated: {} now holds {}; the old key {} still works, so the running backend keeps serving.",
+                self.env_file,
+                self.new_key.as_deref().unwrap_or_default(),
+                self.old_key
+            );
+            outln!(out, "{}", style::ok(&line));
+            outln!(out, "  Next: restart the backend so it loads the new key, then retire the old one:");
+            outln!(out, "    t3s3 rotate-key --retire");
+            return;
+        }
         let action = match self.old_key_action {
             OldKeyAction::Deleted => "deleted",
             OldKeyAction::Deactivated => "deactivated",
-            OldKeyAction::Kept => "kept",
+            OldKeyAction::Active | OldKeyAction::Kept => "kept",
         };
         let line = format!(
             "✓ Rotated: {} now holds {}; the old key {} was {action}.",
@@ -111,8 +125,16 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
         Failure::bad_input(format!("IAM does not know the key {old_key} from {shown}"))
             .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
     })?;
-    let keys = iam::list_keys(&clients.iam, &user, false).await?;
+    let (keys, tags) = tokio::join!(iam::list_keys(&clients.iam, &user, false), iam::user_tags(&clients.iam, &user));
+    let keys = keys?;
     let existing: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+    if let Some(waiting) = iam::retiring_among(&tags?, &existing).filter(|id| *id != old_key) {
+        return Err(Failure::bad_input(format!(
+            "the last rotation of `{user}` left {waiting} working until the backend restarts; nothing was changed"
+        ))
+        .hint("restart the backend, run `t3s3 rotate-key --retire` to retire that key, then rotate again")
+        .into());
+    }
     // Both slots taken: the key that would go is described with its last use, for the question.
     let mut other_key = keys.into_iter().find(|k| k.id != old_key).filter(|_| existing.len() >= 2);
     if let Some(other) = other_key.as_mut() {
@@ -123,15 +145,24 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
 
 /// Rotates: frees a slot if allowed, creates the new key, writes it, runs the self-test,
 /// then retires the old key, or, when the self-test fails, puts everything back.
+/// How the old key goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retire {
+    /// Left working and marked, for `rotate-key --retire` after the backend restarted.
+    Later,
+    /// At once after the self-test (`--now`): deleted, or only deactivated (`--keep-old`).
+    Now { keep_old: bool },
+}
+
 pub async fn run(
     clients: &ActingClients,
     prepared: &Prepared,
-    keep_old: bool,
+    retire: Retire,
     timeout: Duration,
     printer: &Printer,
 ) -> Result<RotateReport> {
     let mut changes = Vec::new();
-    match rotate(clients, prepared, keep_old, timeout, printer, &mut changes).await {
+    match rotate(clients, prepared, retire, timeout, printer, &mut changes).await {
         Ok(report) => Ok(report),
         Err(error) => Err(after_changes(error, changes)),
     }
@@ -140,7 +171,7 @@ pub async fn run(
 async fn rotate(
     clients: &ActingClients,
     prepared: &Prepared,
-    keep_old: bool,
+    retire: Retire,
     timeout: Duration,
     printer: &Printer,
     changes: &mut Vec<String>,
@@ -199,11 +230,81 @@ async fn rotate(
         report.new_key = None;
         return Ok(report);
     }
-    iam::deactivate_key(&clients.iam, user, old_key).await?;
-    report.old_key_action = OldKeyAction::Deactivated;
-    if !keep_old {
-        iam::delete_key(&clients.iam, user, old_key).await?;
-        report.old_key_action = OldKeyAction::Deleted;
-    }
+    report.old_key_action = match retire {
+        Retire::Later => {
+            iam::mark_retiring(&clients.iam, user, old_key).await?;
+            OldKeyAction::Active
+        }
+        Retire::Now { keep_old } => retire_key(clients, user, old_key, keep_old).await?,
+    };
     Ok(report)
+}
+
+/// Deactivates the old key, then deletes it unless `keep_old`.
+async fn retire_key(clients: &ActingClients, user: &str, old_key: &str, keep_old: bool) -> Result<OldKeyAction> {
+    iam::deactivate_key(&clients.iam, user, old_key).await?;
+    if keep_old {
+        return Ok(OldKeyAction::Deactivated);
+    }
+    iam::delete_key(&clients.iam, user, old_key).await?;
+    Ok(OldKeyAction::Deleted)
+}
+
+/// What `rotate-key --retire` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetireReport {
+    pub ok: bool,
+    pub user: String,
+    pub env_file: String,
+    /// The key the .env holds (kept).
+    pub key: String,
+    pub old_key: String,
+    pub old_key_action: OldKeyAction,
+}
+
+impl Render for RetireReport {
+    fn text(&self, out: &mut String) {
+        let action = if self.old_key_action == OldKeyAction::Deleted { "deleted" } else { "deactivated" };
+        let line = format!(
+            "✓ Retired: the old key {} of `{}` was {action}; {} holds {}.",
+            self.old_key, self.user, self.env_file, self.key
+        );
+        outln!(out, "{}", style::ok(&line));
+    }
+}
+
+/// The second step: retires the key the last rotation left working, and only that one (its
+/// mark names it), never the key the .env holds.
+pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool) -> Result<RetireReport> {
+    let shown = env_path.display().to_string();
+    let settings = AppSettings::from_file(env_path)?;
+    let key = settings
+        .get(Key::AccessKeyId)
+        .ok_or_else(|| {
+            Failure::bad_input(format!("{shown} has no AWS_ACCESS_KEY_ID")).hint("run `t3s3 init` to create a key")
+        })?
+        .to_string();
+    let user = iam::user_of_key(&clients.iam, &key).await?.ok_or_else(|| {
+        Failure::bad_input(format!("IAM does not know the key {key} from {shown}"))
+            .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
+    })?;
+    let (keys, tags) = tokio::join!(iam::list_keys(&clients.iam, &user, false), iam::user_tags(&clients.iam, &user));
+    let ids: Vec<String> = keys?.into_iter().map(|k| k.id).collect();
+    let Some(old_key) = iam::retiring_among(&tags?, &ids) else {
+        return Err(Failure::bad_input(format!("no key of `{user}` awaits retirement; nothing was changed"))
+            .hint("`t3s3 rotate-key` starts a rotation; this step only retires the key it left working")
+            .into());
+    };
+    if old_key == key {
+        return Err(Failure::bad_input(format!(
+            "{shown} still holds {old_key}, the key the last rotation replaced; nothing was changed"
+        ))
+        .hint("put the new key back in the .env (or run `t3s3 rotate-key` again), restart the backend, then retire")
+        .into());
+    }
+    let action = retire_key(clients, &user, &old_key, keep_old)
+        .await
+        .map_err(|error| after_changes(error, vec![format!("retiring {old_key}: it may be deactivated already")]))?;
+    iam::unmark_retiring(&clients.iam, &user).await;
+    Ok(RetireReport { ok: true, user, env_file: shown, key, old_key, old_key_action: action })
 }

@@ -204,8 +204,8 @@ impl Scope<'_> {
         tags: Result<Vec<(String, String)>, AwsError>,
     ) {
         let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
-        let marked = match tags {
-            Ok(tags) => iam::unwritten_among(&tags, &ids),
+        let (marked, retiring) = match tags {
+            Ok(tags) => (iam::unwritten_among(&tags, &ids), iam::retiring_among(&tags, &ids)),
             Err(error) => {
                 return audit.skip(
                     &[CheckId::UnwrittenKeys],
@@ -218,6 +218,14 @@ impl Scope<'_> {
             .map(|k| k.id.as_str())
             .filter(|id| marked.iter().any(|m| m == id) && *id != self.key_id)
             .collect();
+        if let Some(old) = retiring.filter(|id| *id != self.key_id) {
+            return audit.add(
+                CheckId::UnwrittenKeys,
+                CheckStatus::Warn,
+                format!("`{user}` still holds {old}, which `rotate-key` replaced and left working until the backend restarts"),
+                "restart the backend so it loads the new key, then `t3s3 rotate-key --retire`",
+            );
+        }
         if orphans.is_empty() {
             audit.add(
                 CheckId::UnwrittenKeys,
