@@ -375,7 +375,7 @@ mod tests {
     #[test]
     fn a_trust_policy_is_wide_unless_it_names_one_repository_and_branch() {
         let provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
-        let ours = github_trust(provider, "acme/t3-chat", "main");
+        let ours = github_trust(provider, &github_subject("acme/t3-chat", "main", None));
         assert_eq!(trust_too_wide(&ours), Vec::<String>::new());
         let value: Value = serde_json::from_str(&ours).unwrap();
         assert_eq!(
