@@ -15,8 +15,23 @@
 #   T3S3_RELEASES   where releases are downloaded from (default https://github.com/OWNER/NAME/releases/download)
 set -euo pipefail
 
+# A release tag or revision names one path segment of a download URL: letters, digits and
+# . _ + - only, no "..", so `version: ../../other/release` cannot reach another release.
+is_plain_ref() {
+  [[ "$1" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$ ]] && [[ "$1" != *..* ]]
+}
+if [ -n "${T3S3_VERSION:-}" ] && ! is_plain_ref "$T3S3_VERSION"; then
+  echo "::error::version '$T3S3_VERSION' is not a release tag or commit (letters, digits, . _ + -; no '..'); refusing it"
+  exit 1
+fi
 tag="${T3S3_VERSION:-${T3S3_ACTION_REF:-}}"
+# A branch like feature/x has no release of its own: build from the checkout instead.
+is_plain_ref "$tag" || tag=""
 releases="${T3S3_RELEASES:-https://github.com/${T3S3_REPO}/releases/download}"
+# Downloads go over HTTPS only (no redirect to plain HTTP); the tests serve a release on
+# loopback, the one place plain HTTP is allowed.
+proto='=https'
+case "$releases" in http://127.0.0.1:*) proto='=http,https' ;; esac
 case "${RUNNER_OS:-}-${RUNNER_ARCH:-}" in
   Linux-X64) target=x86_64-unknown-linux-gnu ;;
   Linux-ARM64) target=aarch64-unknown-linux-gnu ;;
@@ -37,8 +52,8 @@ root="${RUNNER_TEMP:?}/t3s3"
 bin="$root/bin"
 mkdir -p "$bin"
 if [ -n "$tag" ] && [ -n "$target" ] \
-  && curl -fsSL --retry 3 -o "$bin/SHA256SUMS" "$releases/$tag/SHA256SUMS" \
-  && curl -fsSL --retry 3 -o "$bin/$exe" "$releases/$tag/$asset"; then
+  && curl --proto "$proto" --proto-redir "$proto" -fsSL --retry 3 -o "$bin/SHA256SUMS" "$releases/$tag/SHA256SUMS" \
+  && curl --proto "$proto" --proto-redir "$proto" -fsSL --retry 3 -o "$bin/$exe" "$releases/$tag/$asset"; then
   expected=$(awk -v name="$asset" '$2 == name || $2 == "*" name { print $1 }' "$bin/SHA256SUMS")
   actual=$(sha256 "$bin/$exe")
   if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then

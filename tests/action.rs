@@ -56,10 +56,14 @@ impl Runner {
 
     /// The install step with the environment action.yml gives it.
     fn install(&self, releases: &str, action_ref: &str, path_prefix: Option<&Path>) -> Run {
+        self.install_version(releases, action_ref, "", path_prefix)
+    }
+
+    fn install_version(&self, releases: &str, action_ref: &str, version: &str, path_prefix: Option<&Path>) -> Run {
         let mut command = Command::new("bash");
         command
             .arg(repo().join("scripts/action-install.sh"))
-            .env("T3S3_VERSION", "")
+            .env("T3S3_VERSION", version)
             .env("T3S3_ACTION_REF", action_ref)
             .env("T3S3_REPO", "acme/t3s3")
             .env("T3S3_SOURCE", repo())
@@ -132,4 +136,44 @@ fn a_ref_without_a_release_is_built_from_the_actions_checkout() {
     let expected = format!("install\n--locked\n--root\n{}\n--path\n{}\n", root.display(), repo().display());
     assert_eq!(args, expected);
     assert_eq!(runner.added_to_path(), [root.join("bin").display().to_string()]);
+}
+
+#[test]
+fn a_version_that_is_not_a_plain_tag_is_refused_before_any_download() {
+    let releases = tempfile::tempdir().unwrap();
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_t3s3")).unwrap();
+    publish(releases.path(), &binary);
+    // Another release, reachable by a path that climbs out of the tag's folder.
+    let other = releases.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    publish(&other, &binary);
+    let server = static_files(releases.path());
+    for version in ["../other/v9.9.9", "v9.9.9/../../other/v9.9.9", "..", "v9.9.9;rm"] {
+        let runner = Runner::new();
+        let out = runner.install_version(&server.url(), TAG, version, None);
+        assert_eq!(out.code, 1, "{version}: {}", out.all());
+        assert!(out.all().contains("is not a release tag or commit"), "{version}: {}", out.all());
+        assert!(runner.added_to_path().is_empty(), "{version}");
+    }
+}
+
+#[test]
+fn downloads_are_https_only_except_on_loopback() {
+    let script = std::fs::read_to_string(repo().join("scripts/action-install.sh")).unwrap();
+    let downloads: Vec<&str> = script.lines().filter(|l| l.contains("curl ")).collect();
+    assert_eq!(downloads.len(), 2, "{downloads:?}");
+    for line in downloads {
+        assert!(line.contains("--proto \"$proto\" --proto-redir \"$proto\""), "{line}");
+    }
+    // A release host given as plain http (not loopback) is never fetched from.
+    let runner = Runner::new();
+    let server = static_files(tempfile::tempdir().unwrap().path());
+    let plain = server.url().replace("127.0.0.1", "localhost");
+    let tools = tempfile::tempdir().unwrap();
+    let cargo = tools.path().join("cargo");
+    std::fs::write(&cargo, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = runner.install(&plain, TAG, Some(tools.path()));
+    assert!(out.stderr.contains("Protocol \"http\" not supported") || out.stderr.contains("protocol"), "{}", out.all());
+    assert!(out.stdout.contains("building from source"), "{}", out.all());
 }
