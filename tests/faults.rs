@@ -313,3 +313,29 @@ async fn init_rides_out_slow_downs_and_latency() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(seen.load(Ordering::SeqCst), 3, "CreateBucket answered SlowDown twice, then created");
 }
+
+#[tokio::test]
+async fn a_key_whose_answer_was_truncated_is_named_with_the_command_that_removes_it() {
+    let server = moto(None);
+    let lose = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = lose.clone();
+    let proxy = fault_proxy(server.port, move |request, _| {
+        if flag.load(Ordering::SeqCst) && request.action.as_deref() == Some("CreateAccessKey") {
+            Fault::Truncated
+        } else {
+            Fault::Pass
+        }
+    });
+    let ws = Workspace::new();
+    let out = init_through(&ws, proxy, &[]);
+    assert_eq!(out.code, 4, "{}", out.all());
+    let iam = iam(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1"));
+    let keys = iam.list_access_keys().user_name("t3_chat").send().await.unwrap();
+    assert_eq!(keys.access_key_metadata().len(), 1, "CreateAccessKey is not retried");
+    let id = keys.access_key_metadata()[0].access_key_id().unwrap();
+    let report = out.json();
+    let (error, fix) = (report["error"].as_str().unwrap(), report["fix"].as_str().unwrap_or_default());
+    assert!(error.contains(id) && error.contains("nobody holds it"), "{report}");
+    assert!(fix.contains(&format!("aws iam delete-access-key --user-name t3_chat --access-key-id {id}")), "{report}");
+    assert!(fix.contains("t3s3 init --yes"), "{report}");
+}

@@ -41,3 +41,33 @@ pub fn acting_target(explicit: &Target, settings: &AppSettings) -> Target {
         timeout: explicit.timeout,
     }
 }
+
+/// CreateAccessKey failed (`init`, `rotate-key`): its answer may be what was lost (a reset, a
+/// truncated body), with the key created in IAM and its secret held by nobody. Lists the
+/// user's keys and names any that was not among `before`, with the command that removes it.
+pub async fn lost_key_error(
+    clients: &crate::aws::ActingClients,
+    error: crate::aws_error::AwsError,
+    user: &str,
+    before: &[String],
+) -> anyhow::Error {
+    let Ok(keys) = crate::iam::list_keys(&clients.iam, user, false).await else {
+        return anyhow::Error::new(error).context(format!(
+            "IAM may have created a key for `{user}` whose secret nobody holds (its keys could not be listed): check with `aws iam list-access-keys --user-name {user}`"
+        ));
+    };
+    let unknown: Vec<String> = keys.into_iter().map(|k| k.id).filter(|id| !before.contains(id)).collect();
+    if unknown.is_empty() {
+        return error.into();
+    }
+    let deletes: Vec<String> = unknown
+        .iter()
+        .map(|id| format!("`aws iam delete-access-key --user-name {user} --access-key-id {id}`"))
+        .collect();
+    Failure::unexpected(format!(
+        "{error}; IAM created {} for `{user}` but its secret never arrived, so nobody holds it",
+        unknown.join(", ")
+    ))
+    .hint(format!("run `t3s3 init --yes` again (it finds and deletes that key), or {}", deletes.join(" and ")))
+    .into()
+}

@@ -188,7 +188,10 @@ async fn rotate(
     // New key, written atomically; the old key stays valid until the new one is verified.
     let remaining: Vec<String> =
         prepared.existing.iter().filter(|id| other_key.as_ref().is_none_or(|o| o.id != **id)).cloned().collect();
-    let new_key = iam::create_key(&clients.iam, user, &remaining, false).await?;
+    let new_key = match iam::create_key(&clients.iam, user, &remaining, false).await {
+        Ok(key) => key,
+        Err(error) => return Err(super::lost_key_error(&clients, error, user, &remaining).await),
+    };
     printer.note(&format!("Created {} for `{user}`", new_key.id));
     let mut env = EnvFile::read(env_path)?;
     let original = env.contents();

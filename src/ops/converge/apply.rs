@@ -521,7 +521,12 @@ impl Apply<'_> {
             None => {
                 let remaining: Vec<String> =
                     plan.existing.iter().filter(|id| !plan.orphans.contains(id)).cloned().collect();
-                let key = iam::create_key(&self.clients.iam, &user, &remaining, user_is_new).await?;
+                let key = match iam::create_key(&self.clients.iam, &user, &remaining, user_is_new).await {
+                    Ok(key) => key,
+                    Err(error) => {
+                        return Err(super::super::lost_key_error(&self.clients, error, &user, &remaining).await);
+                    }
+                };
                 self.changed("access_key", format!("access key {} created", key.id));
                 self.row("access_key", key.id.clone(), Status::Created, "the secret goes only into the env file");
                 Ok(Some(key))
