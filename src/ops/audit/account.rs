@@ -287,26 +287,7 @@ impl Scope<'_> {
         via_group_check(audit, user, &attached, bucket);
         let is_attached = held.iter().any(|(_, arn)| arn == policy_arn);
         let ours_state = is_attached.then_some(state);
-        match found {
-            Err(error) => audit.add(
-                CheckId::BroadS3Access,
-                CheckStatus::Fail,
-                format!("cannot read every policy `{user}` holds, so none can be shown narrow: {error}"),
-                "grant the acting credentials iam:ListPolicyVersions, iam:GetPolicyVersion and iam:GetUserPolicy, then run doctor again",
-            ),
-            Ok(found) if found.is_empty() => audit.add(
-                CheckId::BroadS3Access,
-                CheckStatus::Pass,
-                format!("`{user}` holds no policy granting all of S3"),
-                "",
-            ),
-            Ok(found) => audit.add(
-                CheckId::BroadS3Access,
-                CheckStatus::Fail,
-                format!("`{user}` holds {}", found.join("; ")),
-                format!("detach it: `aws iam detach-user-policy --user-name {user} --policy-arn ARN` ({policy_name} grants what the backend needs)"),
-            ),
-        }
+        broad_check(audit, user, policy_name, found);
         let Some(state) = ours_state else {
             let evidence = format!("{policy_name} is not attached to `{user}` or any of its groups");
             let fix = format!("`t3s3 init --bucket {bucket} --policy-name {policy_name}` attaches it");
@@ -493,6 +474,31 @@ pub fn public_statement(document: &str) -> Option<String> {
         (statement["Effect"] == "Allow" && everyone && statement.get("Condition").is_none())
             .then(|| statement["Sid"].as_str().map_or_else(|| format!("#{}", index + 1), str::to_string))
     })
+}
+
+/// broad_s3_access: the user's other policies, or why they could not all be read (a FAIL:
+/// none can be shown narrow).
+fn broad_check(audit: &Audit, user: &str, policy_name: &str, found: Result<Vec<String>, AwsError>) {
+    match found {
+        Err(error) => audit.add(
+            CheckId::BroadS3Access,
+            CheckStatus::Fail,
+            format!("cannot read every policy `{user}` holds, so none can be shown narrow: {error}"),
+            "grant the acting credentials iam:ListPolicyVersions, iam:GetPolicyVersion and iam:GetUserPolicy, then run doctor again",
+        ),
+        Ok(found) if found.is_empty() => audit.add(
+            CheckId::BroadS3Access,
+            CheckStatus::Pass,
+            format!("`{user}` holds no policy granting all of S3"),
+            "",
+        ),
+        Ok(found) => audit.add(
+            CheckId::BroadS3Access,
+            CheckStatus::Fail,
+            format!("`{user}` holds {}", found.join("; ")),
+            format!("detach it: `aws iam detach-user-policy --user-name {user} --policy-arn ARN` ({policy_name} grants what the backend needs)"),
+        ),
+    }
 }
 
 #[cfg(test)]
