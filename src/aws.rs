@@ -155,10 +155,11 @@ impl Intercept for RequestLog {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         config: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        crate::aws_error::remember_request(context.request().uri());
         let name = operation(config, str::to_string);
         if let Ok(mut log) = self.0.lock() {
             log.push(name);

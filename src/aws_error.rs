@@ -228,7 +228,7 @@ impl AwsError {
         found.kind = match error {
             SdkError::TimeoutError(_) => ErrorKind::Timeout,
             SdkError::DispatchFailure(failure) if failure.is_timeout() => ErrorKind::Timeout,
-            SdkError::DispatchFailure(failure) if failure.is_io() => ErrorKind::Unreachable(chain(error)),
+            SdkError::DispatchFailure(failure) if failure.is_io() => ErrorKind::Unreachable(unreachable(&chain(error))),
             // A success status with an error: the answer itself could not be read.
             SdkError::ServiceError(_) | SdkError::ResponseError(_)
                 if code.is_none() && found.status.is_some_and(|s| (200..300).contains(&s)) =>
@@ -358,6 +358,49 @@ fn credentials_problem(error: &(dyn StdError + 'static)) -> String {
 
 /// The messages of an error and its causes, in one line: "dispatch failure: io error:
 /// ... Connection refused (os error 111)". Each cause's Display, never a Debug dump.
+/// The origin (scheme, host, port) of the last request an acting client sent, recorded by
+/// its request log, so "cannot reach" can name where. Clients of one run share an endpoint
+/// when one is set; on AWS's own, concurrent requests to two services could swap names.
+static LAST_ORIGIN: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Records where a request is about to go (its URI; only the origin is kept).
+pub fn remember_request(uri: &str) {
+    let origin = match uri.find("://") {
+        Some(at) => {
+            let rest = &uri[at + 3..];
+            let end = rest.find(['/', '?']).unwrap_or(rest.len());
+            uri[..at + 3 + end].to_string()
+        }
+        None => return,
+    };
+    if let Ok(mut last) = LAST_ORIGIN.lock() {
+        *last = Some(origin);
+    }
+}
+
+/// A connection failure in words: where, and the likely cause, instead of the HTTP stack's
+/// "dispatch failure: io error: client error (Connect)".
+fn unreachable(chain: &str) -> String {
+    let lower = chain.to_ascii_lowercase();
+    let cause = if lower.contains("connection refused") {
+        "connection refused: nothing listens there (is the service or emulator running, and the port right?)"
+    } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
+        "the host name does not resolve (a typo in the endpoint or region, or no DNS)"
+    } else if lower.contains("reset") || lower.contains("broken pipe") {
+        "the connection was reset (a proxy or firewall in the way?)"
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        "the TLS handshake failed (an https:// URL for a plain-HTTP service, or a proxy's certificate)"
+    } else if lower.contains("unreachable") {
+        "the network is unreachable"
+    } else {
+        chain.rsplit(": ").next().unwrap_or(chain)
+    };
+    match LAST_ORIGIN.lock().ok().and_then(|last| last.clone()) {
+        Some(origin) => format!("{origin}: {cause}"),
+        None => format!("the endpoint: {cause}"),
+    }
+}
+
 fn chain(error: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cause: Option<&(dyn StdError + 'static)> = Some(error);

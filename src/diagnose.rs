@@ -47,8 +47,8 @@ pub fn explain(error: &AwsError) -> Explanation {
     let said = error.message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
     let (message, fix) = match &error.kind {
         ErrorKind::Unreachable(detail) => (
-            format!("{action} on {resource}: cannot reach AWS: {detail}"),
-            Some("check --endpoint-url / AWS_ENDPOINT_URL, the network and any proxy".to_string()),
+            format!("{action} on {resource}: cannot reach {detail}"),
+            Some("check --endpoint-url / AWS_ENDPOINT_URL (and the .env's), the network and any proxy (HTTPS_PROXY)".to_string()),
         ),
         ErrorKind::Timeout => (
             format!("{action} on {resource}: no answer in time"),
@@ -353,7 +353,7 @@ mod tests {
             (error(ErrorKind::Service(ErrorCode::InvalidClientTokenId)), "were rejected", "aws configure"),
             (error(ErrorKind::NoCredentials(String::new())), "no AWS credentials were found", "aws sso login"),
             (error(ErrorKind::NoRegion), "no AWS region", "--region"),
-            (error(ErrorKind::Unreachable("refused".into())), "cannot reach AWS", "--endpoint-url"),
+            (error(ErrorKind::Unreachable("refused".into())), "cannot reach refused", "--endpoint-url"),
             (error(ErrorKind::Service(ErrorCode::LimitExceeded)), "limit", "2 access keys"),
             (error(ErrorKind::Service(ErrorCode::DeleteConflict)), "still in use", "detach"),
             (error(ErrorKind::Service(ErrorCode::Other("Weird".into()))), "failed: Weird", "run the command again"),

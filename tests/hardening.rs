@@ -510,3 +510,31 @@ async fn a_name_in_another_accounts_namespace_or_malformed_is_refused_before_any
     let out = run(ws.t3s3().args(["policy", "--bucket", DERIVED]));
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+#[test]
+fn a_refused_connection_names_the_endpoint_and_doctor_without_credentials_stays_short() {
+    let port = free_port(); // nothing listens there
+    let ws = Workspace::new();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let out = run(ws
+        .t3s3()
+        .env("AWS_ACCESS_KEY_ID", "AKIA2OGYBAH6TQ4XLGMK")
+        .env("AWS_SECRET_ACCESS_KEY", "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")
+        .args(["--region", "ap-south-1", "--endpoint-url", &endpoint, "init", "--bucket", "t3-chat-x"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains(&format!("cannot reach {endpoint}: connection refused")), "{}", out.stderr);
+    assert!(!out.stderr.contains("dispatch failure"), "{}", out.stderr);
+
+    // No administrator credentials anywhere: the checks that need them say so in one line
+    // each, and a network error is not blamed on the key.
+    let key = Key { id: "AKIA2OGYBAH6TQ4XLGMK".into(), secret: "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".into() };
+    ws.write_env(".env", &key, "ap-south-1", "t3-chat-x", &endpoint);
+    let out = run(ws.t3s3().arg("doctor"));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(!out.stdout.contains("Attempted:"), "the credential chain is dumped:\n{}", out.stdout);
+    assert!(out.stdout.lines().count() < 50, "{} lines:\n{}", out.stdout.lines().count(), out.stdout);
+    let identity =
+        out.stdout.lines().skip_while(|l| !l.contains("app_identity")).take(2).collect::<Vec<_>>().join("\n");
+    assert!(identity.contains("cannot reach") && !identity.contains("rotate-key"), "{identity}");
+    assert!(out.stdout.contains("needs an administrator's credentials, and none were found"), "{}", out.stdout);
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::aws::{self, ActingClients, AppCredentials};
-use crate::aws_error::AwsError;
+use crate::aws_error::{AwsError, ErrorKind};
 use crate::bucket;
 use crate::bucket_name;
 use crate::diagnose;
@@ -120,7 +120,7 @@ pub(super) async fn app_checks(
             );
             caller.user_name()
         }
-        Err(error) => {
+        Err(error) if matches!(error.kind, ErrorKind::Service(_)) => {
             audit.add(
                 CheckId::AppIdentity,
                 CheckStatus::Fail,
@@ -129,6 +129,13 @@ pub(super) async fn app_checks(
                     "check the key in IAM; create a new one with `t3s3 rotate-key` or `t3s3 init` and update {shown}"
                 ),
             );
+            None
+        }
+        // No answer says nothing about the key: the network or the endpoint is at fault.
+        Err(error) => {
+            let explained = diagnose::explain(&error);
+            let fix = explained.fix.unwrap_or_else(|| "check the network, then run doctor again".into());
+            audit.add(CheckId::AppIdentity, CheckStatus::Fail, explained.message, fix);
             None
         }
     };

@@ -304,8 +304,7 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
     let caller = match caller {
         Ok(caller) => caller,
         Err(error) => {
-            let reason = diagnose::explain(&error).message;
-            let reason = format!("no usable acting credentials ({reason}); pass --profile NAME of an administrator");
+            let reason = acting_unusable(&error);
             return Ok(audit.finish(&reason));
         }
     };
@@ -376,5 +375,21 @@ mod tests {
         assert!(!report.ok);
         assert_eq!(report.checks[1].status, CheckStatus::Skipped);
         assert_eq!(report.checks[1].evidence, "why");
+    }
+}
+
+/// Why the checks that need an administrator's credentials were skipped, in one line (the
+/// credential chain's full account is not repeated on every check).
+fn acting_unusable(error: &crate::aws_error::AwsError) -> String {
+    use crate::aws_error::ErrorKind;
+    match &error.kind {
+        ErrorKind::NoCredentials(_) => {
+            "needs an administrator's credentials, and none were found: pass --profile NAME (or set AWS_PROFILE)".into()
+        }
+        _ => {
+            let message = diagnose::explain(error).message;
+            let first = message.lines().next().unwrap_or_default();
+            format!("needs an administrator's credentials, which could not be used: {first}")
+        }
     }
 }
