@@ -168,7 +168,12 @@ async fn init_killed_at_any_point_leaves_nothing_lost_and_a_rerun_ends_with_one_
     let out = run(&mut init_command(&warm, &server, "warmup", "t3-chat-documents-warmup"));
     assert_eq!(out.code, 0, "{}", out.all());
     let whole = started.elapsed();
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    // Replay a failure with T3S3_KILL_SEED=<the seed it printed>.
+    let seed = match std::env::var("T3S3_KILL_SEED") {
+        Ok(seed) => seed.parse::<u64>().expect("T3S3_KILL_SEED is a number"),
+        Err(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64,
+    };
+    eprintln!("kill points from seed {seed} (T3S3_KILL_SEED={seed} replays them)");
     let mut state = seed | 1;
     let rounds = 10u32;
     for round in 0..rounds {

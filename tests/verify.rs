@@ -81,11 +81,19 @@ async fn two_runs_at_once_do_not_collide() {
     let server = moto_with_bucket(APP_REGION).await;
     let ws = Workspace::new();
     ws.write_env(".env", &root_key(), APP_REGION, BUCKET, &server.url());
-    let children: Vec<_> = (0..3).map(|_| ws.t3s3().args(["verify", "--json"]).output().unwrap()).collect();
+    // All three started before any is waited for: they run at the same time.
+    let started: Vec<_> = (0..3)
+        .map(|_| {
+            let mut command = ws.t3s3();
+            command.args(["verify", "--json"]).stdout(std::process::Stdio::piped());
+            command.stderr(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    let children: Vec<_> = started.into_iter().map(|child| child.wait_with_output().unwrap()).collect();
     let keys: std::collections::BTreeSet<String> = children
         .iter()
         .map(|child| {
-            assert_eq!(child.status.code(), Some(0));
+            assert_eq!(child.status.code(), Some(0), "{}", String::from_utf8_lossy(&child.stdout));
             let report: serde_json::Value = serde_json::from_slice(&child.stdout).unwrap();
             report["key"].as_str().unwrap().to_string()
         })

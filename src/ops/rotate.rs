@@ -311,3 +311,48 @@ pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool) ->
     iam::unmark_retiring(&clients.iam, &user).await;
     Ok(RetireReport { ok: true, user, env_file: shown, key, old_key, old_key_action: action })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(action: OldKeyAction) -> RotateReport {
+        RotateReport {
+            ok: true,
+            user: "t3_chat".into(),
+            env_file: "backend/.env".into(),
+            old_key: "AKIAOLD".into(),
+            new_key: Some("AKIANEW".into()),
+            old_key_action: action,
+            freed_slot: None,
+            rolled_back: false,
+            verify: None,
+        }
+    }
+
+    fn text(render: &impl Render) -> String {
+        let mut out = String::new();
+        render.text(&mut out);
+        out
+    }
+
+    #[test]
+    fn a_rotation_that_leaves_the_old_key_says_how_to_retire_it() {
+        let shown = text(&report(OldKeyAction::Active));
+        assert!(shown.contains("AKIAOLD still works") && shown.contains("t3s3 rotate-key --retire"), "{shown}");
+        let shown = text(&report(OldKeyAction::Deleted));
+        assert!(shown.contains("the old key AKIAOLD was deleted") && !shown.contains("--retire"), "{shown}");
+        let mut rolled = report(OldKeyAction::Kept);
+        rolled.rolled_back = true;
+        assert!(text(&rolled).contains("names AKIAOLD again"));
+    }
+
+    #[test]
+    fn only_the_marked_key_still_present_awaits_retirement() {
+        let tags = vec![(iam::RETIRING_TAG.to_string(), "AKIAOLD".to_string())];
+        let keys = |ids: &[&str]| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>();
+        assert_eq!(iam::retiring_among(&tags, &keys(&["AKIANEW", "AKIAOLD"])), Some("AKIAOLD".into()));
+        assert_eq!(iam::retiring_among(&tags, &keys(&["AKIANEW"])), None, "already gone");
+        assert_eq!(iam::retiring_among(&[], &keys(&["AKIANEW", "AKIAOLD"])), None, "no mark, no retirement");
+    }
+}

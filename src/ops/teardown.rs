@@ -254,17 +254,8 @@ async fn plan_ci(
         iam::roles_trusting(&clients.iam, provider_arn)
     );
     let mut steps = Vec::new();
-    let role_plan = match found? {
-        Some(state) if state.ours => {
-            steps.push(step("ci_role", role, DestroyStatus::Delete));
-            Some((role.to_string(), state.policies))
-        }
-        Some(_) => {
-            steps.push(step("ci_role", format!("{role} (not made by t3s3)"), DestroyStatus::Kept));
-            None
-        }
-        None => None,
-    };
+    let (role_step, role_plan) = plan_role(role, found?);
+    steps.extend(role_step);
     let others: Vec<String> =
         trusting?.into_iter().filter(|r| role_plan.as_ref().is_none_or(|(ours, _)| r != ours)).collect();
     let provider_plan = match provider? {
@@ -281,6 +272,21 @@ async fn plan_ci(
         None => None,
     };
     Ok((steps, (role_plan, provider_plan)))
+}
+
+/// The CI role's row: deleted (with its attached policies detached) only when t3s3 created
+/// it; a role it adopted or never made is kept.
+fn plan_role(role: &str, found: Option<iam::RoleState>) -> (Option<DestroyStep>, Option<(String, Vec<String>)>) {
+    match found {
+        Some(state) if state.ours => {
+            (Some(step("ci_role", role, DestroyStatus::Delete)), Some((role.to_string(), state.policies)))
+        }
+        Some(state) => {
+            let why = if state.adopted { "adopted, not made by t3s3" } else { "not made by t3s3" };
+            (Some(step("ci_role", format!("{role} ({why})"), DestroyStatus::Kept)), None)
+        }
+        None => (None, None),
+    }
 }
 
 /// The key's row: deleted from its user, or already gone.
@@ -412,4 +418,67 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
     policy?;
     bucket?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(ours: bool, adopted: bool) -> iam::RoleState {
+        iam::RoleState {
+            arn: "arn:aws:iam::1:role/T3ChatCI".into(),
+            ours,
+            adopted,
+            inline: Vec::new(),
+            trust: String::new(),
+            max_session_seconds: 3600,
+            policies: vec!["arn:aws:iam::1:policy/T3ChatS3Policy".into()],
+        }
+    }
+
+    #[test]
+    fn only_a_role_t3s3_created_is_deleted() {
+        let (row, plan) = plan_role("T3ChatCI", Some(role(true, false)));
+        assert_eq!(row.unwrap().status, DestroyStatus::Delete);
+        assert_eq!(plan.unwrap().1, vec!["arn:aws:iam::1:policy/T3ChatS3Policy".to_string()]);
+        for (ours, adopted) in [(false, true), (false, false)] {
+            let (row, plan) = plan_role("T3ChatCI", Some(role(ours, adopted)));
+            let row = row.unwrap();
+            assert_eq!(row.status, DestroyStatus::Kept, "{row:?}");
+            assert!(plan.is_none());
+        }
+        assert!(matches!(plan_role("T3ChatCI", None), (None, None)));
+    }
+
+    #[test]
+    fn a_group_holding_anything_else_is_kept() {
+        let policy = "arn:aws:iam::1:policy/T3ChatS3Policy";
+        let contents = |policies: Vec<&str>, inline: Vec<&str>, members: Vec<&str>| iam::GroupContents {
+            policies: policies.into_iter().map(str::to_string).collect(),
+            inline: inline.into_iter().map(str::to_string).collect(),
+            members: members.into_iter().map(str::to_string).collect(),
+        };
+        let (row, plan) = plan_group("g", Some(contents(vec![policy], vec![], vec!["t3_chat"])), policy);
+        assert_eq!(row.status, DestroyStatus::Delete);
+        assert!(row.name.contains("members removed first: t3_chat"), "{row:?}");
+        assert_eq!(plan.unwrap().1, vec!["t3_chat".to_string()]);
+        let (row, plan) =
+            plan_group("g", Some(contents(vec![policy, "arn:aws:iam::1:policy/Other"], vec![], vec![])), policy);
+        assert_eq!((row.status, plan.is_none()), (DestroyStatus::Kept, true));
+        let (row, plan) = plan_group("g", Some(contents(vec![], vec!["inline"], vec![])), policy);
+        assert_eq!((row.status, plan.is_none()), (DestroyStatus::Kept, true));
+        assert_eq!(plan_group("g", None, policy).0.status, DestroyStatus::Absent);
+    }
+
+    #[test]
+    fn a_key_without_a_user_is_absent_and_done_steps_read_as_done() {
+        let (row, plan) = plan_key("AKIA1".into(), None);
+        assert_eq!((row.status, plan), (DestroyStatus::Absent, None));
+        let (row, plan) = plan_key("AKIA1".into(), Some("t3_chat".into()));
+        assert_eq!(row.status, DestroyStatus::Delete);
+        assert_eq!(plan, Some(("t3_chat".to_string(), "AKIA1".to_string())));
+        assert_eq!(DestroyStatus::Delete.done(), DestroyStatus::Deleted);
+        assert_eq!(DestroyStatus::Kept.done(), DestroyStatus::Kept);
+        assert!(DestroyStatus::Detached.is_done() && DestroyStatus::Absent.is_nothing());
+    }
 }
