@@ -367,7 +367,7 @@ fn workflow(role_arn: &str, options: &Options) -> String {
             format!("    environment: {}   # the role trusts only this environment's jobs\n", yaml_quoted(name))
         })
         .unwrap_or_default();
-    let commit = env!("T3S3_COMMIT");
+    let commit = env!("T3S3_COMMIT_FULL");
     let pin = if commit == "unknown" {
         String::from("--tag v") + env!("CARGO_PKG_VERSION")
     } else {
