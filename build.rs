@@ -30,7 +30,8 @@ fn main() {
         return;
     }
     println!("cargo:rerun-if-changed={}", head.display());
-    let branch = std::fs::read_to_string(&head).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()));
+    let branch =
+        std::fs::read_to_string(&head).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()));
     if let Some(branch) = branch {
         let loose = git_dir.join(&branch);
         let packed = git_dir.join("packed-refs");
