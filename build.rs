@@ -22,6 +22,15 @@ fn main() {
     println!("cargo:rustc-env=T3S3_COMMIT={commit}");
     println!("cargo:rustc-env=T3S3_COMMIT_FULL={full}");
     println!("cargo:rustc-env=T3S3_TARGET={}", std::env::var("TARGET").unwrap_or_default());
+    // Windows gives a program's main thread 1 MiB of stack (Linux and macOS: 8 MiB); the
+    // commands' futures are driven on it, and a debug build overflowed it under Wine. The
+    // same 8 MiB everywhere.
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows") {
+        match std::env::var("CARGO_CFG_TARGET_ENV").as_deref() {
+            Ok("msvc") => println!("cargo:rustc-link-arg-bins=/STACK:8388608"),
+            _ => println!("cargo:rustc-link-arg-bins=-Wl,--stack,8388608"),
+        }
+    }
     // The git folder as git itself sees it (a worktree's is elsewhere).
     let Some(git_dir) = git(&["rev-parse", "--git-dir"]) else { return };
     let git_dir = Path::new(&git_dir);

@@ -2,8 +2,8 @@
 # Installs what the tests and the local demo need, inside this checkout:
 #   .venv/         Python venv with a pinned moto[server] (S3, IAM and STS emulator) and boto3
 #   .tools/bin/    s3s-fs, an S3 server that verifies header and presigned SigV4 signatures
-#   zsh, fish      from Debian's packages (apt-get; root or passwordless sudo), for the
-#                  completion tests
+# Nothing outside the checkout: the system tools some tests need (zsh, fish, Wine, MinGW)
+# come from scripts/install-system-tools.sh, which only .ci/run (or you) runs.
 # Safe to run again: it skips what is already installed at the pinned version.
 # --emulator-only installs just moto (what scripts/demo.sh needs).
 set -euo pipefail
@@ -35,13 +35,6 @@ if ! .tools/bin/s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
   echo "==> installing s3s-fs $S3S_FS_VERSION into .tools/"
   echo "    (a Rust build: 3-5 minutes the first time on 2 cores)"
   cargo install --locked "s3s-fs@$S3S_FS_VERSION" --features binary --root .tools
-fi
-
-# zsh and fish read the completion scripts in tests/reach.rs (bash is already here).
-if ! command -v zsh > /dev/null || ! command -v fish > /dev/null; then
-  echo "==> installing zsh and fish from Debian's packages (the completion tests)"
-  source scripts/lib/apt.sh
-  apt_install zsh fish
 fi
 
 echo "==> test tools ready: moto $(.venv/bin/python -c "import moto; print(moto.__version__)"), $(.tools/bin/s3s-fs --version)"

@@ -144,16 +144,35 @@ fn search_python(dir: &Path, explicit: Option<&Path>) -> Result<(PathBuf, String
             return Ok((python, format!("{name} on PATH")));
         }
     }
+    // Windows' Python launcher, run as `py -3` (see `isolated`).
+    if cfg!(windows) {
+        if let Some(launcher) = on_path(Path::new("py")) {
+            return Ok((launcher, "py -3 (the Python launcher)".into()));
+        }
+    }
     Err(Failure::bad_input(format!(
-        "no Python interpreter for the backend in {}: no venv/ or .venv/, no $VIRTUAL_ENV, no python3 on PATH",
-        dir.display()
+        "no Python interpreter for the backend in {}: no venv/ or .venv/, no $VIRTUAL_ENV, no python3 on PATH{}",
+        dir.display(),
+        if cfg!(windows) { ", no py launcher" } else { "" }
     ))
     .hint("create the backend's venv (`python3 -m venv venv`) or pass --python PATH"))
 }
 
+/// `name` in a folder of PATH; on Windows `name.exe` too, as the shell finds it.
 fn on_path(name: &Path) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+    std::env::split_paths(&path).find_map(|dir| {
+        let mut candidates = vec![dir.join(name)];
+        if cfg!(windows) && name.extension().is_none() {
+            candidates.push(dir.join(name).with_extension("exe"));
+        }
+        candidates.into_iter().find(|candidate| candidate.is_file())
+    })
+}
+
+/// Whether `python` is Windows' Python launcher (`py.exe`), which takes `-3` first.
+fn is_launcher(python: &Path) -> bool {
+    python.file_stem().is_some_and(|stem| stem.eq_ignore_ascii_case("py"))
 }
 
 /// Runs the interpreter once to learn its version and packages; exit 2 when it cannot run.
@@ -397,6 +416,9 @@ pub struct DriverRun {
 /// driver itself adds the backend's folder to the path after its own imports.
 fn isolated(python: &Path) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(python);
+    if is_launcher(python) {
+        command.arg("-3");
+    }
     command.args(["-I", "-B", "-u", "-c"]).current_dir(std::env::temp_dir());
     command
 }
@@ -463,6 +485,31 @@ mod tests {
         assert_eq!(backend_dir(None, Some(Path::new(".env"))), PathBuf::from("."));
         assert_eq!(backend_dir(None, None), PathBuf::from("."));
         assert_eq!(backend_dir(Some(Path::new("api")), Some(Path::new("backend/.env"))), PathBuf::from("api"));
+    }
+
+    #[test]
+    fn windows_layouts_are_found_by_their_own_names() {
+        assert!(is_launcher(Path::new("C:/Windows/py.exe")) && is_launcher(Path::new("/usr/bin/py")));
+        assert!(!is_launcher(Path::new("venv/Scripts/python.exe")) && !is_launcher(Path::new("pypy3")));
+        let venv = venv_python(Path::new("backend/venv"));
+        let expected = if cfg!(windows) { "backend/venv/Scripts/python.exe" } else { "backend/venv/bin/python" };
+        assert_eq!(venv, Path::new("backend/venv").join(expected.trim_start_matches("backend/venv/")));
+    }
+
+    #[test]
+    fn a_venv_is_read_from_its_files_on_either_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        for (bin, site) in [("Scripts", "Lib/site-packages"), ("bin", "lib/python3.12/site-packages")] {
+            let venv = dir.path().join(bin);
+            std::fs::create_dir_all(venv.join(bin)).unwrap();
+            std::fs::create_dir_all(venv.join(site).join("boto3-1.40.1.dist-info")).unwrap();
+            std::fs::create_dir_all(venv.join(site).join("botocore-1.40.1.dist-info")).unwrap();
+            std::fs::write(venv.join("pyvenv.cfg"), "home = /usr\nversion_info = 3.12.4\n").unwrap();
+            let facts = installed(&venv.join(bin).join("python")).unwrap();
+            assert_eq!((facts.python.as_str(), facts.boto3.as_deref()), ("3.12.4", Some("1.40.1")), "{bin}");
+            assert_eq!(facts.pydantic_settings, None);
+        }
+        assert!(installed(&dir.path().join("nothing/bin/python")).is_none(), "no pyvenv.cfg: cannot tell");
     }
 
     #[test]

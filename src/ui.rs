@@ -96,6 +96,10 @@ impl Printer {
                 std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
             }
         };
+        // Windows consoles show ANSI colours once asked to (virtual terminal processing);
+        // one that cannot gets none rather than escape codes.
+        #[cfg(windows)]
+        let enabled = enabled && colored::control::set_virtual_terminal(true).is_ok();
         colored::control::set_override(enabled && !json);
         Printer { json, quiet }
     }

@@ -1,4 +1,4 @@
-# Sourced by setup-test-env.sh and check-windows.sh: installs Debian packages the tests need,
+# Sourced by install-system-tools.sh: installs Debian packages the tests need,
 # as root or with passwordless sudo, refreshing the package lists once if the first try fails.
 #
 #   source scripts/lib/apt.sh; apt_install zsh fish

@@ -44,7 +44,26 @@ pub(super) fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSetting
 
     match envfile::file_mode(env_path) {
         None if cfg!(unix) => audit.skip(&[CheckId::EnvMode], &format!("cannot read the mode of {shown}")),
-        None => audit.skip(&[CheckId::EnvMode], "file modes are a Unix notion; the folder's ACL protects it here"),
+        None => match envfile::acl_check(env_path) {
+            Ok(others) if others.is_empty() => audit.add(
+                CheckId::EnvMode,
+                CheckStatus::Pass,
+                format!("the ACL of {shown} grants only you (icacls)"),
+                "",
+            ),
+            Ok(others) => audit.add(
+                CheckId::EnvMode,
+                CheckStatus::Fail,
+                format!("the ACL of {shown} also grants {} (icacls)", others.join(", ")),
+                format!("icacls {shown} /inheritance:r /grant:r %USERNAME%:F (`t3s3 init` does this when it writes)"),
+            ),
+            Err(why) => audit.add(
+                CheckId::EnvMode,
+                CheckStatus::Warn,
+                format!("could not read the ACL of {shown} ({why}), so it is not known to be private"),
+                format!("check it with `icacls {shown}`: only your account should be listed"),
+            ),
+        },
         Some(mode) if mode & 0o077 == 0 => {
             audit.add(CheckId::EnvMode, CheckStatus::Pass, format!("mode {mode:04o}"), "")
         }

@@ -569,8 +569,8 @@ impl Apply<'_> {
         }
         let detail = match (parts.is_empty(), loose_mode) {
             (true, true) => "mode set to 0600".to_string(),
-            (true, false) => "already up to date (mode 0600)".to_string(),
-            (false, _) => format!("{}; other lines kept; mode 0600", parts.join("; ")),
+            (true, false) => format!("already up to date ({})", envfile::PRIVATE),
+            (false, _) => format!("{}; other lines kept; {}", parts.join("; "), envfile::PRIVATE),
         };
         self.row("env_file", path.display().to_string(), self.status(needed, !existed), detail);
         Ok(())
