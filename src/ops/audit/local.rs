@@ -42,6 +42,34 @@ pub(super) fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSetting
         audit.add(CheckId::EnvLint, CheckStatus::Pass, "parses; the four settings are set and well formed", "");
     }
 
+    mode_check(audit, env_path, &shown);
+    // The file really written decides: a link outside a repository may point into one.
+    let in_a_repo = |p: &Path| git::repo_root(p).is_some();
+    if !in_a_repo(env_path) && git::written_file(env_path).is_some_and(|real| !in_a_repo(&real)) {
+        let in_git = [CheckId::EnvIgnored, CheckId::EnvUntracked, CheckId::EnvNeverCommitted];
+        audit.skip(&in_git, "not in a git repository");
+    } else {
+        git_checks(audit, env_path, settings);
+    }
+    temp_files_check(audit, env_path);
+    let root = git::repo_root(env_path).unwrap_or_else(|| PathBuf::from("."));
+    let gitignore = root.join(".gitignore");
+    let missing = git::missing_patterns(&gitignore);
+    if missing.is_empty() {
+        let evidence = format!("{} has {}", gitignore.display(), git::IGNORE_PATTERNS.join(", "));
+        audit.add(CheckId::GitignorePatterns, CheckStatus::Pass, evidence, "");
+    } else {
+        audit.add(
+            CheckId::GitignorePatterns,
+            CheckStatus::Warn,
+            format!("{} lacks {}", gitignore.display(), missing.join(", ")),
+            format!("add {} to {}", missing.join(" and "), gitignore.display()),
+        );
+    }
+}
+
+/// env_mode: Unix permission bits, or on Windows the ACL as icacls reads it.
+fn mode_check(audit: &Audit, env_path: &Path, shown: &str) {
     match envfile::file_mode(env_path) {
         None if cfg!(unix) => audit.skip(&[CheckId::EnvMode], &format!("cannot read the mode of {shown}")),
         None => match envfile::acl_check(env_path) {
@@ -73,29 +101,6 @@ pub(super) fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSetting
             format!("mode {mode:04o}: other users can read the secret"),
             format!("chmod 600 {shown}"),
         ),
-    }
-    // The file really written decides: a link outside a repository may point into one.
-    let in_a_repo = |p: &Path| git::repo_root(p).is_some();
-    if !in_a_repo(env_path) && git::written_file(env_path).is_some_and(|real| !in_a_repo(&real)) {
-        let in_git = [CheckId::EnvIgnored, CheckId::EnvUntracked, CheckId::EnvNeverCommitted];
-        audit.skip(&in_git, "not in a git repository");
-    } else {
-        git_checks(audit, env_path, settings);
-    }
-    temp_files_check(audit, env_path);
-    let root = git::repo_root(env_path).unwrap_or_else(|| PathBuf::from("."));
-    let gitignore = root.join(".gitignore");
-    let missing = git::missing_patterns(&gitignore);
-    if missing.is_empty() {
-        let evidence = format!("{} has {}", gitignore.display(), git::IGNORE_PATTERNS.join(", "));
-        audit.add(CheckId::GitignorePatterns, CheckStatus::Pass, evidence, "");
-    } else {
-        audit.add(
-            CheckId::GitignorePatterns,
-            CheckStatus::Warn,
-            format!("{} lacks {}", gitignore.display(), missing.join(", ")),
-            format!("add {} to {}", missing.join(" and "), gitignore.display()),
-        );
     }
 }
 
