@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Checks the crate's shape (issue 7): no import cycle among src modules, no command
-importing another command, only bucket.rs / iam.rs / sts.rs sending AWS requests, and no
+importing another command, only bucket.rs / iam.rs / sts.rs / budgets.rs sending AWS requests, and no
 function longer than 80 lines. Prints the module graph's size and the longest functions.
 
     scripts/check-shape.py [SRC_DIR]      exit 1 when a rule is broken
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 MAX_FUNCTION_LINES = 80
-SDK_CALLERS = {"bucket", "iam", "sts"}
+SDK_CALLERS = {"bucket", "iam", "sts", "budgets"}
 
 
 def module_name(src: Path, path: Path) -> str:

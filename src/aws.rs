@@ -129,7 +129,7 @@ impl RequestLog {
 
     /// Requests that change something: Create*, Put*, Delete*, Attach*, ...
     pub fn mutating(&self) -> Vec<String> {
-        const READ_ONLY: [&str; 4] = ["Get", "List", "Head", "Simulate"];
+        const READ_ONLY: [&str; 5] = ["Get", "List", "Head", "Simulate", "Describe"];
         self.operations()
             .into_iter()
             .filter(|op| {
@@ -235,6 +235,9 @@ fn verbose() -> Option<Verbose> {
     VERBOSE.load(std::sync::atomic::Ordering::Relaxed).then_some(Verbose)
 }
 
+/// Where AWS Budgets lives: one endpoint, in us-east-1, for every account.
+pub const BUDGETS_REGION: &str = "us-east-1";
+
 /// Clients that act with the standard credential chain (profile, environment, SSO).
 #[derive(Debug, Clone)]
 pub struct ActingClients {
@@ -277,6 +280,16 @@ impl ActingClients {
     /// The endpoint override in effect, from `--endpoint-url` or AWS_ENDPOINT_URL.
     pub fn endpoint_url(&self) -> Option<String> {
         self.config.endpoint_url().map(ToString::to_string)
+    }
+
+    /// An AWS Budgets client: Budgets answers in us-east-1 whatever the bucket's region.
+    pub fn budgets(&self) -> aws_sdk_budgets::Client {
+        let config = self.config.to_builder().region(Region::new(BUDGETS_REGION)).build();
+        let mut builder = aws_sdk_budgets::config::Builder::from(&config).interceptor(self.log.clone());
+        if let Some(verbose) = verbose() {
+            builder = builder.interceptor(verbose);
+        }
+        aws_sdk_budgets::Client::from_conf(builder.build())
     }
 
     /// An S3 client for another region (bucket calls must go to the bucket's region).

@@ -373,6 +373,36 @@ pub async fn stored_bytes(s3: &Client, bucket: &str) -> Result<(u64, u64)> {
     Ok((bytes, objects))
 }
 
+/// One object as ListObjectsV2 describes it (never its contents).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+    /// RFC 3339, as S3 gives it.
+    pub last_modified: Option<String>,
+    pub storage_class: Option<String>,
+}
+
+/// Every object under `prefix`, page by page (1,000 keys a page).
+pub async fn list_objects(s3: &Client, bucket: &str, prefix: Option<&str>) -> Result<Vec<Listed>> {
+    let mut found = Vec::new();
+    let request = s3.list_objects_v2().bucket(bucket).set_prefix(prefix.map(str::to_string));
+    let mut pages = request.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for object in page.during("s3:ListBucket", named(bucket))?.contents() {
+            found.push(Listed {
+                key: object.key().unwrap_or_default().to_string(),
+                size: object.size().unwrap_or(0).max(0) as u64,
+                last_modified: object
+                    .last_modified()
+                    .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+                storage_class: object.storage_class().map(|c| c.as_str().to_string()),
+            });
+        }
+    }
+    Ok(found)
+}
+
 /// Every object version and delete marker in the bucket, as (key, version ID).
 /// ListObjectVersions has no SDK paginator (its model names two markers), so the markers
 /// are followed here.

@@ -78,9 +78,10 @@ pub enum Command {
   t3s3 --profile admin --region ap-south-1 init --create-user
   t3s3 init --dry-run --json
   t3s3 --endpoint-url http://127.0.0.1:5000 --region ap-south-1 init --create-user   # a local emulator
+  t3s3 --profile admin init --budget-email you@example.com --budget-usd 10   # and a billing alert
 
 Exit codes: 0 done and verified; 1 the self-test failed; 2 bad input, nothing changed;
-4 failed after changes (listed; running it again converges)")]
+3 an unexpected failure, nothing changed; 4 failed after changes (listed; running it again converges)")]
     Init(InitArgs),
     /// Run the seven-step S3 self-test (the setup guide's step 8) with the settings the backend uses
     #[command(after_help = "Examples:
@@ -133,6 +134,16 @@ Exit codes: 0 done; 1 the role holds more than the least-privilege policy, nothi
 2 bad input, a role t3s3 did not create (without --adopt) or a policy that differs, nothing
 changed; 3 an unexpected failure, nothing changed; 4 failed after changes")]
     CiRole(CiRoleArgs),
+    /// List what the backend stored: keys, sizes, dates, storage class, with the .env's key
+    #[command(after_help = "Examples:
+  t3s3 ls                      # every object, sorted by key, with a total
+  t3s3 ls users/42/            # under a prefix
+  t3s3 ls --summary            # a count and size per top-level prefix
+  t3s3 ls --json | jq '.total_bytes'
+
+Exit codes: 0 listed; 2 bad input or settings (or AWS refused the key), nothing changed;
+3 an unexpected failure")]
+    Ls(LsArgs),
     /// Commit guard: refuse a staged .env, an AWS access key id or a secret (pre-commit hook)
     #[command(after_help = "Examples:
   t3s3 guard                  # what git has staged
@@ -152,8 +163,9 @@ Exit codes: 0 clean; 1 found something; 2 not in a git repository, or a file can
 /// of that command's help, completions and man page, and `run` refuses them (exit 2) wherever
 /// they are typed, so an option a user gives is never silently ignored.
 pub const IDLE_OPTIONS: &[(&str, &[&str])] = &[
-    // verify signs with the .env's key, never a profile's.
+    // verify and ls sign with the .env's key, never a profile's.
     ("verify", &["profile"]),
+    ("ls", &["profile"]),
     // No request is sent; the document is the whole result.
     ("policy", &["profile", "region", "endpoint_url", "timeout", "quiet", "verbose"]),
     ("guard", &["profile", "region", "endpoint_url", "timeout", "verbose"]),
@@ -176,6 +188,8 @@ fn idle_for(name: &str) -> &'static [&'static str] {
 const RETOLD: &[(&str, &str, &str)] = &[
     ("verify", "region", "Use this region instead of the .env's AWS_REGION (and the environment's)"),
     ("verify", "endpoint_url", "Send the requests here instead of the .env's AWS_ENDPOINT_URL, e.g. a local emulator"),
+    ("ls", "region", "Use this region instead of the .env's AWS_REGION (and the environment's)"),
+    ("ls", "endpoint_url", "Send the requests here instead of the .env's AWS_ENDPOINT_URL, e.g. a local emulator"),
 ];
 
 /// The command line as clap parses it, for parsing, help, completions and man pages alike:
@@ -247,7 +261,7 @@ pub fn flag_of(id: &str) -> String {
 #[derive(Debug, Args)]
 pub struct HelpArgs {
     /// The command whose help to print (default: t3s3's own)
-    #[arg(value_name = "COMMAND", value_parser = ["init", "verify", "policy", "doctor", "rotate-key", "destroy", "ci-role", "guard", "completions", "man", "help"])]
+    #[arg(value_name = "COMMAND", value_parser = ["init", "verify", "ls", "policy", "doctor", "rotate-key", "destroy", "ci-role", "guard", "completions", "man", "help"])]
     pub command: Option<String>,
 }
 
@@ -263,6 +277,19 @@ pub struct ManArgs {
     /// Write t3s3.1 and t3s3-COMMAND.1 into this folder instead of printing t3s3.1
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Only keys that start with this (e.g. users/42/)
+    #[arg(value_name = "PREFIX")]
+    pub prefix: Option<String>,
+    /// A count and size per top-level prefix instead of one line per object
+    #[arg(long)]
+    pub summary: bool,
+    /// The .env file to read (default: ./.env, else ./backend/.env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -439,6 +466,13 @@ pub struct InitArgs {
     /// Do not run `verify` at the end
     #[arg(long)]
     pub no_verify: bool,
+    /// Set up a billing alert: a monthly AWS cost budget that e-mails this address at 80% of
+    /// actual and 100% of forecast spend
+    #[arg(long, value_name = "ADDRESS")]
+    pub budget_email: Option<String>,
+    /// The monthly budget in US dollars (with --budget-email)
+    #[arg(long, value_name = "N", default_value_t = 5.0, requires = "budget_email")]
+    pub budget_usd: f64,
 }
 
 #[cfg(test)]

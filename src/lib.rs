@@ -7,7 +7,7 @@
 //!    imports another.
 //! 2. `ops`: the work (`selftest`, `converge`, `audit`, `teardown`, `rotate`). Each returns
 //!    a report that implements `ui::Render`. No operation calls the SDK.
-//! 3. `bucket`, `iam`, `sts`: the only callers of the AWS SDK; each failed call becomes one
+//! 3. `bucket`, `iam`, `sts`, `budgets`: the only callers of the AWS SDK; each failed call becomes one
 //!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
 //! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `git`, `policy`,
 //!    `bucket_name`, `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).
@@ -18,6 +18,7 @@ pub mod aws_error;
 pub mod backend;
 pub mod bucket;
 pub mod bucket_name;
+pub mod budgets;
 pub mod cli;
 pub mod commands;
 pub mod diagnose;

@@ -46,6 +46,7 @@ async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Man(args) => commands::completions::man(args),
         Command::Help(args) => commands::completions::help(args),
         Command::Verify(args) => commands::verify::run(args, &cli.global, printer).await,
+        Command::Ls(args) => commands::ls::run(args, &cli.global, printer).await,
         Command::Init(args) => commands::init::run(args, &cli.global, printer).await,
         Command::Doctor(args) => commands::doctor::run(args, &cli.global, printer).await,
         Command::RotateKey(args) => commands::rotate_key::run(args, &cli.global, printer).await,

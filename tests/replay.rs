@@ -374,3 +374,50 @@ async fn object_versions_are_read_across_pages() {
     let second = replay.actual_requests().nth(1).unwrap().uri().to_string();
     assert!(second.contains("key-marker=a.pdf") && second.contains("version-id-marker=v-a.pdf"), "{second}");
 }
+
+fn budgets_client(events: Vec<ReplayEvent>) -> (aws_sdk_budgets::Client, StaticReplayClient) {
+    let replay = StaticReplayClient::new(events);
+    let config = aws_sdk_budgets::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(credentials())
+        .retry_config(aws_sdk_budgets::config::retry::RetryConfig::disabled())
+        .http_client(replay.clone())
+        .build();
+    (aws_sdk_budgets::Client::from_conf(config), replay)
+}
+
+/// UpdateBudget, which moto does not implement: AWS answers `{}` (Budgets API Reference,
+/// UpdateBudget, "Response Syntax"); the request carries the whole new budget.
+#[tokio::test]
+async fn a_budget_limit_is_updated_with_the_whole_monthly_cost_budget() {
+    let (client, replay) = budgets_client(vec![answer(200, &[("content-type", "application/x-amz-json-1.1")], "{}")]);
+    t3s3::budgets::update_limit(&client, "123456789012", "t3s3-monthly-cost", 12.5).await.unwrap();
+    let requests = replay.actual_requests().collect::<Vec<_>>();
+    assert_eq!(requests.len(), 1);
+    let target = requests[0].headers().get("x-amz-target").unwrap_or_default().to_string();
+    assert_eq!(target, "AWSBudgetServiceGateway.UpdateBudget");
+    let body: serde_json::Value = serde_json::from_slice(requests[0].body().bytes().unwrap()).unwrap();
+    assert_eq!(body["AccountId"], "123456789012");
+    assert_eq!(body["NewBudget"]["BudgetName"], "t3s3-monthly-cost");
+    assert_eq!(body["NewBudget"]["BudgetLimit"], serde_json::json!({"Amount": "12.5", "Unit": "USD"}));
+    assert_eq!(
+        (body["NewBudget"]["TimeUnit"].as_str(), body["NewBudget"]["BudgetType"].as_str()),
+        (Some("MONTHLY"), Some("COST"))
+    );
+}
+
+/// AccessDeniedException as Budgets answers it (a JSON body, `__type`): read as AccessDenied,
+/// so init goes on without the budget and doctor skips billing_alert.
+#[tokio::test]
+async fn budgets_access_denied_is_read_as_denied() {
+    let body = r#"{"__type":"AccessDeniedException","Message":"User: arn:aws:iam::123456789012:user/dev is not authorized to perform: budgets:ViewBudget"}"#;
+    let (client, _) = budgets_client(vec![answer(
+        400,
+        &[("content-type", "application/x-amz-json-1.1"), ("x-amzn-errortype", "AccessDeniedException")],
+        body,
+    )]);
+    let error = t3s3::budgets::find(&client, "123456789012", "t3s3-monthly-cost").await.unwrap_err();
+    assert!(t3s3::budgets::is_denied(&error), "{error:?}");
+    assert_eq!(error.action, "budgets:ViewBudget");
+}

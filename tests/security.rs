@@ -84,6 +84,8 @@ async fn doctor_passes_a_fresh_setup_except_what_moto_cannot_have() {
             // moto hard-codes AccountMFAEnabled = 0: no API enables MFA on its root.
             "root_mfa" => assert_eq!(status, "FAIL", "{evidence}"),
             "storage" | "access_logging" => assert_eq!(status, "INFO", "{id}: {evidence}"),
+            // init was not asked for a budget: nothing warns before the bill.
+            "billing_alert" => assert_eq!(status, "WARN", "{id}: {evidence}"),
             // moto speaks plain HTTP: init leaves the TLS-only statement out, and doctor says why.
             "tls_only" => {
                 assert_eq!(status, "SKIPPED", "{id}: {evidence}");
@@ -100,7 +102,7 @@ async fn doctor_passes_a_fresh_setup_except_what_moto_cannot_have() {
             _ => assert_eq!(status, "PASS", "{id}: {evidence}"),
         }
     }
-    assert_eq!(checks.len(), 31, "{checks:?}");
+    assert_eq!(checks.len(), 32, "{checks:?}");
     assert!(checks["root_mfa"].1.contains("AccountMFAEnabled is 0"));
 }
 

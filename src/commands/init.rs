@@ -27,6 +27,20 @@ pub const SUGGESTED_REGIONS: [(&str, &str); 4] = [
 const NEW_KEY_PROPAGATION: Duration = Duration::from_secs(30);
 
 pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+    let budget = match &args.budget_email {
+        Some(email) => {
+            if let Some(problem) = crate::budgets::check_email(email) {
+                return Err(Failure::bad_input(problem).hint("pass --budget-email you@example.com").into());
+            }
+            if !(args.budget_usd.is_finite() && args.budget_usd > 0.0) {
+                return Err(Failure::bad_input(format!("--budget-usd {} is not a positive amount", args.budget_usd))
+                    .hint("pass --budget-usd 5 (US dollars a month)")
+                    .into());
+            }
+            Some(converge::BudgetWish { email: email.clone(), usd: args.budget_usd })
+        }
+        None => None,
+    };
     let target = super::target(global)?;
     let env_path = args.env_file.clone().unwrap_or_else(converge::default_env_path);
     let _lock = super::lock(&env_path, printer)?;
@@ -49,6 +63,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         tls: converge::Tls::choose(args.allow_http, args.require_tls, clients.endpoint_url().as_deref()),
         dry_run: args.dry_run,
         yes: args.yes,
+        budget,
     };
     let mut report = converge::run(&clients, &options, &mut local).await?;
     if args.dry_run || args.no_verify {

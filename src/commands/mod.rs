@@ -7,6 +7,7 @@ pub mod destroy;
 pub mod doctor;
 pub mod guard;
 pub mod init;
+pub mod ls;
 pub mod policy;
 pub mod rotate_key;
 pub mod verify;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backend_run;
 pub mod ci_role;
 pub mod converge;
+pub mod listing;
 pub mod rotate;
 pub mod selftest;
 pub mod teardown;

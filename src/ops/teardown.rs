@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::aws::ActingClients;
 use crate::aws_error::AwsError;
 use crate::bucket::{self, Presence};
+use crate::budgets;
 use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
 use crate::iam;
@@ -125,6 +126,8 @@ pub struct Plan {
     /// it and no other role trusts it.
     ci: (Option<(String, Vec<String>)>, Option<String>),
     key: Option<(String, String)>,
+    /// The billing alert `init --budget-email` made, to delete.
+    budget: bool,
     env: EnvFile,
     env_removes: bool,
 }
@@ -226,9 +229,24 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
     } else {
         step("env_file", shown, DestroyStatus::Absent)
     });
+    let (budget_step, budget) = plan_budget(clients, &caller.account).await;
+    steps.extend(budget_step);
     let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
     steps.push(step("user", user, DestroyStatus::Kept));
-    Ok(Plan { caller, steps, bucket, policy, group, ci, key, env, env_removes })
+    Ok(Plan { caller, steps, bucket, policy, group, ci, key, budget, env, env_removes })
+}
+
+/// The budget `init --budget-email` made (its name is t3s3's own): deleted. Credentials that
+/// may not read budgets keep it, said in the plan, rather than stopping the rest.
+async fn plan_budget(clients: &ActingClients, account: &str) -> (Option<DestroyStep>, bool) {
+    let name = budgets::BUDGET_NAME;
+    match budgets::find(&clients.budgets(), account, name).await {
+        Ok(Some(_)) => (Some(step("budget", name, DestroyStatus::Delete)), true),
+        Ok(None) => (None, false),
+        Err(error) => {
+            (Some(step("budget", format!("{name} (cannot read: {})", error.code_name()), DestroyStatus::Kept)), false)
+        }
+    }
 }
 
 /// The names `destroy` looks for.
@@ -417,6 +435,10 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
     key?;
     policy?;
     bucket?;
+    if plan.budget {
+        budgets::delete(&clients.budgets(), &plan.caller.account, budgets::BUDGET_NAME).await?;
+        done(&mut plan.steps, "budget");
+    }
     Ok(())
 }
 

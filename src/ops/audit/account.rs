@@ -446,8 +446,50 @@ impl Scope<'_> {
         let status = if bytes > FREE_TIER_BYTES { CheckStatus::Warn } else { CheckStatus::Info };
         let evidence =
             format!("{objects} objects, {:.1} MB: {percent:.2}% of the free tier's 5 GB", bytes as f64 / 1e6);
+        // Request counts (the guide's 20,000 GET and 2,000 PUT a month) exist only as
+        // CloudWatch request metrics, which a bucket has only once they are turned on and
+        // paid for: t3s3 does not read them, and says so rather than guess.
+        let evidence = format!(
+            "{evidence}; requests are not counted here (S3 reports them only as CloudWatch request metrics, off unless enabled; see Billing → Free tier)"
+        );
         let fix = if status == CheckStatus::Warn { "past the free tier: check billing alerts" } else { "" };
         audit.add(CheckId::Storage, status, evidence, fix);
+    }
+
+    /// The guide's "set up billing alerts": a cost budget with at least one notification.
+    pub(super) async fn billing_alert(&self, audit: &Audit, account: &str) {
+        let id = CheckId::BillingAlert;
+        match crate::budgets::cost_budgets(&self.clients.budgets(), account).await {
+            Ok(budgets) => match budgets.iter().find(|(_, notifications)| *notifications > 0) {
+                Some((name, count)) => {
+                    audit.add(id, CheckStatus::Pass, format!("cost budget `{name}` with {count} notification(s)"), "")
+                }
+                None => {
+                    let seen = if budgets.is_empty() {
+                        "no cost budget".to_string()
+                    } else {
+                        format!(
+                            "cost budget(s) {} without notifications",
+                            budgets.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        )
+                    };
+                    audit.add(
+                        id,
+                        CheckStatus::Warn,
+                        format!("{seen}: nothing warns you before the bill does"),
+                        "`t3s3 init --budget-email YOU@EXAMPLE.COM` (a 5 USD monthly budget; --budget-usd N for another)",
+                    )
+                }
+            },
+            Err(error) if crate::budgets::is_denied(&error) => audit.skip(
+                &[id],
+                &format!(
+                    "the acting credentials may not read budgets ({}): grant budgets:ViewBudget",
+                    error.code_name()
+                ),
+            ),
+            Err(error) => audit.skip(&[id], &format!("cannot read budgets: {}", diagnose::explain(&error).message)),
+        }
     }
 
     pub(super) async fn access_logging(&self, audit: &Audit, s3: &aws_sdk_s3::Client) {

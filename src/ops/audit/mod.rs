@@ -83,6 +83,7 @@ check_ids! {
     IncompleteUploadsAborted => "incomplete_uploads_aborted",
     BucketPolicyPublic => "bucket_policy_public",
     RootMfa => "root_mfa",
+    BillingAlert => "billing_alert",
     Storage => "storage",
     AccessLogging => "access_logging",
 }
@@ -309,20 +310,24 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
         }
     };
     let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, &options.policy_name);
+    let billing = scope.billing_alert(&acting, &caller.account);
     match app_user.or(key_user.ok().flatten()) {
         Some(user) => {
-            tokio::join!(scope.key_age(&acting, &user), scope.user_policies(&acting, &user, &policy_arn));
+            tokio::join!(scope.key_age(&acting, &user), scope.user_policies(&acting, &user, &policy_arn), billing);
         }
-        None => acting.skip(
-            &[
-                CheckId::KeyAge,
-                CheckId::UnwrittenKeys,
-                CheckId::BroadS3Access,
-                CheckId::PolicyDrift,
-                CheckId::PolicyViaGroup,
-            ],
-            "the key's IAM user is unknown (the key was refused)",
-        ),
+        None => {
+            billing.await;
+            acting.skip(
+                &[
+                    CheckId::KeyAge,
+                    CheckId::UnwrittenKeys,
+                    CheckId::BroadS3Access,
+                    CheckId::PolicyDrift,
+                    CheckId::PolicyViaGroup,
+                ],
+                "the key's IAM user is unknown (the key was refused)",
+            )
+        }
     }
     audit.absorb(acting);
     Ok(audit.finish("not reached"))
@@ -332,11 +337,13 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
 /// credentials are at hand.
 async fn account_checks(audit: &Audit, options: &Options, explicit: &Target) {
     let Ok(clients) = aws::acting_clients(explicit).await else { return };
-    if sts::acting_caller(&clients).await.is_err() {
-        return;
-    }
+    let Ok(caller) = sts::acting_caller(&clients).await else { return };
     let scope = Scope { clients: &clients, key_id: "", bucket: "", policy_name: &options.policy_name };
-    tokio::join!(scope.root_mfa(audit), scope.ci_role_trust(audit, &options.ci_role));
+    tokio::join!(
+        scope.root_mfa(audit),
+        scope.ci_role_trust(audit, &options.ci_role),
+        scope.billing_alert(audit, &caller.account)
+    );
 }
 
 #[cfg(test)]
@@ -355,10 +362,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 31);
+        assert_eq!(names.len(), 32);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 31);
+        assert_eq!(names.len(), 32);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }

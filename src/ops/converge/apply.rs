@@ -9,6 +9,7 @@ use anyhow::Result;
 use crate::aws::{self, ActingClients};
 use crate::bucket;
 use crate::bucket_name;
+use crate::budgets;
 use crate::envfile;
 use crate::exit::Failure;
 use crate::git;
@@ -21,7 +22,7 @@ use super::discover::{Discovery, KeyPlan};
 use super::{Local, NamespaceRefused, Options, Resource, Status, Tls};
 
 /// The order rows and changes are reported in, whatever order the work finished in.
-const ROW_ORDER: [&str; 16] = [
+const ROW_ORDER: [&str; 17] = [
     "bucket",
     "object_ownership",
     "public_access_block",
@@ -38,6 +39,7 @@ const ROW_ORDER: [&str; 16] = [
     "access_key",
     "env_file",
     "gitignore",
+    "budget",
 ];
 
 fn rank(resource: &str) -> usize {
@@ -135,6 +137,60 @@ impl Apply<'_> {
 
     fn changed(&self, resource: &'static str, what: String) {
         self.changes.borrow_mut().push((resource, what));
+    }
+
+    /// The billing alert (`--budget-email`): a monthly cost budget named
+    /// [`budgets::BUDGET_NAME`] with both alerts, created, or its limit and alerts made to
+    /// match. Credentials that may not use Budgets give a warning with the fix, not an error.
+    pub(super) async fn budget(&self, account: &str) -> Result<Option<String>> {
+        let Some(wish) = &self.options.budget else { return Ok(None) };
+        let (client, name, dry_run) = (self.clients.budgets(), budgets::BUDGET_NAME, self.options.dry_run);
+        let denied = |error: &crate::aws_error::AwsError| {
+            format!(
+                "billing alert not set: {} ({}); grant budgets:ViewBudget and budgets:ModifyBudget, then run `t3s3 init --budget-email {}` again",
+                error.action,
+                error.code_name(),
+                wish.email
+            )
+        };
+        let found = match budgets::find(&client, account, name).await {
+            Ok(found) => found,
+            Err(error) if budgets::is_denied(&error) => return Ok(Some(denied(&error))),
+            Err(error) => return Err(error.into()),
+        };
+        let alerts = budgets::ALERTS.iter().map(budgets::describe_alert).collect::<Vec<_>>().join(" and ");
+        let detail = format!("{} USD a month; e-mails {} at {alerts}", wish.usd, wish.email);
+        let Some(state) = found else {
+            if !dry_run {
+                match budgets::create(&client, account, name, wish.usd, &wish.email).await {
+                    Ok(()) => self.changed("budget", format!("budget {name} created")),
+                    Err(error) if budgets::is_denied(&error) => return Ok(Some(denied(&error))),
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            self.row("budget", name, self.status(true, true), detail);
+            return Ok(None);
+        };
+        let limit_differs = state.limit_usd.is_none_or(|limit| (limit - wish.usd).abs() > 0.005);
+        let missing = state.missing_alerts();
+        if !dry_run {
+            if limit_differs {
+                budgets::update_limit(&client, account, name, wish.usd).await?;
+                self.changed("budget", format!("budget {name} set to {} USD", wish.usd));
+            }
+            for alert in &missing {
+                budgets::add_alert(&client, account, name, alert, &wish.email).await?;
+                self.changed("budget", format!("{} alert added to {name}", budgets::describe_alert(alert)));
+            }
+        }
+        let mut what = Vec::new();
+        if limit_differs {
+            what.push(format!("limit was {}", state.limit_usd.map_or("unset".into(), |l| format!("{l} USD"))));
+        }
+        what.extend(missing.iter().map(|alert| format!("{} alert added", budgets::describe_alert(alert))));
+        let detail = if what.is_empty() { detail } else { format!("{detail} ({})", what.join("; ")) };
+        self.row("budget", name, self.status(limit_differs || !missing.is_empty(), false), detail);
+        Ok(None)
     }
 
     /// Makes sure git ignores the env file.

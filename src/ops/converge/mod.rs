@@ -162,6 +162,15 @@ pub struct Options {
     pub dry_run: bool,
     /// Consent to delete keys an interrupted run created and never wrote.
     pub yes: bool,
+    /// The billing alert asked for (`--budget-email`).
+    pub budget: Option<BudgetWish>,
+}
+
+/// A monthly cost budget and the address its alerts go to.
+#[derive(Debug, Clone)]
+pub struct BudgetWish {
+    pub email: String,
+    pub usd: f64,
 }
 
 /// Whether the bucket policy gets the statement that refuses requests without TLS.
@@ -365,7 +374,15 @@ async fn run_once(
         rows: RefCell::new(Vec::new()),
         changes: RefCell::new(Vec::new()),
     };
-    let result = apply.all(&found, local).await;
+    let mut warnings = found.warnings.clone();
+    let result = match apply.all(&found, local).await {
+        // The budget is a recommendation, not a prerequisite: a refusal is told, not fatal.
+        Ok(key) => apply.budget(&found.caller.account).await.map(|warning| {
+            warnings.extend(warning);
+            key
+        }),
+        Err(error) => Err(error),
+    };
     let (rows, changes) = apply.finish();
     let new_key = result.map_err(|error| after_changes(error, changes))?;
     let log = &clients.log;
@@ -381,7 +398,7 @@ async fn run_once(
         naming: local.naming.clone(),
         region: options.region.clone(),
         resources: rows,
-        warnings: found.warnings,
+        warnings,
         requests,
         verify: None,
         self_test_follows: false,

@@ -1,0 +1,31 @@
+//! `t3s3 ls [PREFIX]`: what the backend stored, listed with the backend's own settings (the
+//! .env): keys, sizes, last-modified and storage class, sorted, with a total; `--summary` for
+//! a count and size per top-level prefix. Never an object's contents.
+
+use anyhow::Result;
+
+use crate::aws;
+use crate::bucket;
+use crate::cli::{GlobalArgs, LsArgs};
+use crate::exit::{ExitStatus, Failure};
+use crate::ops::listing;
+use crate::settings::{AppSettings, Overrides};
+use crate::ui::Printer;
+
+pub async fn run(args: &LsArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+    let overrides = Overrides { region: global.region.clone(), endpoint_url: global.endpoint_url.clone() };
+    let settings = AppSettings::resolve(args.env_file.as_deref(), &overrides)?;
+    let Some(app) = settings.app_credentials() else {
+        return Err(Failure::bad_input(format!(
+            "{} does not set {}",
+            settings.env_display(),
+            settings.missing().join(", ")
+        ))
+        .hint("run `t3s3 init` to write them, or pass --env-file PATH")
+        .into());
+    };
+    let s3 = aws::app_s3_client(&app, super::timeout(global));
+    let objects = bucket::list_objects(&s3, settings.bucket(), args.prefix.as_deref()).await?;
+    printer.report(&listing::report(settings.bucket(), args.prefix.as_deref(), objects, args.summary));
+    Ok(ExitStatus::Success)
+}
