@@ -114,8 +114,12 @@ pub fn check_profile(explicit: Option<&str>) -> Result<(), Failure> {
     } else {
         format!("defined: {}", defined.join(", "))
     };
-    Err(Failure::bad_input(format!("the AWS profile `{name}` ({how}) is not defined in {looked} ({known})"))
-        .hint(format!("run `aws configure --profile {name}` (or `aws configure sso`), or pass a profile that exists")))
+    let close = defined.iter().min_by_key(|p| crate::suggest::edit_distance(p, &name));
+    let hint = match close.filter(|p| crate::suggest::edit_distance(p, &name) <= 2 || p.eq_ignore_ascii_case(&name)) {
+        Some(meant) => format!("did you mean `{meant}`? Pass --profile {meant}"),
+        None => format!("run `aws configure --profile {name}` (or `aws configure sso`), or pass a profile that exists"),
+    };
+    Err(Failure::bad_input(format!("the AWS profile `{name}` ({how}) is not defined in {looked} ({known})")).hint(hint))
 }
 
 /// Every request the acting clients sent (retries included), as `service:Operation`.

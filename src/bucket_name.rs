@@ -27,6 +27,18 @@ pub fn account_regional_parts(name: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// Checks `name` against every rule for general-purpose buckets; the error names the broken rule.
+/// A hint for a name that breaks the rules: its valid lower-case form when that is one
+/// (`My_Bucket` → `my-bucket`), else `fallback`.
+pub fn hint(name: &str, fallback: &str) -> String {
+    let fixed: String =
+        name.trim().to_lowercase().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c }).collect();
+    if fixed != name && validate(&fixed).is_ok() {
+        format!("bucket names are lower case: did you mean `{fixed}`?")
+    } else {
+        fallback.to_string()
+    }
+}
+
 pub fn validate(name: &str) -> Result<(), String> {
     let broken = |rule: &str| Err(format!("invalid bucket name `{name}`: {rule}"));
     let len = name.len();
@@ -68,6 +80,13 @@ pub fn validate(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upper_case_name_is_offered_in_lower_case() {
+        assert!(hint("T3-Chat-Documents", "x").contains("`t3-chat-documents`"));
+        assert!(hint("t3_chat_docs", "x").contains("`t3-chat-docs`"));
+        assert_eq!(hint("ab", "pick another"), "pick another");
+    }
 
     #[test]
     fn account_regional_names_are_built_and_read_back() {

@@ -11,7 +11,7 @@
 //!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
 //! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `git`, `policy`,
 //!    `bucket_name`, `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).
-//! 5. `aws_error`, `keys`: plain types, no crate imports besides each other.
+//! 5. `aws_error`, `keys`, `suggest`: plain types and functions, no crate imports besides each other.
 
 pub mod aws;
 pub mod aws_error;
@@ -36,4 +36,5 @@ pub mod prompt;
 pub mod run;
 pub mod settings;
 pub mod sts;
+pub mod suggest;
 pub mod ui;

@@ -21,8 +21,10 @@ pub const ACTIONS: [&str; 5] =
 
 /// Renders the policy for `bucket` as pretty JSON, after checking the bucket name.
 pub fn render(bucket: &str) -> Result<String> {
-    bucket_name::validate(bucket)
-        .map_err(|rule| Failure::bad_input(rule).hint("bucket names follow the S3 naming rules; pick another name"))?;
+    bucket_name::validate(bucket).map_err(|rule| {
+        Failure::bad_input(rule)
+            .hint(bucket_name::hint(bucket, "bucket names follow the S3 naming rules; pick another name"))
+    })?;
     let text = TEMPLATE.replace("${BUCKET}", bucket);
     let document: Value = serde_json::from_str(&text).context("the built-in policy template is not valid JSON")?;
     Ok(serde_json::to_string_pretty(&document)?)

@@ -12,8 +12,23 @@ use crate::diagnose;
 use crate::exit::{self, AfterChanges, ExitStatus, Failure};
 use crate::ui::{ErrorReport, Printer};
 
+/// Words people reach for, and the command that does it.
+const MEANT: [(&str, &str); 8] = [
+    ("setup", "init"),
+    ("configure", "init"),
+    ("install", "init"),
+    ("test", "verify"),
+    ("check", "verify"),
+    ("audit", "doctor"),
+    ("list", "ls"),
+    ("rotate", "rotate-key"),
+];
+
 pub fn main() -> ExitCode {
-    let matches = cli::command().get_matches();
+    let matches = match cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => return unknown_command(error),
+    };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let printer = Printer::new(cli.global.json, cli.global.color, cli.global.quiet);
     crate::aws::set_verbose(cli.global.verbose);
@@ -26,6 +41,20 @@ pub fn main() -> ExitCode {
         exit::status_of(&error)
     });
     ExitCode::from(status.code())
+}
+
+/// clap's error, except a command t3s3 does not have but has another name for: then the
+/// command to run (exit 2).
+fn unknown_command(error: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let typed = match (error.kind(), error.get(ContextKind::InvalidSubcommand)) {
+        (ErrorKind::InvalidSubcommand, Some(ContextValue::String(typed))) => typed.clone(),
+        _ => error.exit(),
+    };
+    let Some((_, meant)) = MEANT.iter().find(|(word, _)| *word == typed) else { error.exit() };
+    eprintln!("error: t3s3 has no `{typed}` command: `t3s3 {meant}` does that");
+    eprintln!("next: t3s3 {meant} --help");
+    ExitCode::from(ExitStatus::BadInput.code())
 }
 
 /// A global option typed for a command it does nothing for (before or after the command's

@@ -209,6 +209,18 @@ pub fn is_region_name(region: &str) -> bool {
         && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// Refuses a region that is not a region name, saying which one was meant when it can tell.
+pub fn check_region(region: &str, how: &str) -> Result<(), Failure> {
+    if is_region_name(region) {
+        return Ok(());
+    }
+    let hint = match crate::suggest::region(region) {
+        Some(code) => format!("did you mean `{code}`? Pass {how} {code}"),
+        None => "use a region code such as ap-south-1, us-east-1, us-west-2 or eu-west-1".to_string(),
+    };
+    Err(Failure::bad_input(format!("`{region}` ({how}) is not an AWS region name")).hint(hint))
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_region_name;

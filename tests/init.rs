@@ -259,12 +259,35 @@ async fn a_missing_user_needs_create_user() {
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.json()["error"].as_str().unwrap().contains("IAM user `t3_chat` does not exist"), "{}", out.stdout);
-    assert!(out.json()["fix"].as_str().unwrap().contains("--create-user"));
+    // The exact command to run, with what was typed (region, endpoint, bucket) kept.
+    let fix = out.json()["fix"].as_str().unwrap().to_string();
+    let expected = format!(
+        "`t3s3 --endpoint-url {} --region {APP_REGION} init --create-user --json --bucket {BUCKET}`",
+        server.url()
+    );
+    assert!(fix.contains(&expected), "{fix}\nwanted {expected}");
     assert_eq!(snapshot(&server).await, "", "nothing may be created");
 
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(resource_statuses(&out.json())["user"], "created");
+}
+
+#[tokio::test]
+async fn at_a_terminal_init_offers_to_create_the_missing_user() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    // At a terminal init offers to create it; "n" changes nothing, "y" goes on.
+    let mut command = ws.acting(&server);
+    command.args(["--region", APP_REGION, "init", "--bucket", BUCKET, "--no-verify"]);
+    let refused = on_terminal(&command, &["n"]);
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(refused.stdout.contains("Create it (the guide's step 4)? [y/N]"), "{}", refused.stdout);
+    assert_eq!(snapshot(&server).await, "", "nothing may be created after no");
+    let accepted = on_terminal(&command, &["y"]);
+    assert_eq!(accepted.code, 0, "{}", accepted.stdout);
+    let iam = iam(&root_config(&server, "us-east-1"));
+    assert!(iam.get_user().user_name("t3_chat").send().await.is_ok(), "yes created the user");
 }
 
 #[tokio::test]

@@ -195,3 +195,27 @@ async fn quiet_prints_the_verdict_only_and_verbose_tells_each_request_without_se
     let help = run(ws.t3s3().args(["verify", "--help"]));
     assert!(help.stdout.contains("Global options:"), "{}", help.stdout);
 }
+
+#[test]
+fn mistyped_regions_profiles_buckets_and_commands_get_what_was_meant() {
+    let ws = Workspace::new();
+    ws.write("aws-config", "[profile admin]\nregion = ap-south-1\n");
+    for (region, meant) in [("ap-south1", "ap-south-1"), ("AP-SOUTH-1", "ap-south-1"), ("mumbai", "ap-south-1")] {
+        for command in ["init", "doctor"] {
+            let out = run(ws.t3s3().args(["--region", region, command]));
+            assert_eq!(out.code, 2, "{region} {command}: {}", out.all());
+            assert!(out.stderr.contains(&format!("did you mean `{meant}`")), "{region} {command}: {}", out.stderr);
+        }
+    }
+    let out =
+        run(ws.t3s3().env("AWS_CONFIG_FILE", ws.path().join("aws-config")).args(["--profile", "adimn", "doctor"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("did you mean `admin`"), "{}", out.stderr);
+    assert!(!out.stderr.contains("aws configure --profile adimn"), "{}", out.stderr);
+    let out = run(ws.t3s3().args(["policy", "--bucket", "T3-Chat-Documents"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("did you mean `t3-chat-documents`"), "{}", out.stderr);
+    let out = run(ws.t3s3().arg("setup"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("`t3s3 init` does that"), "{}", out.stderr);
+}

@@ -50,7 +50,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     chain.check_credentials().await?;
     let region = choose_region(chain.region(), local.existing(Key::Region), args.yes)?;
     let clients = chain.in_region(&region);
-    let options = converge::Options {
+    let mut options = converge::Options {
         env_path: env_path.clone(),
         bucket: args.bucket.clone(),
         region,
@@ -65,7 +65,20 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         yes: args.yes,
         budget,
     };
-    let mut report = converge::run(&clients, &options, &mut local).await?;
+    let mut report = match converge::run(&clients, &options, &mut local).await {
+        Err(error) if error.downcast_ref::<converge::UserMissing>().is_some() => {
+            let missing = error.downcast_ref::<converge::UserMissing>().cloned().expect("checked above");
+            let question = format!("{missing}. Create it (the guide's step 4)?");
+            if !prompt::can_ask(args.yes) || !prompt::confirm(&question, false)? {
+                return Err(Failure::bad_input(missing.to_string())
+                    .hint(format!("create it with `{}`, or pass --user NAME of an existing user", with_create_user()))
+                    .into());
+            }
+            options.create_user = true;
+            converge::run(&clients, &options, &mut local).await?
+        }
+        result => result?,
+    };
     if args.dry_run || args.no_verify {
         printer.report(&report);
         return Ok(ExitStatus::Success);
@@ -87,6 +100,29 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }
 
+/// The command line as typed, with `--create-user` added after `init`: the exact command
+/// to run again, the profile and region included.
+fn with_create_user() -> String {
+    let quote = |arg: String| {
+        if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c)) {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', "'\\''"))
+        }
+    };
+    let mut words = vec!["t3s3".to_string()];
+    let mut added = false;
+    for arg in std::env::args().skip(1) {
+        let is_init = arg == "init";
+        words.push(quote(arg));
+        if is_init && !added {
+            words.push("--create-user".into());
+            added = true;
+        }
+    }
+    words.join(" ")
+}
+
 /// `--region`, else the chain's, else the env file's; else asked on a terminal.
 fn choose_region(from_chain: Option<String>, from_env_file: Option<String>, yes: bool) -> Result<String> {
     let region = match from_chain.or(from_env_file) {
@@ -98,11 +134,7 @@ fn choose_region(from_chain: Option<String>, from_env_file: Option<String>, yes:
                 .into());
         }
     };
-    if !is_region_name(&region) {
-        return Err(Failure::bad_input(format!("`{region}` is not an AWS region name"))
-            .hint("use a region code such as ap-south-1, us-east-1, us-west-2 or eu-west-1")
-            .into());
-    }
+    crate::settings::check_region(&region, "--region")?;
     Ok(region)
 }
 

@@ -28,6 +28,9 @@ use crate::cli::GlobalArgs;
 /// Where the acting credentials come from and where requests go, as the flags say; a
 /// profile that does not exist is bad input before anything else happens.
 fn target(global: &GlobalArgs) -> Result<Target> {
+    if let Some(region) = &global.region {
+        crate::settings::check_region(region, "--region")?;
+    }
     aws::check_profile(global.profile.as_deref())?;
     Ok(Target {
         profile: global.profile.clone(),

@@ -313,7 +313,7 @@ impl Workspace {
 }
 
 /// Runs `command` on a pseudo-terminal (Python's pty module from the test venv), as a user at
-/// a terminal would: each of `answers` is typed when the output stops at a prompt (`: `).
+/// a terminal would: each of `answers` is typed when the output stops at a prompt (`: `, `] `).
 /// The run's terminal output (stdout and stderr, as the user saw them) is `stdout`.
 pub fn on_terminal(command: &Command, answers: &[&str]) -> Run {
     const DRIVER: &str = r#"
@@ -334,7 +334,7 @@ while True:
     if not data:
         break
     seen += data
-    if answers and seen.endswith(b": "):
+    if answers and (seen.endswith(b": ") or seen.endswith(b"] ")):
         os.write(fd, answers.pop(0).encode() + b"\n")
 sys.stdout.write(seen.decode("utf-8", "replace"))
 sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))

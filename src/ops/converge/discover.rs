@@ -103,9 +103,7 @@ pub(super) async fn discover_iam(
     let exists = exists?;
     let group = group?;
     if !exists && !options.create_user {
-        return Err(Failure::bad_input(format!("IAM user `{user}` does not exist in account {}", caller.account))
-            .hint("pass --create-user to create it, or --user NAME to use another existing user")
-            .into());
+        return Err(super::UserMissing { user: user.to_string(), account: caller.account.clone() }.into());
     }
     let policy_arn = iam::policy_arn(iam::partition(&caller.arn), &caller.account, &options.policy_name);
     let (policy, facts) =

@@ -256,8 +256,9 @@ impl Local {
             env.values().0.into_iter().filter(|(_, v)| !v.value.is_empty()).map(|(k, v)| (k, v.value)).collect();
         let bucket = bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned());
         if let Some(name) = &bucket {
-            bucket_name::validate(name)
-                .map_err(|rule| Failure::bad_input(rule).hint("pass a valid name with --bucket"))?;
+            bucket_name::validate(name).map_err(|rule| {
+                Failure::bad_input(rule).hint(bucket_name::hint(name, "pass a valid name with --bucket"))
+            })?;
         }
         let naming = if bucket.is_some() { Naming::Given } else { Naming::AccountRegional };
         if git::is_tracked(env_path) {
@@ -346,6 +347,23 @@ pub async fn run(clients: &ActingClients, options: &Options, local: &mut Local) 
     report.key_is_new = report.key_is_new || earlier.iter().any(|change| change.starts_with("access key"));
     Ok(report)
 }
+
+/// The IAM user init would give the key to does not exist and `--create-user` was not
+/// passed; found by read-only calls, so nothing was changed. The command decides: ask, or
+/// say the command to run.
+#[derive(Debug, Clone)]
+pub struct UserMissing {
+    pub user: String,
+    pub account: String,
+}
+
+impl std::fmt::Display for UserMissing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IAM user `{}` does not exist in account {}; nothing was changed", self.user, self.account)
+    }
+}
+
+impl std::error::Error for UserMissing {}
 
 /// CreateBucket refused the account regional namespace header (an endpoint that does not
 /// offer it): the code S3 answered.
