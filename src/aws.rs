@@ -170,6 +170,30 @@ impl Intercept for RequestLog {
         }
         Ok(())
     }
+
+    /// How the attempt ended, for a timeout's explanation: retries of a refused connection
+    /// that outlast --timeout are still a refused connection, not a slow service.
+    fn read_after_attempt(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let failure = match context.output_or_error() {
+            Some(Err(error)) => error.as_connector_error().filter(|c| c.is_io()).map(|c| {
+                let mut text = c.to_string();
+                let mut source = std::error::Error::source(c);
+                while let Some(cause) = source {
+                    text.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                text
+            }),
+            _ => None,
+        };
+        crate::aws_error::remember_attempt(failure);
+        Ok(())
+    }
 }
 
 /// `--verbose`: every AWS request is told on stderr as it is answered.

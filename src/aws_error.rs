@@ -225,8 +225,14 @@ impl AwsError {
         let code = error.code().map(str::to_string).or_else(|| xml_element(&body, "Code"));
         found.message = error.message().map(str::to_string).or_else(|| xml_element(&body, "Message"));
         found.request_id = found.request_id.take().or_else(|| xml_element(&body, "RequestId"));
+        // The operation's time ran out while retrying a connection that was refused each
+        // time: that is an unreachable endpoint (exit 2), whatever --timeout is.
+        let refused_each_time = || LAST_CONNECT_FAILURE.lock().ok().and_then(|last| last.clone());
         found.kind = match error {
-            SdkError::TimeoutError(_) => ErrorKind::Timeout,
+            SdkError::TimeoutError(_) => match refused_each_time() {
+                Some(chain) => ErrorKind::Unreachable(unreachable(&chain)),
+                None => ErrorKind::Timeout,
+            },
             SdkError::DispatchFailure(failure) if failure.is_timeout() => ErrorKind::Timeout,
             SdkError::DispatchFailure(failure) if failure.is_io() => ErrorKind::Unreachable(unreachable(&chain(error))),
             // A success status with an error: the answer itself could not be read.
@@ -375,6 +381,16 @@ pub fn remember_request(uri: &str) {
     };
     if let Ok(mut last) = LAST_ORIGIN.lock() {
         *last = Some(origin);
+    }
+}
+
+/// How the last finished attempt of an acting client failed to connect, if it did.
+static LAST_CONNECT_FAILURE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Records how an attempt ended: `Some(chain)` when it could not connect, else `None`.
+pub fn remember_attempt(connect_failure: Option<String>) {
+    if let Ok(mut last) = LAST_CONNECT_FAILURE.lock() {
+        *last = connect_failure;
     }
 }
 

@@ -21,11 +21,17 @@ pub const VERSION: &str =
     version = VERSION,
     about = "Set up, verify and audit S3 storage for the T3 Chat backend",
     disable_help_subcommand = true,
-    after_help = "Global options go before or after the command's name; each command takes only those that do
+    after_help = "Start here:
+  t3s3 --profile admin --region ap-south-1 init --create-user   # bucket, policy, user, key, .env, self-test
+  t3s3 verify                                                   # the guide's seven-step self-test, any time
+  t3s3 --profile admin doctor                                   # the security audit, with a fix for each finding
+
+Global options go before or after the command's name; each command takes only those that do
 something for it (`t3s3 help COMMAND` lists them).
 
-Exit codes: 0 success; 1 a check failed; 2 bad input or configuration, nothing changed;
-3 unexpected, before any change; 4 failed after changes (listed; running it again converges)"
+Exit codes: 0 success; 1 a check failed; 2 bad input or configuration (an unreachable endpoint
+too), nothing changed; 3 unexpected, before any change; 4 failed after changes (listed; running
+it again converges)"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -89,20 +95,22 @@ Exit codes: 0 done and verified; 1 the self-test failed; 2 bad input, nothing ch
   t3s3 verify --env-file backend/.env --json
   t3s3 verify --backend --python backend/venv/bin/python   # also through the backend's own code
 
-Exit codes: 0 every step passed; 1 a step failed; 2 the settings (or the backend's layout) are unusable")]
+Exit codes: 0 every step passed; 1 a step failed (an unreachable endpoint is a failed step 2);
+2 the settings (or the backend's layout or interpreter) are unusable; 3 an unexpected failure")]
     Verify(VerifyArgs),
     /// Print the least-privilege IAM policy for a bucket (the setup guide's step 5)
     #[command(after_help = "Example:
   t3s3 policy --bucket t3-chat-documents-123456789012-ap-south-1-an > policy.json
 
-Exit codes: 0 printed; 2 the bucket name breaks a naming rule")]
+Exit codes: 0 printed; 2 the bucket name breaks a naming rule; 3 an unexpected failure")]
     Policy(PolicyArgs),
     /// Audit the guide's security practices, read-only: PASS / WARN / FAIL with the fix
     #[command(after_help = "Examples:
   t3s3 --profile admin doctor
   t3s3 doctor --json | jq '.checks[] | select(.status == \"FAIL\")'
 
-Exit codes: 0 no check FAILed; 1 a check FAILed; 2 bad input")]
+Exit codes: 0 no check FAILed; 1 a check FAILed; 2 bad input (a flag, the .env, a profile);
+3 an unexpected failure")]
     Doctor(DoctorArgs),
     /// Replace the backend's access key without an outage: new key, .env, verify; the old key
     /// keeps working until you retire it
@@ -111,6 +119,7 @@ Exit codes: 0 no check FAILed; 1 a check FAILed; 2 bad input")]
   # restart the backend so it loads the new key, then:
   t3s3 --profile admin rotate-key --retire   # deactivate and delete the old key
   t3s3 --profile admin rotate-key --now      # one step: retire the old key at once
+  t3s3 --profile admin rotate-key --dry-run  # what it would do
 
 Exit codes: 0 rotated (or retired); 1 the new key failed its self-test and was rolled back;
 2 bad input, nothing changed; 3 an unexpected failure, nothing changed; 4 failed after changes")]
@@ -120,7 +129,8 @@ Exit codes: 0 rotated (or retired); 1 the new key failed its self-test and was r
   t3s3 --profile admin destroy --dry-run
   t3s3 --profile admin destroy --force --yes
 
-Exit codes: 0 done (or nothing to do); 2 bad input or refused, nothing deleted; 4 failed part way (listed)")]
+Exit codes: 0 done (or nothing to do); 2 bad input or refused, nothing deleted; 3 an unexpected
+failure, nothing deleted; 4 failed part way (listed)")]
     Destroy(DestroyArgs),
     /// Keyless CI: a role only one GitHub repository's branch can assume (OIDC), and its workflow
     #[command(after_help = "Examples:
@@ -149,13 +159,30 @@ Exit codes: 0 listed; 2 bad input or settings (or AWS refused the key), nothing 
   t3s3 guard                  # what git has staged
   t3s3 guard backend/app.py   # named files
 
-Exit codes: 0 clean; 1 found something; 2 not in a git repository, or a file cannot be read")]
+Exit codes: 0 clean; 1 found something (a staged file git cannot give included); 2 not in a git
+repository, or a named file cannot be read; 3 an unexpected failure")]
     Guard(GuardArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = "Examples:
+  t3s3 completions bash > ~/.local/share/bash-completion/completions/t3s3
+  t3s3 completions zsh > \"${fpath[1]}/_t3s3\"
+  t3s3 completions powershell >> $PROFILE
+
+Exit codes: 0 printed; 2 an unknown shell")]
     Completions(CompletionsArgs),
     /// Print the man page, or write one per command into a folder
+    #[command(after_help = "Examples:
+  t3s3 man | man -l -              # read t3s3(1) now
+  mkdir -p man && t3s3 man --out man && man -l man/t3s3-init.1
+
+Exit codes: 0 written; 2 the --out folder does not exist or cannot be written")]
     Man(ManArgs),
     /// Print the help of t3s3 or of one command (the same as `t3s3 COMMAND --help`)
+    #[command(after_help = "Examples:
+  t3s3 help          # the commands
+  t3s3 help init     # the same as t3s3 init --help
+
+Exit codes: 0 printed; 2 an unknown command")]
     Help(HelpArgs),
 }
 
@@ -336,6 +363,9 @@ pub struct RotateKeyArgs {
     /// The .env file holding the key (default: ./.env, else ./backend/.env)
     #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
+    /// Show what would change after read-only calls; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// When retiring the old key (--retire or --now), only deactivate it instead of deleting it
     #[arg(long)]
     pub keep_old: bool,
@@ -390,10 +420,11 @@ pub struct DoctorArgs {
     /// The CI role whose trust policy is checked
     #[arg(long, value_name = "NAME", default_value = DEFAULT_CI_ROLE)]
     pub role_name: String,
-    /// The backend's folder, for the Python checks (default: the folder holding the .env)
-    #[arg(long, value_name = "DIR")]
-    pub backend: Option<PathBuf>,
-    /// The backend's Python (default: its venv/ or .venv/, the project's, $VIRTUAL_ENV, python3)
+    /// The backend's code in DIR, for the Python checks (default: the folder holding the .env)
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    pub backend: Option<Option<PathBuf>>,
+    /// The backend's Python (default: DIR's venv/ or .venv/, the project's, $VIRTUAL_ENV,
+    /// python3); doctor runs it (isolated) only when named here, else reads the venv's files
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
 }
@@ -417,7 +448,8 @@ pub struct VerifyArgs {
     /// DIR (default: the folder holding the .env)
     #[arg(long, value_name = "DIR", num_args = 0..=1)]
     pub backend: Option<Option<PathBuf>>,
-    /// The backend's Python (default: DIR's venv/ or .venv/, the project's, $VIRTUAL_ENV, python3)
+    /// The backend's Python (default: DIR's venv/ or .venv/, the project's, $VIRTUAL_ENV,
+    /// python3); run isolated, from the temp folder
     #[arg(long, value_name = "PATH", requires = "backend")]
     pub python: Option<PathBuf>,
 }

@@ -224,9 +224,10 @@ impl EnvFile {
                 line: index + 1,
                 key: None,
                 severity: Severity::Warning,
-                message:
-                    "Windows (CRLF) line endings: some tools keep the \\r in the value; save the file with LF endings"
-                        .into(),
+                message: format!(
+                    "Windows (CRLF) line endings: python-dotenv reads them, but a shell's `source` keeps the \\r in each value; for LF endings run `sed -i 's/\\r$//' {}` (or in VS Code click CRLF in the status bar and choose LF)",
+                    self.path.display()
+                ),
             });
         }
         let mut seen: BTreeMap<String, (usize, Option<String>)> = BTreeMap::new();

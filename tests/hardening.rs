@@ -516,14 +516,20 @@ fn a_refused_connection_names_the_endpoint_and_doctor_without_credentials_stays_
     let port = free_port(); // nothing listens there
     let ws = Workspace::new();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let out = run(ws
-        .t3s3()
-        .env("AWS_ACCESS_KEY_ID", "AKIA2OGYBAH6TQ4XLGMK")
-        .env("AWS_SECRET_ACCESS_KEY", "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")
-        .args(["--region", "ap-south-1", "--endpoint-url", &endpoint, "init", "--bucket", "t3-chat-x"]));
-    assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains(&format!("cannot reach {endpoint}: connection refused")), "{}", out.stderr);
-    assert!(!out.stderr.contains("dispatch failure"), "{}", out.stderr);
+    // Whatever --timeout is: retries of a refused connection that outlast it are still a
+    // refused connection (exit 2), not an unexpected timeout (exit 3).
+    for timeout in [None, Some("1")] {
+        let mut command = ws.t3s3();
+        command
+            .env("AWS_ACCESS_KEY_ID", "AKIA2OGYBAH6TQ4XLGMK")
+            .env("AWS_SECRET_ACCESS_KEY", "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")
+            .args(timeout.map(|t| ["--timeout", t]).into_iter().flatten())
+            .args(["--region", "ap-south-1", "--endpoint-url", &endpoint, "init", "--bucket", "t3-chat-x"]);
+        let out = run(&mut command);
+        assert_eq!(out.code, 2, "--timeout {timeout:?}: {}", out.all());
+        assert!(out.stderr.contains(&format!("cannot reach {endpoint}: connection refused")), "{}", out.stderr);
+        assert!(!out.stderr.contains("dispatch failure"), "{}", out.stderr);
+    }
 
     // No administrator credentials anywhere: the checks that need them say so in one line
     // each, and a network error is not blamed on the key.

@@ -468,3 +468,22 @@ async fn a_env_linked_to_a_tracked_file_gets_no_secret_and_doctor_fails_it() {
     assert_eq!(status(&checks, "env_never_committed"), "FAIL", "{:?}", checks["env_never_committed"]);
     assert_eq!(status(&checks, "env_temp_files"), "WARN", "{:?}", checks["env_temp_files"]);
 }
+
+#[tokio::test]
+async fn rotate_key_dry_run_changes_nothing_and_says_what_it_would_do() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let (keys, env) = (key_ids(&server, "t3_chat").await, ws.read("backend/.env"));
+    let out = run(ws.acting(&server).args(["rotate-key", "--dry-run"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("Dry run") && out.stdout.contains("until `t3s3 rotate-key --retire`"),
+        "{}",
+        out.stdout
+    );
+    let out = run(ws.acting(&server).args(["rotate-key", "--dry-run", "--now", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.json()["steps"].to_string().contains("deactivate and delete"), "{}", out.stdout);
+    assert_eq!(key_ids(&server, "t3_chat").await, keys, "a dry run changed the keys");
+    assert_eq!(ws.read("backend/.env"), env, "a dry run changed the .env");
+}

@@ -31,7 +31,7 @@ pub fn man(args: &ManArgs) -> Result<ExitStatus> {
     };
     if !dir.is_dir() {
         return Err(Failure::bad_input(format!("the folder {} does not exist", dir.display()))
-            .hint("create it first, e.g. `mkdir -p man/man1`")
+            .hint(format!("create it first: `mkdir -p {}`", dir.display()))
             .into());
     }
     write_page(dir, "t3s3", command.clone())?;

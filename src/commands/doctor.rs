@@ -14,7 +14,9 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> R
         env_candidates: args.env_file.clone().map_or_else(settings::default_env_candidates, |path| vec![path]),
         policy_name: args.policy_name.clone(),
         ci_role: args.role_name.clone(),
-        backend_dir: args.backend.clone(),
+        // `--backend` alone names the .env's folder (an empty path): the checks run even
+        // without a config.py there.
+        backend_dir: args.backend.clone().map(Option::unwrap_or_default),
         python: args.python.clone(),
     };
     let report = audit::run(&options, &super::target(global)?).await?;

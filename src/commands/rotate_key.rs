@@ -24,12 +24,17 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
     if args.retire {
-        let report = rotate::retire(&clients, &env_path, args.keep_old).await?;
+        let report = rotate::retire(&clients, &env_path, args.keep_old, args.dry_run).await?;
         printer.report(&report);
         return Ok(ExitStatus::Success);
     }
 
     let prepared = rotate::prepare(&clients, &env_path).await?;
+    let retire = if args.now { rotate::Retire::Now { keep_old: args.keep_old } } else { rotate::Retire::Later };
+    if args.dry_run {
+        printer.report(&rotate::plan(&prepared, retire));
+        return Ok(ExitStatus::Success);
+    }
     printer.note(&format!("Acting as {} (account {})", prepared.caller.arn, prepared.caller.account));
     if let Some(other) = &prepared.other_key {
         let (user, shown) = (&prepared.user, env_path.display());
@@ -46,7 +51,6 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
             .into());
         }
     }
-    let retire = if args.now { rotate::Retire::Now { keep_old: args.keep_old } } else { rotate::Retire::Later };
     let report = rotate::run(&clients, &prepared, retire, super::timeout(global), printer).await?;
     printer.report(&report);
     Ok(if report.rolled_back { ExitStatus::CheckFailed } else { ExitStatus::Success })

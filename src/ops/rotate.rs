@@ -253,10 +253,49 @@ async fn retire_key(clients: &ActingClients, user: &str, old_key: &str, keep_old
     Ok(OldKeyAction::Deleted)
 }
 
+/// What `rotate-key --dry-run` would do, found with read-only calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct RotatePlan {
+    pub ok: bool,
+    pub dry_run: bool,
+    pub user: String,
+    pub env_file: String,
+    pub old_key: String,
+    pub steps: Vec<String>,
+}
+
+impl Render for RotatePlan {
+    fn text(&self, out: &mut String) {
+        outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
+        for (number, step) in self.steps.iter().enumerate() {
+            outln!(out, "  {}. {step}", number + 1);
+        }
+    }
+}
+
+/// The rotation's steps as they would go, for `--dry-run`.
+pub fn plan(prepared: &Prepared, retire: Retire) -> RotatePlan {
+    let Prepared { env_path, user, old_key, other_key, .. } = prepared;
+    let shown = env_path.display().to_string();
+    let mut steps = Vec::new();
+    if let Some(other) = other_key {
+        steps.push(format!("delete {} (not in {shown}) to free a key slot, after you confirm", other.describe()));
+    }
+    steps.push(format!("create a new access key for `{user}` and write it to {shown}"));
+    steps.push("run the seven-step self-test with it; on failure put the .env back and delete the new key".into());
+    steps.push(match retire {
+        Retire::Later => format!("leave {old_key} working until `t3s3 rotate-key --retire`"),
+        Retire::Now { keep_old: true } => format!("deactivate {old_key}"),
+        Retire::Now { keep_old: false } => format!("deactivate and delete {old_key}"),
+    });
+    RotatePlan { ok: true, dry_run: true, user: user.clone(), env_file: shown, old_key: old_key.clone(), steps }
+}
+
 /// What `rotate-key --retire` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetireReport {
     pub ok: bool,
+    pub dry_run: bool,
     pub user: String,
     pub env_file: String,
     /// The key the .env holds (kept).
@@ -268,6 +307,19 @@ pub struct RetireReport {
 impl Render for RetireReport {
     fn text(&self, out: &mut String) {
         let action = if self.old_key_action == OldKeyAction::Deleted { "deleted" } else { "deactivated" };
+        if self.dry_run {
+            outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
+            let action = if action == "deleted" { "deactivated and deleted" } else { action };
+            outln!(
+                out,
+                "  the old key {} of `{}` would be {action} ({} holds {})",
+                self.old_key,
+                self.user,
+                self.env_file,
+                self.key
+            );
+            return;
+        }
         let line = format!(
             "✓ Retired: the old key {} of `{}` was {action}; {} holds {}.",
             self.old_key, self.user, self.env_file, self.key
@@ -278,7 +330,7 @@ impl Render for RetireReport {
 
 /// The second step: retires the key the last rotation left working, and only that one (its
 /// mark names it), never the key the .env holds.
-pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool) -> Result<RetireReport> {
+pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool, dry_run: bool) -> Result<RetireReport> {
     let shown = env_path.display().to_string();
     let settings = AppSettings::from_file(env_path)?;
     let key = settings
@@ -305,11 +357,15 @@ pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool) ->
         .hint("put the new key back in the .env (or run `t3s3 rotate-key` again), restart the backend, then retire")
         .into());
     }
+    if dry_run {
+        let action = if keep_old { OldKeyAction::Deactivated } else { OldKeyAction::Deleted };
+        return Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action: action });
+    }
     let action = retire_key(clients, &user, &old_key, keep_old)
         .await
         .map_err(|error| after_changes(error, vec![format!("retiring {old_key}: it may be deactivated already")]))?;
     iam::unmark_retiring(&clients.iam, &user).await;
-    Ok(RetireReport { ok: true, user, env_file: shown, key, old_key, old_key_action: action })
+    Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action: action })
 }
 
 #[cfg(test)]

@@ -480,7 +480,10 @@ fn missing_settings(settings: &AppSettings) -> Diagnosis {
             format!("No .env file was found (looked for {tried}) and the environment does not set {missing}."),
             vec![
                 "Put the .env file in the backend/ directory (or pass --env-file PATH).".into(),
-                "Run `t3s3 init` to create the bucket, key and .env in one go.".into(),
+                format!(
+                    "Run `t3s3 --profile YOUR_ADMIN_PROFILE --region {} init --create-user` to create the bucket, user, key and backend/.env in one go.",
+                    if settings.region().is_empty() { "ap-south-1" } else { settings.region() }
+                ),
             ],
         ),
         Some(path) => (

@@ -336,8 +336,17 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
 /// What is account-wide needs no .env: the root's MFA and the CI role's trust, when acting
 /// credentials are at hand.
 async fn account_checks(audit: &Audit, options: &Options, explicit: &Target) {
-    let Ok(clients) = aws::acting_clients(explicit).await else { return };
-    let Ok(caller) = sts::acting_caller(&clients).await else { return };
+    let account_wide = [CheckId::RootMfa, CheckId::CiRoleTrust, CheckId::BillingAlert];
+    let clients = match aws::acting_clients(explicit).await {
+        Ok(clients) => clients,
+        Err(failure) => {
+            return audit.skip(&account_wide, &format!("needs an administrator's credentials: {}", failure.message));
+        }
+    };
+    let caller = match sts::acting_caller(&clients).await {
+        Ok(caller) => caller,
+        Err(error) => return audit.skip(&account_wide, &acting_unusable(&error)),
+    };
     let scope = Scope { clients: &clients, key_id: "", bucket: "", policy_name: &options.policy_name };
     tokio::join!(
         scope.root_mfa(audit),
