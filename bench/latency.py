@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Round trips under latency (issue 10), run by scripts/bench-latency.sh.
+"""Round trips under latency, run by scripts/bench-latency.sh.
 
 Runs the same sequence of t3s3 commands twice, each time against a fresh moto behind
 bench/latency_proxy.py: once with no added latency, once at RTT. For each command it

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A loopback proxy that makes moto look as far away as AWS (issue 10).
+"""A loopback proxy that makes moto look as far away as AWS.
 
 Keeps client connections alive, as AWS endpoints do (moto itself answers
 `Connection: close`), and delays every request by one round trip (RTT) and the first

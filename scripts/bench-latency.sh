@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Round trips under real latency (issue 10): figures, not a test. Runs t3s3's commands
+# Round trips under real latency: figures, not a test. Runs t3s3's commands
 # through bench/latency_proxy.py in front of a local moto (connections kept alive, each
 # request delayed by RTT and each new connection by one RTT more), once with no delay and
 # once at RTT, and prints per command the wall time, the depth (round trips waited for one

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks the crate's shape (issue 7): no import cycle among src modules, no command
+"""Checks the crate's shape: no import cycle among src modules, no command
 importing another command, only bucket.rs / iam.rs / sts.rs / budgets.rs sending AWS requests, and no
 function longer than 80 lines. Prints the module graph's size and the longest functions.
 

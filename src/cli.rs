@@ -543,18 +543,20 @@ mod tests {
         assert_eq!(matches.value_source("profile"), Some(clap::parser::ValueSource::CommandLine));
     }
 
-    /// Every `t3s3 ...` line in the README's code blocks and in each command's examples parses,
+    /// Every `t3s3 ...` line in the docs' code blocks and in each command's examples parses,
     /// with no option where it does nothing: the documentation cannot drift from the flags.
     #[test]
     fn every_command_line_the_readme_and_the_help_show_parses() {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
         let mut lines = Vec::new();
-        let mut in_code = false;
-        for line in readme.lines() {
-            if line.trim_start().starts_with("```") {
-                in_code = !in_code;
-            } else if in_code {
-                lines.push(("README.md", line.trim().to_string()));
+        for doc in ["README.md", "docs/commands.md", "CONTRIBUTING.md"] {
+            let text = std::fs::read_to_string(format!("{}/{doc}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            let mut in_code = false;
+            for line in text.lines() {
+                if line.trim_start().starts_with("```") {
+                    in_code = !in_code;
+                } else if in_code {
+                    lines.push((doc, line.trim().to_string()));
+                }
             }
         }
         let parsed = command();

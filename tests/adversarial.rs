@@ -1,4 +1,4 @@
-//! Issue 8: bad flags, crashes and races. Every bad flag is exit 2 with a message and no
+//! Bad flags, crashes and races. Every bad flag is exit 2 with a message and no
 //! panic, before any request; `init` killed at any point leaves the .env old or complete and
 //! no secret where git would see it, and a re-run ends with one key; two `init`s at once
 //! take turns and leave one key.

@@ -1,4 +1,4 @@
-//! `t3s3 ci-role` (issue 9): GitHub's OIDC provider and a role that one repository's branch
+//! `t3s3 ci-role`: GitHub's OIDC provider and a role that one repository's branch
 //! can assume, against moto; the role's credentials then pass `t3s3 verify`; doctor and
 //! destroy know the role.
 

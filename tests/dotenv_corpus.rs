@@ -1,4 +1,4 @@
-//! Issue 8: the .env corpus. For every file t3s3 accepts, t3s3 and python-dotenv (the
+//! The .env corpus. For every file t3s3 accepts, t3s3 and python-dotenv (the
 //! backend's loader, pinned in the test venv) read the same keys and values, and a merge of
 //! the four S3 settings leaves every other value, and every other line, as it was. Files t3s3
 //! refuses are refused as bad input (exit 2) naming the file.
@@ -29,7 +29,7 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         ("single quotes", "A='with spaces'\n".into()),
         ("double-quote escapes", "A=\"l1\\nl2\\t\\\"q\\\" \\\\ \\x\"\n".into()),
         ("single-quote escapes", "A='it\\'s \\\\ \\n'\n".into()),
-        ("multi-line double (issue 8)", "NOTE=\"first line\nAWS_REGION=us-east-1\nlast line\"\nDEBUG=1\n".into()),
+        ("multi-line double", "NOTE=\"first line\nAWS_REGION=us-east-1\nlast line\"\nDEBUG=1\n".into()),
         ("multi-line single", "KEY='-----BEGIN-----\nabc\n-----END-----'\nNEXT=1\n".into()),
         ("multi-line crlf inside quotes", "A=\"one\r\ntwo\"\r\nB=3\r\n".into()),
         ("inline comment", "A=value # comment\nB=v\t# tab comment\n".into()),
@@ -40,10 +40,10 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         ("spaces around equals", "A = 1\nB\t=\t2\n".into()),
         ("leading white space", "   A=1\n\tB=2\n".into()),
         ("comments and blanks", "# top\n\n  # indented\nA=1\n\n\n".into()),
-        ("bom then comment (issue 8)", "\u{feff}# settings\nDEBUG=1\n".into()),
+        ("bom then comment", "\u{feff}# settings\nDEBUG=1\n".into()),
         ("bom then key", "\u{feff}A=1\n".into()),
         ("duplicates", "A=1\nA=2\nB=x\nB=x\n".into()),
-        ("unterminated double (issue 8)", "DEBUG=\"1\nA=2\n".into()),
+        ("unterminated double", "DEBUG=\"1\nA=2\n".into()),
         ("unterminated single", "A='x\nB=2\n".into()),
         ("text after quote", "A=\"x\" y\nB=2\n".into()),
         ("quote then comment", "A=\"x\" # c\nB='y'   # d\n".into()),

@@ -1,4 +1,4 @@
-//! Issue 8: faults between t3s3 and AWS. A loopback proxy in front of moto answers 500 and
+//! Faults between t3s3 and AWS. A loopback proxy in front of moto answers 500 and
 //! 503 SlowDown, resets connections before and after the body was sent, truncates answers,
 //! sends junk, and adds latency; verify and init must end cleanly every time: the right exit
 //! code, a message naming what failed, nothing lost, nothing left behind.

@@ -1,4 +1,4 @@
-//! Issue 9, beyond the guide: the TLS-only bucket-policy statement and the lifecycle rule
+//! Beyond the guide: the TLS-only bucket-policy statement and the lifecycle rule
 //! that aborts incomplete multipart uploads, merged with what a bucket already has, and
 //! doctor's matching checks with their prowler ids. Against moto on 127.0.0.1.
 

@@ -406,7 +406,7 @@ fn a_missing_region_without_a_terminal_is_bad_input() {
     ]));
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("--region"), "{}", out.stderr);
-    // Credentials are checked first (issue 11): these runs have some, so the region is judged.
+    // Credentials are checked first first: these runs have some, so the region is judged.
     let with_key = || {
         let mut command = ws.t3s3();
         command.env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET);
@@ -712,7 +712,7 @@ async fn the_new_key_carries_the_guides_description() {
     assert_eq!(tag.value(), "T3 Chat Backend S3 Access");
 }
 
-/// Issue 7: a failure after a change never exits 2. S3 denies PutBucketEncryption (as an
+/// A failure after a change never exits 2. S3 denies PutBucketEncryption (as an
 /// IAM policy or SCP would; moto does not enforce that action, so a loopback proxy gives
 /// S3's documented 403 AccessDenied answer), after init has created the bucket.
 #[tokio::test]
@@ -749,7 +749,7 @@ async fn a_denial_after_the_bucket_was_created_exits_4_listing_the_change_and_a_
     let changed: Vec<&str> = report["changed"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert!(changed.iter().any(|c| c.contains("bucket `t3-chat-documents-init` created")), "{changed:?}");
     assert!(report["fix"].as_str().unwrap().contains("run the same command again"), "{report}");
-    // The IAM side ran alongside the bucket (issue 10): what it made is listed as changed,
+    // The IAM side ran alongside the bucket at once: what it made is listed as changed,
     // the new key included; its secret is safe in the .env, so the key was kept.
     let env = env_values(&ws, ".env");
     let key = env["AWS_ACCESS_KEY_ID"].clone();

@@ -1,4 +1,4 @@
-//! The one test against real AWS (issue 11): init, verify, doctor, rotate-key and destroy on a
+//! The one test against real AWS: init, verify, doctor, rotate-key and destroy on a
 //! throwaway bucket, user, policy and group. Ignored (shown as such in every run) unless run
 //! with `--ignored` and `T3S3_LIVE_PROFILE` naming a profile of yours; never run by this
 //! repository's CI. Everything it makes has a name of its

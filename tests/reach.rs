@@ -1,4 +1,4 @@
-//! Issue 11, first contact: what a new user meets before anything works. The version names its
+//! First contact: what a new user meets before anything works. The version names its
 //! build; a missing key is said before a region is asked for; doctor's advice fits the case.
 
 mod common;

@@ -1,7 +1,7 @@
 //! Real AWS answers that the emulators do not give, replayed through the SDK's test HTTP
 //! client (`StaticReplayClient`): each answer's status, headers and XML body are as AWS
 //! documents them (the document is named above each test). t3s3's own bucket / iam code
-//! reads them into an `AwsError`, and the diagnosis and exit code are checked. Issue 7.
+//! reads them into an `AwsError`, and the diagnosis and exit code are checked.
 
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;

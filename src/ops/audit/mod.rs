@@ -368,6 +368,20 @@ mod tests {
         assert_eq!(key_age_status(91), CheckStatus::Fail);
     }
 
+    /// docs/commands.md lists every check, in the order the report gives them.
+    #[test]
+    fn the_documented_checks_are_the_code_s_in_its_order() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md")).unwrap();
+        let table = doc.split("| id | checks |").nth(1).expect("the doctor table");
+        let mut ids = Vec::new();
+        for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+            let first = row.split('|').nth(1).unwrap_or_default();
+            ids.extend(first.split('`').skip(1).step_by(2).map(str::to_string));
+        }
+        let code: Vec<String> = CheckId::ALL.iter().map(|id| id.as_str().to_string()).collect();
+        assert_eq!(ids, code);
+    }
+
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();

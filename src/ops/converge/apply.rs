@@ -201,7 +201,7 @@ impl Apply<'_> {
         let existed = gitignore.exists();
         if let Some(rule) = repo.as_ref().and_then(|_| git::reincluded_elsewhere(env_path, &gitignore)) {
             return Err(Failure::bad_input(format!(
-                "git does not ignore {} even with `.env` and `*.env` in {}: {rule} re-includes it",
+                "git does not ignore {} even with t3s3's patterns in {}: {rule} re-includes it",
                 env_path.display(),
                 gitignore.display()
             ))
@@ -217,7 +217,7 @@ impl Apply<'_> {
         }
         if repo.is_some() && !dry_run && !git::is_ignored(env_path) {
             return Err(Failure::bad_input(format!(
-                "git does not ignore {} even with `.env` and `*.env` in {}",
+                "git does not ignore {} even with t3s3's patterns in {}",
                 env_path.display(),
                 gitignore.display()
             ))
@@ -230,9 +230,9 @@ impl Apply<'_> {
         }
         let env = env_path.display();
         let detail = match (&repo, added.is_empty()) {
-            (Some(_), true) => format!("has .env and *.env; git ignores {env}"),
+            (Some(_), true) => format!("has {}; git ignores {env}", git::IGNORE_PATTERNS.join(", ")),
             (Some(_), false) => format!("added {}; git ignores {env}", added.join(", ")),
-            (None, true) => "has .env and *.env (not a git repository)".into(),
+            (None, true) => format!("has {} (not a git repository)", git::IGNORE_PATTERNS.join(", ")),
             (None, false) => format!("added {} (not a git repository)", added.join(", ")),
         };
         self.row("gitignore", gitignore.display().to_string(), self.status(!added.is_empty(), !existed), detail);
