@@ -544,6 +544,38 @@ fn built(error: aws_sdk_s3::error::BuildError, bucket: &str) -> AwsError {
     AwsError::new("build request", named(bucket), ErrorKind::Other(error.to_string()))
 }
 
+/// What a presigned URL answered.
+pub struct PresignedAnswer {
+    pub status: u16,
+    pub bucket_region: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Fetches a presigned URL with a plain HTTP GET, as a browser would: outside the SDK, so
+/// nothing signs it again. Here beside the S3 calls, as the one other request t3s3 sends to S3.
+pub async fn fetch_presigned(
+    url: &str,
+    headers: &[(String, String)],
+    timeout: std::time::Duration,
+) -> std::result::Result<PresignedAnswer, ErrorKind> {
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(std::time::Duration::from_secs(3).min(timeout))
+        .build()
+        .map_err(|error| ErrorKind::Other(error.to_string()))?;
+    let mut request = http.get(url);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.map_err(|error| {
+        if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unreachable(format!("{error:?}")) }
+    })?;
+    let status = response.status().as_u16();
+    let bucket_region = response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    Ok(PresignedAnswer { status, bucket_region, body })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

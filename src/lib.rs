@@ -7,7 +7,8 @@
 //!    imports another.
 //! 2. `ops`: the work (`selftest`, `converge`, `audit`, `teardown`, `rotate`). Each returns
 //!    a report that implements `ui::Render`. No operation calls the SDK.
-//! 3. `bucket`, `iam`, `sts`, `budgets`: the only callers of the AWS SDK; each failed call becomes one
+//! 3. `bucket`, `iam`, `sts`, `budgets`: the only modules that send requests (the SDK's, and
+//!    `bucket::fetch_presigned`'s plain GET of a presigned URL, as a browser would send it); each failed call becomes one
 //!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
 //! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `git`, `policy`,
 //!    `bucket_name`, `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).

@@ -651,7 +651,7 @@ impl Test<'_> {
             (Mark::Info, format!("URL (valid for {PRESIGN_SECONDS} seconds): {preview}...")),
         ];
         let resource = format!("the presigned URL for `{key}`");
-        let answer = match fetch(&url, &headers, self.options.timeout).await {
+        let answer = match bucket::fetch_presigned(&url, &headers, self.options.timeout).await {
             Ok(answer) => answer,
             Err(kind) => {
                 lines.push((Mark::Fail, "Fetching the presigned URL failed".into()));
@@ -767,33 +767,6 @@ impl Test<'_> {
             )),
         }
     }
-}
-
-/// What the presigned URL answered.
-struct Answer {
-    status: u16,
-    bucket_region: Option<String>,
-    body: Vec<u8>,
-}
-
-/// A plain HTTP GET, as a browser would send it.
-async fn fetch(url: &str, headers: &[(String, String)], timeout: Duration) -> Result<Answer, ErrorKind> {
-    let http = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(3).min(timeout))
-        .build()
-        .map_err(|error| ErrorKind::Other(error.to_string()))?;
-    let mut request = http.get(url);
-    for (name, value) in headers {
-        request = request.header(name, value);
-    }
-    let response = request.send().await.map_err(|error| {
-        if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unreachable(format!("{error:?}")) }
-    })?;
-    let status = response.status().as_u16();
-    let bucket_region = response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-    Ok(Answer { status, bucket_region, body })
 }
 
 fn mismatch(what: &str, got: usize) -> Diagnosis {
