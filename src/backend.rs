@@ -61,10 +61,7 @@ pub fn backend_dir(explicit: Option<&Path>, env_file: Option<&Path>) -> PathBuf 
     if let Some(dir) = explicit.filter(|d| !d.as_os_str().is_empty()) {
         return dir.to_path_buf();
     }
-    match env_file.and_then(Path::parent) {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    env_file.map_or_else(|| PathBuf::from("."), |file| crate::fsio::folder(file).to_path_buf())
 }
 
 /// The guide's layout in `dir`, or which of its files are missing.

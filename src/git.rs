@@ -5,7 +5,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::envfile::write_atomic;
+use crate::fsio::write_atomic;
 
 /// The patterns the guide asks `.gitignore` to hold.
 /// `.env.*` covers `.env.local` and `.env.production`; `.env.example` stays committable.
@@ -16,10 +16,7 @@ fn git(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
 }
 
 fn folder_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    crate::fsio::folder(path).to_path_buf()
 }
 
 fn file_name(path: &Path) -> String {
@@ -115,7 +112,7 @@ pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
         text.push_str(pattern);
         text.push('\n');
     }
-    let mode = crate::envfile::file_mode(gitignore).unwrap_or(0o644);
+    let mode = crate::fsio::file_mode(gitignore).unwrap_or(0o644);
     write_atomic(gitignore, text.as_bytes(), mode).with_context(|| format!("cannot update {}", gitignore.display()))?;
     Ok(missing)
 }

@@ -10,7 +10,7 @@
 //! 3. `bucket`, `iam`, `sts`, `budgets`: the only modules that send requests (the SDK's, and
 //!    `bucket::fetch_presigned`'s plain GET of a presigned URL, as a browser would send it); each failed call becomes one
 //!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
-//! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `git`, `policy`,
+//! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `fsio` (atomic writes, the lock, private files), `git`, `policy`,
 //!    `bucket_name`, `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).
 //! 5. `aws_error`, `keys`, `suggest`: plain types and functions, no crate imports besides each other.
 
@@ -26,6 +26,7 @@ pub mod diagnose;
 pub mod dotenv;
 pub mod envfile;
 pub mod exit;
+pub mod fsio;
 pub mod git;
 pub mod guard;
 pub mod iam;

@@ -211,7 +211,7 @@ async fn init_killed_at_any_point_leaves_nothing_lost_and_a_rerun_ends_with_one_
         let keys = keys_of(&server, &user).await;
         assert_eq!(keys.len(), 1, "{context}: exactly one key after the re-run: {keys:?}");
         assert_eq!(env_values(&env_path).unwrap()["AWS_ACCESS_KEY_ID"], keys[0], "{context}: the .env holds it");
-        assert!(t3s3::envfile::stray_temp_files(&env_path).is_empty(), "{context}: temp files removed");
+        assert!(t3s3::fsio::stray_temp_files(&env_path).is_empty(), "{context}: temp files removed");
     }
 }
 

@@ -4,7 +4,7 @@
 //! and names it as skipped when they are not).
 //!
 //! Wine cannot stand in for two things, covered by plain-function tests instead: ACLs (its
-//! icacls prints nothing and changes nothing: `envfile::acl_tests`) and Git for Windows
+//! icacls prints nothing and changes nothing: `fsio::acl_tests`) and Git for Windows
 //! (none in the prefix: guard is run on named files here, on staged ones in tests/guard.rs).
 
 mod common;

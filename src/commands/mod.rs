@@ -17,8 +17,8 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::aws::{self, Target};
-use crate::envfile::EnvLock;
 use crate::exit::Failure;
+use crate::fsio::EnvLock;
 use crate::ui::Printer;
 
 /// How long to wait for another t3s3 run on the same .env.
@@ -48,7 +48,7 @@ fn timeout(global: &GlobalArgs) -> Duration {
 /// Takes the .env's lock (another run on it is waited for) and says what stale temporary
 /// files of an interrupted run were removed.
 fn lock(env_path: &std::path::Path, printer: &Printer) -> Result<EnvLock> {
-    let folder = env_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let folder = crate::fsio::folder(env_path);
     if !folder.is_dir() {
         return Err(Failure::bad_input(format!("the folder of {} does not exist", env_path.display()))
             .hint("create it, or pass another path with --env-file")

@@ -8,8 +8,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::ActingClients;
-use crate::envfile::{self, EnvFile};
+use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
+use crate::fsio;
 use crate::git;
 use crate::iam::{self, KeyInfo};
 use crate::keys::Key;
@@ -227,7 +228,7 @@ async fn rotate(
     };
     if !report.ok {
         // Roll back: the .env names the old key again before the new key goes.
-        envfile::write_atomic(env_path, original.as_bytes(), 0o600)?;
+        fsio::write_atomic(env_path, original.as_bytes(), 0o600)?;
         iam::delete_key(&clients.iam, user, &new_key.id).await?;
         report.rolled_back = true;
         report.new_key = None;

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::envfile::{self, Severity};
+use crate::envfile::Severity;
+use crate::fsio;
 use crate::git;
 use crate::keys::Key;
 use crate::settings::AppSettings;
@@ -70,9 +71,9 @@ pub(super) fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSetting
 
 /// env_mode: Unix permission bits, or on Windows the ACL as icacls reads it.
 fn mode_check(audit: &Audit, env_path: &Path, shown: &str) {
-    match envfile::file_mode(env_path) {
+    match fsio::file_mode(env_path) {
         None if cfg!(unix) => audit.skip(&[CheckId::EnvMode], &format!("cannot read the mode of {shown}")),
-        None => match envfile::acl_check(env_path) {
+        None => match fsio::acl_check(env_path) {
             Ok(others) if others.is_empty() => audit.add(
                 CheckId::EnvMode,
                 CheckStatus::Pass,
@@ -106,7 +107,7 @@ fn mode_check(audit: &Audit, env_path: &Path, shown: &str) {
 
 /// Temporary files of an interrupted write: each holds a whole .env, secret included.
 fn temp_files_check(audit: &Audit, env_path: &Path) {
-    let stray = crate::envfile::stray_temp_files(env_path);
+    let stray = fsio::stray_temp_files(env_path);
     if stray.is_empty() {
         audit.add(CheckId::EnvTempFiles, CheckStatus::Pass, "no temporary files left by an interrupted run", "");
         return;

@@ -10,8 +10,8 @@ use crate::aws::{self, ActingClients};
 use crate::bucket;
 use crate::bucket_name;
 use crate::budgets;
-use crate::envfile;
 use crate::exit::Failure;
+use crate::fsio;
 use crate::git;
 use crate::iam;
 use crate::join::join_all;
@@ -610,7 +610,7 @@ impl Apply<'_> {
         let path = local.env_path.clone();
         let existed = local.env.exists();
         let merged = local.env.merge(&updates);
-        let loose_mode = existed && envfile::file_mode(&path).is_some_and(|mode| mode & 0o077 != 0);
+        let loose_mode = existed && fsio::file_mode(&path).is_some_and(|mode| mode & 0o077 != 0);
         let needed = merged.changed() || loose_mode || !existed;
         if needed && !self.options.dry_run {
             local.env.write()?;
@@ -625,8 +625,8 @@ impl Apply<'_> {
         }
         let detail = match (parts.is_empty(), loose_mode) {
             (true, true) => "mode set to 0600".to_string(),
-            (true, false) => format!("already up to date ({})", envfile::PRIVATE),
-            (false, _) => format!("{}; other lines kept; {}", parts.join("; "), envfile::PRIVATE),
+            (true, false) => format!("already up to date ({})", fsio::PRIVATE),
+            (false, _) => format!("{}; other lines kept; {}", parts.join("; "), fsio::PRIVATE),
         };
         self.row("env_file", path.display().to_string(), self.status(needed, !existed), detail);
         Ok(())

@@ -244,7 +244,7 @@ pub struct Local {
 impl Local {
     /// Reads the env file and settles the bucket name; refuses a file git tracks.
     pub fn read(env_path: &Path, bucket: Option<&str>) -> Result<Self> {
-        let folder = env_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let folder = crate::fsio::folder(env_path);
         if !folder.is_dir() {
             return Err(Failure::bad_input(format!("the folder of {} does not exist", env_path.display()))
                 .hint("create it, or pass another path with --env-file")
