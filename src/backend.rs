@@ -364,7 +364,43 @@ pub struct DriverStep {
     /// An exception the backend's code raised.
     pub error: Option<PythonError>,
     /// A wrong answer from the backend's code (no exception).
-    pub problem: Option<serde_json::Value>,
+    pub problem: Option<Problem>,
+}
+
+/// A wrong answer from the backend's code, as the driver names it (`"kind"` on the wire).
+/// An answer of a kind this build does not know is `Unknown`, never a parse failure.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// Step 1: get_settings() left these upper-case names empty.
+    Missing { missing: Vec<String> },
+    /// Step 3: upload_file() returned no dict with `s3_key` (its answer, shortened).
+    NoKey { returned: String },
+    /// Step 3: the key returned is not the object just uploaded.
+    ForeignKey { key: String, test_id: String },
+    /// Step 4: download_file() returned other bytes (their type, and size when bytes).
+    Mismatch { got: String, size: Option<u64> },
+    /// Step 5: get_presigned_url() returned something that is not a URL.
+    NotAUrl { returned: String },
+    /// Step 5: the URL's host could not be reached.
+    Unreachable { message: String, host: String },
+    /// Step 5: S3 refused the URL.
+    Refused {
+        status: u16,
+        #[serde(default)]
+        body: String,
+        bucket_region: Option<String>,
+        #[serde(default)]
+        host: String,
+        #[serde(default)]
+        path: String,
+        #[serde(default)]
+        key: String,
+    },
+    /// Step 7: file_exists() still says True after the delete.
+    StillExists,
+    #[serde(other)]
+    Unknown,
 }
 
 /// An exception, with botocore's error fields when it is a ClientError.
@@ -475,6 +511,41 @@ pub async fn drive(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `StepFailed(..., {"kind": ...})` the driver can raise parses into a [`Problem`]:
+    /// the two sides of the wire cannot drift apart unnoticed.
+    #[test]
+    fn every_problem_the_driver_sends_parses() {
+        let mut kinds = Vec::new();
+        for piece in DRIVER.split("{\"kind\": \"").skip(1) {
+            kinds.push(piece.split('"').next().unwrap().to_string());
+        }
+        for piece in DRIVER.split("\"kind\": \"").skip(1) {
+            kinds.push(piece.split('"').next().unwrap().to_string());
+        }
+        kinds.sort();
+        kinds.dedup();
+        assert!(kinds.len() >= 8, "{kinds:?}");
+        let sample = |kind: &str| -> serde_json::Value {
+            match kind {
+                "missing" => serde_json::json!({"kind": kind, "missing": ["AWS_REGION"]}),
+                "no_key" | "not_a_url" => serde_json::json!({"kind": kind, "returned": "None"}),
+                "foreign_key" => serde_json::json!({"kind": kind, "key": "users/42/a.pdf", "test_id": "1-2"}),
+                "mismatch" => serde_json::json!({"kind": kind, "got": "'str'", "size": null}),
+                "unreachable" => serde_json::json!({"kind": kind, "message": "refused", "host": "h"}),
+                "refused" => {
+                    serde_json::json!({"kind": kind, "status": 403, "body": "", "bucket_region": null, "host": "h", "path": "p", "key": "k"})
+                }
+                _ => serde_json::json!({"kind": kind}),
+            }
+        };
+        for kind in &kinds {
+            let problem: Problem = serde_json::from_value(sample(kind)).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_ne!(problem, Problem::Unknown, "{kind} is sent by the driver but unknown to t3s3");
+        }
+        let unknown: Problem = serde_json::from_value(serde_json::json!({"kind": "new_kind"})).unwrap();
+        assert_eq!(unknown, Problem::Unknown);
+    }
 
     #[test]
     fn the_backend_folder_is_the_env_files_folder_unless_named() {

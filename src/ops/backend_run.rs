@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
-use crate::backend::{self, Backend, DriverStep, Event, LoadedSettings, PythonError, PythonFacts};
+use crate::backend::{self, Backend, DriverStep, Event, LoadedSettings, Problem, PythonError, PythonFacts};
 use crate::diagnose::{self, Diagnosis};
 use crate::exit::ExitStatus;
 use crate::keys::Key;
@@ -430,71 +430,63 @@ impl Context<'_> {
     }
 
     /// A wrong answer (no exception) from the backend's code.
-    fn problem(
-        &self,
-        number: u8,
-        method: &str,
-        problem: &serde_json::Value,
-        loaded: Option<&LoadedSettings>,
-    ) -> Diagnosis {
-        let text = |name: &str| problem[name].as_str().unwrap_or_default().to_string();
-        match problem["kind"].as_str().unwrap_or_default() {
-            "missing" => self.missing(method, problem, loaded),
-            "refused" => self.refused(method, problem),
-            "still_exists" => Diagnosis {
+    fn problem(&self, number: u8, method: &str, problem: &Problem, loaded: Option<&LoadedSettings>) -> Diagnosis {
+        match problem {
+            Problem::Missing { missing } => self.missing(method, missing, loaded),
+            Problem::Refused { status, body, bucket_region, path, key, .. } => {
+                self.refused(method, *status, body, bucket_region.clone(), path, key)
+            }
+            Problem::StillExists => Diagnosis {
                 code: "StillExists".into(),
                 message: format!("{method} returned True after delete_file()"),
                 cause: "delete_file() returned without error, but file_exists() still says the object is there: file_exists() must return False when HeadObject answers 404 (see Cleanup for what S3 holds).".into(),
                 fix: vec!["Fix file_exists(): catch botocore's ClientError with code 404 / NoSuchKey / NotFound and return False.".into()],
             },
-            "foreign_key" => Diagnosis {
+            Problem::ForeignKey { key, test_id } => Diagnosis {
                 code: "ForeignKey".into(),
-                message: format!("{method} returned s3_key `{}`, which is not the object it just uploaded", text("key")),
+                message: format!("{method} returned s3_key `{key}`, which is not the object it just uploaded"),
                 cause: format!(
-                    "The key does not hold this run's id ({}) and the object there does not hold the test bytes: it may be a user's document. t3s3 did not download-compare, delete or change it, and stopped before the steps that delete.",
-                    text("test_id")
+                    "The key does not hold this run's id ({test_id}) and the object there does not hold the test bytes: it may be a user's document. t3s3 did not download-compare, delete or change it, and stopped before the steps that delete."
                 ),
                 fix: vec![format!(
                     "Return the key upload_file() wrote from {method}: the guide builds it from user_id, conversation_id, document_id and filename."
                 )],
             },
-            "mismatch" => Diagnosis {
+            Problem::Mismatch { .. } => Diagnosis {
                 code: "ContentMismatch".into(),
                 message: format!("{method} returned something other than the uploaded bytes"),
                 cause: "download_file() must return the object's bytes (response['Body'].read()).".into(),
                 fix: vec![format!("Fix {method}.")],
             },
-            "no_key" => Diagnosis {
+            Problem::NoKey { returned } => Diagnosis {
                 code: "NoS3Key".into(),
-                message: format!("{method} returned {}", text("returned")),
+                message: format!("{method} returned {returned}"),
                 cause: "The guide's upload_file() returns a dict with `s3_key`, which the other steps use.".into(),
                 fix: vec![format!("Return {{\"s3_key\": key, ...}} from {method}.")],
             },
-            "not_a_url" => Diagnosis {
+            Problem::NotAUrl { returned } => Diagnosis {
                 code: "NotAUrl".into(),
-                message: format!("{method} returned {}", text("returned")),
+                message: format!("{method} returned {returned}"),
                 cause: "get_presigned_url() must return the URL string generate_presigned_url() gives.".into(),
                 fix: vec![format!("Fix {method}.")],
             },
-            "unreachable" => Diagnosis {
+            Problem::Unreachable { message, host } => Diagnosis {
                 code: "Unreachable".into(),
-                message: format!("{method} returned a URL whose host {} cannot be reached: {}", text("host"), text("message")),
+                message: format!("{method} returned a URL whose host {host} cannot be reached: {message}"),
                 cause: "Presigned URLs are fetched by browsers: their host must be the S3 endpoint the backend's client uses.".into(),
                 fix: vec![format!("Check the endpoint_url and region the client in {method} is built with.")],
             },
-            other => Diagnosis {
-                code: other.to_string(),
+            Problem::Unknown => Diagnosis {
+                code: "Unknown".into(),
                 message: format!("step {number}: {method} failed"),
-                cause: problem.to_string(),
+                cause: "The driver reported a problem this build of t3s3 does not know.".into(),
                 fix: vec![],
             },
         }
     }
 
     /// Step 1: get_settings() left required values empty.
-    fn missing(&self, method: &str, problem: &serde_json::Value, loaded: Option<&LoadedSettings>) -> Diagnosis {
-        let missing: Vec<&str> =
-            problem["missing"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+    fn missing(&self, method: &str, missing: &[String], loaded: Option<&LoadedSettings>) -> Diagnosis {
         let reads = loaded.and_then(|l| l.env_files.clone()).map(|files| files.join(", "));
         let t3s3_file = self.settings.env_file.as_ref().map(|p| p.display().to_string());
         let cause = match (&reads, &t3s3_file) {
@@ -519,18 +511,21 @@ impl Context<'_> {
     }
 
     /// Step 5: the URL get_presigned_url() returned was refused when fetched.
-    fn refused(&self, method: &str, problem: &serde_json::Value) -> Diagnosis {
-        let status = problem["status"].as_u64().unwrap_or_default() as u16;
-        let body = problem["body"].as_str().unwrap_or_default();
-        let region = problem["bucket_region"].as_str().map(str::to_string);
+    fn refused(
+        &self,
+        method: &str,
+        status: u16,
+        body: &str,
+        region: Option<String>,
+        path: &str,
+        key: &str,
+    ) -> Diagnosis {
         let error =
             AwsError::from_http("s3:GetObject", format!("bucket `{}`", self.settings.bucket()), status, region, body);
         let mut diagnosis = diagnose::diagnose(&error, self.settings, self.policy_name);
         let code = error.code().map(|c| c.as_str().to_string()).unwrap_or_default();
         diagnosis.message = format!("{method} returned a URL the bucket refuses: HTTP {status} {code}");
         let said = error.message.clone().map(|m| format!(" ({m})")).unwrap_or_default();
-        let path = problem["path"].as_str().unwrap_or_default();
-        let key = problem["key"].as_str().unwrap_or_default();
         diagnosis.cause = format!(
             "The backend's other steps worked with the same key and bucket, so the URL {method} builds is wrong: S3 answered HTTP {status} {code}{said} for /{path}."
         );
