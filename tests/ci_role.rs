@@ -30,6 +30,46 @@ async fn trust_of(server: &Server, role: &str) -> serde_json::Value {
     serde_json::from_str(&t3s3::iam::decode_document(&raw)).unwrap()
 }
 
+/// The role's temporary credentials, as configure-aws-credentials gets them with the job's
+/// OIDC token (moto does not check the token itself).
+async fn assume_ci_role(config: &aws_config::SdkConfig) -> aws_sdk_sts::types::Credentials {
+    let assumed = aws_sdk_sts::Client::new(config)
+        .assume_role_with_web_identity()
+        .role_arn("arn:aws:iam::123456789012:role/T3ChatCI")
+        .role_session_name("github-actions")
+        .web_identity_token("eyJ.github-oidc-token.sig")
+        .send()
+        .await
+        .unwrap();
+    assumed.credentials().unwrap().clone()
+}
+
+/// `t3s3 verify --json` in a CI checkout: no .env, everything from the environment.
+fn verify_as(credentials: &aws_sdk_sts::types::Credentials, server: &Server) -> Run {
+    let ci = Workspace::new();
+    run(ci
+        .t3s3()
+        .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
+        .env("AWS_SESSION_TOKEN", credentials.session_token())
+        .env("AWS_REGION", APP_REGION)
+        .env("S3_BUCKET_NAME", BUCKET)
+        .env("AWS_ENDPOINT_URL", server.url())
+        .args(["verify", "--json"]))
+}
+
+/// A YAML document as JSON, read by PyYAML (as GitHub's own loader would read it).
+fn yaml(text: &str) -> serde_json::Value {
+    let mut python = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut python.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    serde_json::from_slice(&python.wait_with_output().unwrap().stdout).unwrap()
+}
+
 fn check(ws: &Workspace, server: &Server, id: &str) -> serde_json::Value {
     let report = run(ws.acting(server).args(["doctor", "--json"])).json();
     report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone()
@@ -68,14 +108,7 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
         assert!(workflow.contains(line), "missing {line:?}:\n{workflow}");
     }
     // It is YAML GitHub can read: the job has the OIDC permission and assumes the role.
-    let mut python = std::process::Command::new(repo().join(".venv/bin/python"))
-        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut python.stdin.take().unwrap(), workflow.as_bytes()).unwrap();
-    let parsed: serde_json::Value = serde_json::from_slice(&python.wait_with_output().unwrap().stdout).unwrap();
+    let parsed = yaml(workflow);
     assert_eq!(parsed["permissions"]["id-token"], "write");
     let steps = parsed["jobs"]["verify"]["steps"].as_array().unwrap();
     let configure = "aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502";
@@ -129,27 +162,8 @@ async fn the_roles_web_identity_credentials_pass_verify() {
 
     // What aws-actions/configure-aws-credentials does with the job's OIDC token (moto does
     // not check the token itself).
-    let sts = aws_sdk_sts::Client::new(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION));
-    let assumed = sts
-        .assume_role_with_web_identity()
-        .role_arn("arn:aws:iam::123456789012:role/T3ChatCI")
-        .role_session_name("github-actions")
-        .web_identity_token("eyJ.github-oidc-token.sig")
-        .send()
-        .await
-        .unwrap();
-    let credentials = assumed.credentials().unwrap();
-
-    let ci = Workspace::new(); // the checkout in CI: no .env, everything from the environment
-    let out = run(ci
-        .t3s3()
-        .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
-        .env("AWS_SESSION_TOKEN", credentials.session_token())
-        .env("AWS_REGION", APP_REGION)
-        .env("S3_BUCKET_NAME", BUCKET)
-        .env("AWS_ENDPOINT_URL", server.url())
-        .args(["verify", "--json"]));
+    let credentials = assume_ci_role(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION)).await;
+    let out = verify_as(&credentials, &server);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(!out.stdout.contains(credentials.session_token()));
 }
@@ -288,17 +302,6 @@ async fn the_workflow_installs_before_credentials_and_names_one_branch_or_enviro
     }
 }
 
-fn yaml(text: &str) -> serde_json::Value {
-    let mut python = std::process::Command::new(repo().join(".venv/bin/python"))
-        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut python.stdin.take().unwrap(), text.as_bytes()).unwrap();
-    serde_json::from_slice(&python.wait_with_output().unwrap().stdout).unwrap()
-}
-
 #[tokio::test]
 async fn under_iam_enforcement_the_roles_credentials_pass_verify_only_with_its_policy() {
     let server = moto(None);
@@ -317,30 +320,11 @@ async fn under_iam_enforcement_the_roles_credentials_pass_verify_only_with_its_p
     let config = sdk_config(&server.url(), &admin.id, &admin.secret, APP_REGION);
     // What configure-aws-credentials does with the job's token. The SDK sends this call
     // unsigned, which moto answers with HTTP 500 once it enforces, so it comes first.
-    let assumed = aws_sdk_sts::Client::new(&config)
-        .assume_role_with_web_identity()
-        .role_arn("arn:aws:iam::123456789012:role/T3ChatCI")
-        .role_session_name("github-actions")
-        .web_identity_token("eyJ.github-oidc-token.sig")
-        .send()
-        .await
-        .unwrap();
+    let credentials = assume_ci_role(&config).await;
     // From here on moto checks every signature and IAM policy (its reset-auth switch): the
     // role's credentials get exactly what its policies grant.
     enforce_from_now(&server);
-    let credentials = assumed.credentials().unwrap().clone();
-    let verify = || {
-        let ci = Workspace::new();
-        run(ci
-            .t3s3()
-            .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
-            .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
-            .env("AWS_SESSION_TOKEN", credentials.session_token())
-            .env("AWS_REGION", APP_REGION)
-            .env("S3_BUCKET_NAME", BUCKET)
-            .env("AWS_ENDPOINT_URL", server.url())
-            .args(["verify", "--json"]))
-    };
+    let verify = || verify_as(&credentials, &server);
     let statuses = |out: &Run| -> Vec<String> {
         out.json()["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect()
     };
