@@ -15,13 +15,6 @@ fn test_python() -> PathBuf {
     repo().join(".venv/bin/python")
 }
 
-async fn moto_with_bucket() -> Server {
-    let server = moto(None);
-    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
-    create_bucket(&s3(&config), BUCKET, APP_REGION).await;
-    server
-}
-
 async fn objects_left(server: &Server) -> Vec<String> {
     let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
     let listed = s3(&config).list_objects_v2().bucket(BUCKET).send().await.unwrap();
@@ -86,7 +79,7 @@ fn backend_statuses(report: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test]
 async fn the_backends_own_code_passes_all_seven_steps_and_leaves_nothing() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     let python = test_python();
 
@@ -121,7 +114,7 @@ async fn the_backends_own_code_passes_all_seven_steps_and_leaves_nothing() {
 
 #[tokio::test]
 async fn the_interpreter_is_the_backends_venv_when_none_is_named() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     make_venv(&ws.path().join("backend/venv"), &[]);
 
@@ -134,7 +127,7 @@ async fn the_interpreter_is_the_backends_venv_when_none_is_named() {
 
 #[tokio::test]
 async fn boto3_missing_from_the_backends_interpreter_fails_with_the_pip_command() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     let python = make_venv(&ws.path().join("backend/venv"), &["boto3", "botocore", "s3transfer"]);
 
@@ -152,7 +145,7 @@ async fn boto3_missing_from_the_backends_interpreter_fails_with_the_pip_command(
 
 #[tokio::test]
 async fn a_config_reading_another_file_is_named_against_the_env_t3s3_read() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     patch(&ws, "config.py", "env_file=\".env\"", "env_file=\"settings.env\"");
 
@@ -176,7 +169,7 @@ async fn a_config_reading_another_file_is_named_against_the_env_t3s3_read() {
 
 #[tokio::test]
 async fn a_presigned_url_the_bucket_refuses_fails_step_5_and_the_object_is_still_removed() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     // A real bug: the URL is signed for the file name instead of the object's key.
     patch(
@@ -204,7 +197,7 @@ async fn a_presigned_url_the_bucket_refuses_fails_step_5_and_the_object_is_still
 
 #[tokio::test]
 async fn a_file_exists_that_lies_fails_step_7_and_the_object_is_gone() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     patch(
         &ws,
@@ -266,33 +259,29 @@ async fn the_backend_run_is_skipped_when_t3s3s_own_run_fails() {
     assert_eq!(backend_statuses(&report), ["skipped"; 7]);
 }
 
-fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id}"))
-}
-
 #[tokio::test]
 async fn doctor_finds_the_backends_interpreter_and_boto3_in_it_and_in_requirements() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     make_venv(&ws.path().join("backend/venv"), &[]);
 
     let out = run(ws.t3s3().args(["doctor", "--json"]));
     let report = out.json();
-    let python = check(&report, "backend_python");
+    let python = check_in(&report, "backend_python");
     assert_eq!(python["status"], "PASS", "{python}");
     assert!(
         python["evidence"].as_str().unwrap().contains("backend/venv/bin/python (backend/venv): Python 3."),
         "{python}"
     );
-    assert_eq!(check(&report, "boto3_installed")["evidence"], "boto3 1.44.8, botocore 1.44.8");
-    assert_eq!(check(&report, "boto3_declared")["evidence"], "boto3 is in backend/requirements.txt");
-    let endpoint = check(&report, "boto3_endpoint_env");
+    assert_eq!(check_in(&report, "boto3_installed")["evidence"], "boto3 1.44.8, botocore 1.44.8");
+    assert_eq!(check_in(&report, "boto3_declared")["evidence"], "boto3 is in backend/requirements.txt");
+    let endpoint = check_in(&report, "boto3_endpoint_env");
     assert_eq!(endpoint["status"], "PASS", "{endpoint}");
 }
 
 #[tokio::test]
 async fn doctor_fails_boto3_missing_with_the_pip_command_and_warns_when_undeclared() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     let python = make_venv(&ws.path().join("backend/.venv"), &["boto3", "botocore", "s3transfer"]);
     ws.write("backend/requirements.txt", "fastapi\n# boto3 comes later\n");
@@ -300,25 +289,25 @@ async fn doctor_fails_boto3_missing_with_the_pip_command_and_warns_when_undeclar
     let out = run(ws.t3s3().args(["doctor", "--json"]));
     assert_eq!(out.code, 1, "{}", out.all());
     let report = out.json();
-    assert_eq!(check(&report, "backend_python")["status"], "PASS");
-    let installed = check(&report, "boto3_installed");
+    assert_eq!(check_in(&report, "backend_python")["status"], "PASS");
+    let installed = check_in(&report, "boto3_installed");
     assert_eq!(installed["status"], "FAIL", "{installed}");
     assert_eq!(installed["fix"], format!("{} -m pip install boto3", python.display()));
-    let declared = check(&report, "boto3_declared");
+    let declared = check_in(&report, "boto3_declared");
     assert_eq!(declared["status"], "WARN", "{declared}");
     assert!(declared["evidence"].as_str().unwrap().contains("boto3 is not in backend/requirements.txt"), "{declared}");
-    assert_eq!(check(&report, "boto3_endpoint_env")["status"], "SKIPPED");
+    assert_eq!(check_in(&report, "boto3_endpoint_env")["status"], "SKIPPED");
 
     // An interpreter that cannot run is a FAIL naming it, never a crash.
     let out = run(ws.t3s3().args(["doctor", "--json", "--python", "/no/such/python"]));
-    let python = check(&out.json(), "backend_python").clone();
+    let python = check_in(&out.json(), "backend_python").clone();
     assert_eq!(python["status"], "FAIL", "{python}");
     assert!(python["evidence"].as_str().unwrap().contains("/no/such/python does not exist"), "{python}");
 }
 
 #[tokio::test]
 async fn a_backend_that_hangs_is_stopped_within_the_time_limit() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     patch(
         &ws,
@@ -357,7 +346,7 @@ async fn object_bytes(server: &Server, key: &str) -> Option<Vec<u8>> {
 
 #[tokio::test]
 async fn a_key_the_backend_names_but_did_not_write_is_never_deleted() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let contract = b"%PDF-1.7 a user's signed contract".to_vec();
     put_object(&server, "users/42/contract.pdf", &contract).await;
     let ws = project(&server);
@@ -383,7 +372,7 @@ async fn a_key_the_backend_names_but_did_not_write_is_never_deleted() {
 
 #[tokio::test]
 async fn a_key_the_backend_names_that_holds_the_test_bytes_is_cleaned_up() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     // A fixed key without the run's id, but the object there is the one just uploaded; a
     // later step fails, so clean-up must still remove it.
@@ -410,7 +399,7 @@ async fn a_key_the_backend_names_that_holds_the_test_bytes_is_cleaned_up() {
 
 #[tokio::test]
 async fn a_secret_in_the_backends_own_error_is_never_printed() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     // pydantic's ValidationError repeats the rejected value: input_value='<the secret>'.
     patch(&ws, "config.py", "aws_secret_access_key: str = \"\"", "aws_secret_access_key: int = 0");
@@ -435,7 +424,7 @@ async fn a_secret_in_the_backends_own_error_is_never_printed() {
 
 #[tokio::test]
 async fn doctor_runs_no_code_from_the_checkout() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);
     let marker = ws.path().join("ran");
     // A venv whose interpreter is any file: doctor reads its packages, never runs it.
@@ -451,13 +440,13 @@ async fn doctor_runs_no_code_from_the_checkout() {
     let out = run(ws.t3s3().args(["doctor", "--json"]));
     assert!(!marker.exists(), "doctor ran code from the checkout: {}", out.all());
     let report = out.json();
-    assert_eq!(check(&report, "backend_python")["status"], "PASS", "{report}");
-    assert_eq!(check(&report, "boto3_installed")["evidence"], "boto3 1.44.8, botocore 1.44.8");
+    assert_eq!(check_in(&report, "backend_python")["status"], "PASS", "{report}");
+    assert_eq!(check_in(&report, "boto3_installed")["evidence"], "boto3 1.44.8, botocore 1.44.8");
 
     // Named with --python, the interpreter runs, isolated from the backend's json.py.
     let out = run(ws.t3s3().args(["doctor", "--json", "--python"]).arg(test_python()));
     assert!(!marker.exists(), "the backend's json.py shadowed the standard library: {}", out.all());
-    assert_eq!(check(&out.json(), "boto3_installed")["status"], "PASS", "{}", out.all());
+    assert_eq!(check_in(&out.json(), "boto3_installed")["status"], "PASS", "{}", out.all());
 
     // verify --backend runs the backend's code by design, but not its json.py in place of Python's.
     let out = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));

@@ -37,11 +37,6 @@ async fn budgets_of(server: &Server) -> Vec<(String, String, usize)> {
     found
 }
 
-fn check(ws: &Workspace, server: &Server, id: &str) -> serde_json::Value {
-    let report = run(ws.acting(server).args(["doctor", "--json"])).json();
-    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone()
-}
-
 #[tokio::test]
 async fn init_sets_one_budget_with_both_alerts_doctor_sees_it_and_destroy_removes_it() {
     let server = moto(None);
@@ -85,7 +80,7 @@ async fn init_sets_one_budget_with_both_alerts_doctor_sees_it_and_destroy_remove
     assert_eq!(resource_statuses(&mended.json())["budget"], "updated", "{}", mended.stdout);
     assert_eq!(budgets_of(&server).await[0].2, 2, "the forecast alert is back");
 
-    let alert = check(&ws, &server, "billing_alert");
+    let alert = doctor_check(&ws, &server, "billing_alert");
     assert_eq!(alert["status"], "PASS", "{alert}");
     assert!(alert["evidence"].as_str().unwrap().contains("t3s3-monthly-cost"), "{alert}");
 
@@ -93,7 +88,7 @@ async fn init_sets_one_budget_with_both_alerts_doctor_sees_it_and_destroy_remove
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(budgets_of(&server).await.is_empty(), "destroy left the budget");
     assert_eq!(init(&ws, &server, &[]).code, 0, "set up again, without a budget");
-    let alert = check(&ws, &server, "billing_alert");
+    let alert = doctor_check(&ws, &server, "billing_alert");
     assert_eq!(alert["status"], "WARN", "{alert}");
     assert!(alert["fix"].as_str().unwrap().contains("t3s3 init --budget-email"), "{alert}");
 }
@@ -121,7 +116,7 @@ async fn destroy_keeps_a_budget_t3s3_did_not_make_and_bad_budget_input_changes_n
     budgets_client(&server).create_budget().account_id("123456789012").budget(theirs).send().await.unwrap();
     assert_eq!(init(&ws, &server, &[]).code, 0);
     // A cost budget without notifications warns nobody.
-    assert_eq!(check(&ws, &server, "billing_alert")["status"], "WARN");
+    assert_eq!(doctor_check(&ws, &server, "billing_alert")["status"], "WARN");
     let out = run(ws.acting(&server).args(["destroy", "--yes"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(budgets_of(&server).await.len(), 1, "destroy removed a budget it did not make");

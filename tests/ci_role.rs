@@ -70,11 +70,6 @@ fn yaml(text: &str) -> serde_json::Value {
     serde_json::from_slice(&python.wait_with_output().unwrap().stdout).unwrap()
 }
 
-fn check(ws: &Workspace, server: &Server, id: &str) -> serde_json::Value {
-    let report = run(ws.acting(server).args(["doctor", "--json"])).json();
-    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap().clone()
-}
-
 #[tokio::test]
 async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     let server = moto(None);
@@ -146,7 +141,7 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     let again = ci_role(&ws, &server, &[]);
     assert_eq!(again.code, 0, "{}", again.all());
     assert_eq!(again.json()["changes"], 0, "a second run changes nothing: {}", again.stdout);
-    assert_eq!(check(&ws, &server, "ci_role_trust")["status"], "PASS");
+    assert_eq!(doctor_check(&ws, &server, "ci_role_trust")["status"], "PASS");
 
     for (repo, branch) in [("acme", "main"), ("acme/*", "main"), ("acme/t3-chat", "feature/*"), ("acme/t3-chat", "")] {
         let out = run(ws.acting(&server).args(["ci-role", "--repo", repo, "--branch", branch]));
@@ -180,13 +175,13 @@ async fn doctor_fails_a_wide_trust_and_ci_role_narrows_it() {
         .replace("repo:acme/t3-chat:ref:refs/heads/main", "repo:acme/*");
     root_iam(&server).update_assume_role_policy().role_name("T3ChatCI").policy_document(wide).send().await.unwrap();
 
-    let found = check(&ws, &server, "ci_role_trust");
+    let found = doctor_check(&ws, &server, "ci_role_trust");
     assert_eq!(found["status"], "FAIL", "{found}");
     assert!(found["evidence"].as_str().unwrap().contains("repo:acme/*"), "{found}");
 
     let out = ci_role(&ws, &server, &[]);
     assert_eq!(resource_statuses(&out.json())["trust_policy"], "updated", "{}", out.stdout);
-    assert_eq!(check(&ws, &server, "ci_role_trust")["status"], "PASS");
+    assert_eq!(doctor_check(&ws, &server, "ci_role_trust")["status"], "PASS");
 }
 
 #[tokio::test]
@@ -248,7 +243,7 @@ async fn a_role_t3s3_did_not_create_is_refused_and_one_holding_more_is_never_ado
     assert!(out.all().contains("inline policy everything") && out.all().contains(&admin_arn), "{}", out.all());
     assert_eq!(trust_of(&server, "T3ChatCI").await, untouched, "the trust was replaced");
 
-    let found = check(&ws, &server, "ci_role_trust");
+    let found = doctor_check(&ws, &server, "ci_role_trust");
     assert_eq!(found["status"], "FAIL", "{found}");
     assert!(found["evidence"].as_str().unwrap().contains("inline policy everything"), "{found}");
 
@@ -258,7 +253,7 @@ async fn a_role_t3s3_did_not_create_is_refused_and_one_holding_more_is_never_ado
     let out = ci_role(&ws, &server, &["--adopt"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(resource_statuses(&out.json())["trust_policy"], "updated");
-    assert_eq!(check(&ws, &server, "ci_role_trust")["status"], "PASS");
+    assert_eq!(doctor_check(&ws, &server, "ci_role_trust")["status"], "PASS");
     let again = ci_role(&ws, &server, &[]);
     assert_eq!((again.code, again.json()["changes"].clone()), (0, serde_json::json!(0)), "{}", again.all());
     let out = run(ws.acting(&server).args(["destroy", "--yes"]));

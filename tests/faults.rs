@@ -17,17 +17,6 @@ const INTERNAL: &str =
     "<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>";
 const IAM_INTERNAL: &str = "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Receiver</Type><Code>ServiceFailure</Code><Message>Request processing has failed because of an unknown error.</Message></Error><RequestId>r</RequestId></ErrorResponse>";
 
-async fn moto_with_bucket() -> Server {
-    let server = moto(None);
-    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
-    create_bucket(&s3(&config), BUCKET, APP_REGION).await;
-    server
-}
-
-fn root_key() -> Key {
-    Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() }
-}
-
 /// `t3s3 verify --json` with the backend's .env pointing at the proxy.
 fn verify_through(proxy: u16, extra: &[&str]) -> (Run, Workspace) {
     let ws = Workspace::new();
@@ -53,7 +42,7 @@ fn object_put(request: &ProxiedRequest) -> bool {
 
 #[tokio::test]
 async fn two_slow_downs_are_retried_and_verify_passes() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = seen.clone();
     let proxy = fault_proxy(server.port, move |request, _| {
@@ -70,7 +59,7 @@ async fn two_slow_downs_are_retried_and_verify_passes() {
 
 #[tokio::test]
 async fn an_upload_that_always_fails_names_the_error_and_leaves_nothing() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let proxy = fault_proxy(
         server.port,
         |request, _| if object_put(request) { Fault::Answer(500, INTERNAL) } else { Fault::Pass },
@@ -85,7 +74,7 @@ async fn an_upload_that_always_fails_names_the_error_and_leaves_nothing() {
 
 #[tokio::test]
 async fn an_upload_whose_answer_is_lost_is_cleaned_up_at_the_end() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let proxy =
         fault_proxy(server.port, |request, _| if object_put(request) { Fault::ResetAfter } else { Fault::Pass });
     let (out, _ws) = verify_through(proxy, &[]);
@@ -99,7 +88,7 @@ async fn an_upload_whose_answer_is_lost_is_cleaned_up_at_the_end() {
 
 #[tokio::test]
 async fn a_delete_that_keeps_failing_names_the_object_left_and_how_to_delete_it() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let proxy =
         fault_proxy(
             server.port,
@@ -123,7 +112,7 @@ async fn a_delete_that_keeps_failing_names_the_object_left_and_how_to_delete_it(
 
 #[tokio::test]
 async fn a_junk_answer_is_named_unreadable_with_the_endpoint_and_action() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let proxy = fault_proxy(server.port, |request, _| {
         if request.is("GET", "?location") { Fault::Answer(200, "<<<this is not XML") } else { Fault::Pass }
     });
@@ -139,7 +128,7 @@ async fn a_junk_answer_is_named_unreadable_with_the_endpoint_and_action() {
 
 #[tokio::test]
 async fn a_truncated_download_fails_step_4_and_cleans_up() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let proxy = fault_proxy(
         server.port,
         |request, _| if request.is("GET", "/test_user/") { Fault::Truncated } else { Fault::Pass },
@@ -154,7 +143,7 @@ async fn a_truncated_download_fails_step_4_and_cleans_up() {
 
 #[tokio::test]
 async fn connections_reset_before_any_answer_fail_step_2_naming_the_endpoint() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let proxy = fault_proxy(server.port, |_, _| Fault::ResetBefore);
     let started = Instant::now();
     let (out, _ws) = verify_through(proxy, &[]);
@@ -167,7 +156,7 @@ async fn connections_reset_before_any_answer_fail_step_2_naming_the_endpoint() {
 
 #[tokio::test]
 async fn latency_on_every_request_still_passes() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let proxy = fault_proxy(server.port, |_, _| Fault::Delay(Duration::from_millis(150)));
     let (out, _ws) = verify_through(proxy, &[]);
     assert_eq!(out.code, 0, "{}", out.all());
@@ -175,7 +164,7 @@ async fn latency_on_every_request_still_passes() {
 
 #[tokio::test]
 async fn timeout_bounds_a_step_retries_included() {
-    let server = moto_with_bucket().await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     // Every answer would take a minute; with --timeout 1 the run ends long before the first
     // one could arrive, however loaded the machine (a bound relative to the delay, not a
     // speed target: those live in bench/).

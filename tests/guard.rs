@@ -11,16 +11,6 @@ use common::*;
 const KEY_ID: &str = "AKIA2OGYBAH6TQ4XLGMK";
 const SECRET: &str = "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";
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
-
 #[test]
 fn staged_env_files_key_ids_and_secrets_are_refused_by_line_and_never_printed() {
     let ws = Workspace::new();

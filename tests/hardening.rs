@@ -136,10 +136,6 @@ async fn on_a_plain_http_endpoint_the_statement_is_left_out_and_allow_http_keeps
     assert_eq!(out.code, 2, "{}", out.all());
 }
 
-fn root_key() -> Key {
-    Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() }
-}
-
 fn rows_of(out: &Run) -> BTreeMap<String, (String, String)> {
     rows(&out.json())
 }

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::sync::Arc;
@@ -67,10 +66,6 @@ async fn snapshot(server: &Server) -> String {
     lines.join("\n")
 }
 
-fn env_values(ws: &Workspace, name: &str) -> BTreeMap<String, String> {
-    dotenvy::from_path_iter(ws.path().join(name)).unwrap().map(Result::unwrap).collect()
-}
-
 #[tokio::test]
 async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing() {
     let server = moto(None);
@@ -109,7 +104,7 @@ async fn fresh_init_in_ap_south_1_then_verify_passes_and_a_rerun_changes_nothing
     assert_eq!(settings.encryption.as_deref(), Some("AES256"));
 
     // The .env holds the new key, and the secret was never printed.
-    let env = env_values(&ws, "backend/.env");
+    let env = env_values(&ws.path().join("backend/.env"));
     assert_eq!(env["S3_BUCKET_NAME"], BUCKET);
     assert_eq!(env["AWS_REGION"], APP_REGION);
     assert_eq!(env["AWS_ENDPOINT_URL"], server.url());
@@ -146,7 +141,7 @@ async fn fresh_init_in_us_east_1_sends_no_location_constraint_and_verifies() {
     let s3 = s3(&root_config(&server, "us-east-1"));
     let location = s3.get_bucket_location().bucket(BUCKET).send().await.unwrap();
     assert!(location.location_constraint().is_none_or(|c| c.as_str().is_empty()), "{location:?}");
-    assert_eq!(env_values(&ws, ".env")["AWS_REGION"], "us-east-1");
+    assert_eq!(env_values(&ws.path().join(".env"))["AWS_REGION"], "us-east-1");
 }
 
 #[tokio::test]
@@ -339,7 +334,7 @@ async fn an_existing_env_keeps_every_other_byte_and_ends_up_0600() {
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let written = ws.read("backend/.env");
-    let env = env_values(&ws, "backend/.env");
+    let env = env_values(&ws.path().join("backend/.env"));
     let expected_start = original.replace("AWS_REGION=eu-west-1", "AWS_REGION=ap-south-1");
     // As many LF as CRLF lines: new lines take LF; the unterminated last line gets one.
     assert!(written.starts_with(&format!("{expected_start}\n\n# AWS S3 Configuration\n")), "{written:?}");
@@ -355,25 +350,14 @@ async fn an_existing_env_keeps_every_other_byte_and_ends_up_0600() {
     );
 }
 
-fn git(ws: &Workspace, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(ws.path())
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .env("HOME", ws.path())
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&status.stderr));
-}
-
 #[tokio::test]
 async fn a_tracked_env_file_is_refused_and_nothing_is_created() {
     let server = moto(None);
     let ws = Workspace::new();
-    git(&ws, &["init", "-q"]);
+    git(ws.path(), &["init", "-q"]);
     ws.write("backend/.env", "DEBUG=1\n");
-    git(&ws, &["add", "backend/.env"]);
-    git(&ws, &["commit", "-qm", "oops"]);
+    git(ws.path(), &["add", "backend/.env"]);
+    git(ws.path(), &["commit", "-qm", "oops"]);
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.json()["fix"].as_str().unwrap().contains("git rm --cached backend/.env"), "{}", out.stdout);
@@ -385,7 +369,7 @@ async fn a_tracked_env_file_is_refused_and_nothing_is_created() {
 async fn in_a_git_repository_the_env_file_ends_up_ignored() {
     let server = moto(None);
     let ws = Workspace::new();
-    git(&ws, &["init", "-q"]);
+    git(ws.path(), &["init", "-q"]);
     std::fs::create_dir(ws.path().join("backend")).unwrap();
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
     assert_eq!(out.code, 0, "{}", out.all());
@@ -451,7 +435,7 @@ async fn the_created_key_is_least_privilege_under_iam_enforcement() {
         .unwrap();
     use_up_the_unauthenticated_allowance(&server).await;
 
-    let env = env_values(&ws, ".env");
+    let env = env_values(&ws.path().join(".env"));
     let app = s3(&sdk_config(&server.url(), &env["AWS_ACCESS_KEY_ID"], &env["AWS_SECRET_ACCESS_KEY"], APP_REGION));
     let key = "user/conv/doc/file.pdf";
     app.put_object().bucket(BUCKET).key(key).body(b"%PDF-1.4".to_vec().into()).send().await.expect("put in own bucket");
@@ -642,7 +626,7 @@ async fn on_a_terminal_a_missing_region_is_asked_for_with_the_guides_four() {
     for region in ["ap-south-1", "us-east-1", "us-west-2", "eu-west-1"] {
         assert!(screen.contains(region), "{region} not offered:\n{screen}");
     }
-    assert_eq!(env_values(&ws, ".env")["AWS_REGION"], "us-east-1");
+    assert_eq!(env_values(&ws.path().join(".env"))["AWS_REGION"], "us-east-1");
 }
 
 #[tokio::test]
@@ -690,7 +674,7 @@ async fn your_bucket_in_another_region_names_the_region_to_use() {
 async fn an_env_file_git_would_still_pick_up_stops_init_before_any_change() {
     let server = moto(None);
     let ws = Workspace::new();
-    git(&ws, &["init", "-q"]);
+    git(ws.path(), &["init", "-q"]);
     // A deeper .gitignore re-includes it, whatever the top one says.
     ws.write("backend/.gitignore", "!.env\n");
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
@@ -706,7 +690,7 @@ async fn the_new_key_carries_the_guides_description() {
     let ws = Workspace::new();
     let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user", "--no-verify"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    let key_id = env_values(&ws, ".env")["AWS_ACCESS_KEY_ID"].clone();
+    let key_id = env_values(&ws.path().join(".env"))["AWS_ACCESS_KEY_ID"].clone();
     let tags = iam(&root_config(&server, "us-east-1")).list_user_tags().user_name("t3_chat").send().await.unwrap();
     let tag = tags.tags().iter().find(|t| t.key() == key_id).expect("a tag named after the key");
     assert_eq!(tag.value(), "T3 Chat Backend S3 Access");
@@ -751,7 +735,7 @@ async fn a_denial_after_the_bucket_was_created_exits_4_listing_the_change_and_a_
     assert!(report["fix"].as_str().unwrap().contains("run the same command again"), "{report}");
     // The IAM side ran alongside the bucket at once: what it made is listed as changed,
     // the new key included; its secret is safe in the .env, so the key was kept.
-    let env = env_values(&ws, ".env");
+    let env = env_values(&ws.path().join(".env"));
     let key = env["AWS_ACCESS_KEY_ID"].clone();
     assert_eq!(
         snapshot(&server).await,

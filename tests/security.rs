@@ -4,26 +4,15 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
 
 use common::*;
 
 const BUCKET: &str = "t3-chat-documents-sec";
 
-fn git(ws: &Workspace, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(ws.path())
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// A T3 Chat project (a git repository with backend/) set up by `t3s3 init` against `server`.
 fn initialised(server: &Server) -> Workspace {
     let ws = Workspace::new();
-    git(&ws, &["init", "-q"]);
+    git(ws.path(), &["init", "-q"]);
     ws.write("backend/.env", "# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n");
     ws.initialise(server, BUCKET);
     ws
@@ -53,10 +42,6 @@ fn doctor(ws: &Workspace, server: &Server) -> BTreeMap<String, (String, String)>
 
 fn status(map: &BTreeMap<String, (String, String)>, id: &str) -> String {
     map.get(id).unwrap_or_else(|| panic!("no check {id}: {map:?}")).0.clone()
-}
-
-fn env_values(ws: &Workspace) -> BTreeMap<String, String> {
-    dotenvy::from_path_iter(ws.path().join("backend/.env")).unwrap().map(Result::unwrap).collect()
 }
 
 fn root_iam(server: &Server) -> aws_sdk_iam::Client {
@@ -165,14 +150,14 @@ async fn doctor_fails_each_broken_practice_with_its_evidence() {
 async fn doctor_fails_a_tracked_env_and_one_that_was_ever_committed() {
     let server = moto(None);
     let ws = initialised(&server);
-    git(&ws, &["add", "-f", "backend/.env"]);
-    git(&ws, &["commit", "-qm", "oops"]);
+    git(ws.path(), &["add", "-f", "backend/.env"]);
+    git(ws.path(), &["commit", "-qm", "oops"]);
     let checks = doctor(&ws, &server);
     assert_eq!(status(&checks, "env_untracked"), "FAIL");
     assert_eq!(status(&checks, "env_never_committed"), "FAIL");
 
-    git(&ws, &["rm", "-q", "--cached", "backend/.env"]);
-    git(&ws, &["commit", "-qm", "remove it"]);
+    git(ws.path(), &["rm", "-q", "--cached", "backend/.env"]);
+    git(ws.path(), &["commit", "-qm", "remove it"]);
     let checks = doctor(&ws, &server);
     assert_eq!(status(&checks, "env_untracked"), "PASS");
     assert_eq!(status(&checks, "env_never_committed"), "FAIL", "removal does not unleak: {checks:?}");
@@ -206,19 +191,22 @@ async fn doctor_skips_what_needs_acting_credentials_when_there_are_none() {
 async fn rotate_key_leaves_the_old_key_working_until_retired() {
     let server = moto(None);
     let ws = initialised(&server);
-    let old = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    let old = env_values(&ws.path().join("backend/.env"))["AWS_ACCESS_KEY_ID"].clone();
     // The running backend holds the .env as it was until it restarts.
     ws.write("running/.env", &ws.read("backend/.env"));
     assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
     let out = run(ws.acting(&server).args(["rotate-key", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
-    let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    let new = env_values(&ws.path().join("backend/.env"))["AWS_ACCESS_KEY_ID"].clone();
     assert_ne!(new, old);
     assert_eq!(out.json()["old_key_action"], "active");
     let mut both = vec![(old.clone(), "Active".to_string()), (new.clone(), "Active".to_string())];
     both.sort();
     assert_eq!(key_ids(&server, "t3_chat").await, both);
-    assert!(!out.all().contains(&env_values(&ws)["AWS_SECRET_ACCESS_KEY"]), "the secret was printed");
+    assert!(
+        !out.all().contains(&env_values(&ws.path().join("backend/.env"))["AWS_SECRET_ACCESS_KEY"]),
+        "the secret was printed"
+    );
     assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
     let running = run(ws.t3s3().args(["verify", "--env-file", "running/.env"]));
     assert_eq!(running.code, 0, "the backend not yet restarted lost S3: {}", running.all());
@@ -248,7 +236,7 @@ async fn rotate_key_now_retires_the_old_key_in_one_step() {
     let out = run(ws.acting(&server).args(["rotate-key", "--now", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(out.json()["old_key_action"], "deleted");
-    let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    let new = env_values(&ws.path().join("backend/.env"))["AWS_ACCESS_KEY_ID"].clone();
     assert_eq!(key_ids(&server, "t3_chat").await, vec![(new, "Active".to_string())]);
     assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
 }
@@ -257,12 +245,12 @@ async fn rotate_key_now_retires_the_old_key_in_one_step() {
 async fn rotate_key_keep_old_only_deactivates() {
     let server = moto(None);
     let ws = initialised(&server);
-    let old = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    let old = env_values(&ws.path().join("backend/.env"))["AWS_ACCESS_KEY_ID"].clone();
     let out = run(ws.acting(&server).args(["rotate-key", "--keep-old"]));
     assert_eq!(out.code, 2, "--keep-old without --now or --retire: {}", out.all());
     let out = run(ws.acting(&server).args(["rotate-key", "--now", "--keep-old"]));
     assert_eq!(out.code, 0, "{}", out.all());
-    let new = env_values(&ws)["AWS_ACCESS_KEY_ID"].clone();
+    let new = env_values(&ws.path().join("backend/.env"))["AWS_ACCESS_KEY_ID"].clone();
     let mut expected = vec![(old, "Inactive".to_string()), (new, "Active".to_string())];
     expected.sort();
     assert_eq!(key_ids(&server, "t3_chat").await, expected);
@@ -286,7 +274,7 @@ async fn rotate_key_asks_before_deleting_a_second_key_not_in_the_env() {
     assert_eq!(out.code, 0, "{}", out.all());
     let keys = key_ids(&server, "t3_chat").await;
     assert_eq!(keys.len(), 1, "{keys:?}");
-    assert_eq!(keys[0].0, env_values(&ws)["AWS_ACCESS_KEY_ID"]);
+    assert_eq!(keys[0].0, env_values(&ws.path().join("backend/.env"))["AWS_ACCESS_KEY_ID"]);
 }
 
 #[tokio::test]
@@ -434,12 +422,12 @@ async fn doctor_sees_not_action_grants_and_never_passes_policies_it_could_not_re
 async fn a_env_linked_to_a_tracked_file_gets_no_secret_and_doctor_fails_it() {
     let server = moto(None);
     let ws = Workspace::new();
-    git(&ws, &["init", "-q"]);
+    git(ws.path(), &["init", "-q"]);
     ws.write(".gitignore", ".env\n*.env\n");
     let shared = "# shared settings\nDATABASE_URL=postgres://localhost/t3\n";
     ws.write("shared/settings.txt", shared);
-    git(&ws, &["add", ".gitignore", "shared/settings.txt"]);
-    git(&ws, &["commit", "-qm", "settings"]);
+    git(ws.path(), &["add", ".gitignore", "shared/settings.txt"]);
+    git(ws.path(), &["commit", "-qm", "settings"]);
     std::fs::create_dir_all(ws.path().join("backend")).unwrap();
     std::os::unix::fs::symlink("../shared/settings.txt", ws.path().join("backend/.env")).unwrap();
 

@@ -18,20 +18,9 @@ fn statuses(report: &serde_json::Value) -> Vec<String> {
     report["steps"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap().to_string()).collect()
 }
 
-async fn moto_with_bucket(region: &str) -> Server {
-    let server = moto(None);
-    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, region);
-    create_bucket(&s3(&config), BUCKET, region).await;
-    server
-}
-
-fn root_key() -> Key {
-    Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() }
-}
-
 #[tokio::test]
 async fn passes_end_to_end_against_moto_and_leaves_nothing_behind() {
-    let server = moto_with_bucket(APP_REGION).await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = Workspace::new();
     ws.write_env("backend/.env", &root_key(), APP_REGION, BUCKET, &server.url());
 
@@ -59,7 +48,7 @@ async fn passes_end_to_end_against_moto_and_leaves_nothing_behind() {
 
 #[tokio::test]
 async fn json_report_has_every_step_with_status_and_time() {
-    let server = moto_with_bucket(APP_REGION).await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = Workspace::new();
     ws.write_env(".env", &root_key(), APP_REGION, BUCKET, &server.url());
     let out = run(ws.t3s3().args(["verify", "--json"]));
@@ -78,7 +67,7 @@ async fn json_report_has_every_step_with_status_and_time() {
 
 #[tokio::test]
 async fn two_runs_at_once_do_not_collide() {
-    let server = moto_with_bucket(APP_REGION).await;
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = Workspace::new();
     ws.write_env(".env", &root_key(), APP_REGION, BUCKET, &server.url());
     // All three started before any is waited for: they run at the same time.
@@ -292,7 +281,7 @@ fn a_400_authorization_header_malformed_names_the_expected_region() {
 
 #[tokio::test]
 async fn a_bucket_in_another_region_is_caught_by_its_location() {
-    let server = moto_with_bucket("eu-west-1").await;
+    let server = moto_with_bucket(BUCKET, "eu-west-1").await;
     let ws = Workspace::new();
     ws.write_env("backend/.env", &root_key(), APP_REGION, BUCKET, &server.url());
     let out = run(ws.t3s3().arg("verify"));

@@ -725,3 +725,45 @@ fn forward(upstream: u16, head: &str, body: &[u8]) -> Option<Vec<u8>> {
     framed.extend_from_slice(answer_body);
     Some(framed)
 }
+
+/// moto with `bucket` already made in `region` by its root.
+pub async fn moto_with_bucket(bucket: &str, region: &str) -> Server {
+    let server = moto(None);
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, region);
+    create_bucket(&s3(&config), bucket, region).await;
+    server
+}
+
+/// moto's root credentials, as a key.
+pub fn root_key() -> Key {
+    Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() }
+}
+
+/// Runs git in `dir` as a throwaway author; it must succeed. Returns what it printed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A .env's values as dotenvy (a second parser beside python-dotenv) reads them.
+pub fn env_values(path: &Path) -> std::collections::BTreeMap<String, String> {
+    dotenvy::from_path_iter(path).unwrap().map(Result::unwrap).collect()
+}
+
+/// One check of a `doctor --json` report, by id.
+pub fn check_in(report: &serde_json::Value, id: &str) -> serde_json::Value {
+    let checks = report["checks"].as_array().expect("a doctor report");
+    checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no check {id}: {report}")).clone()
+}
+
+/// `doctor --json` as moto's root against `server`, then one check of it.
+pub fn doctor_check(ws: &Workspace, server: &Server, id: &str) -> serde_json::Value {
+    check_in(&run(ws.acting(server).args(["doctor", "--json"])).json(), id)
+}
