@@ -27,7 +27,7 @@ pub struct EnvLock {
 impl EnvLock {
     /// Takes the lock, waiting up to `wait` for another run (`waiting` is told once); then
     /// removes temporary files that interrupted runs left (nobody else can be writing).
-    pub fn acquire(env_path: &Path, wait: std::time::Duration, waiting: &dyn Fn(&str)) -> Result<EnvLock> {
+    pub async fn acquire(env_path: &Path, wait: std::time::Duration, waiting: &dyn Fn(&str)) -> Result<EnvLock> {
         let handle = lock_handle(env_path).map_err(|error| {
             Failure::bad_input(format!("cannot open the folder of {}: {error}", env_path.display()))
                 .hint("create the folder, or pass another path with --env-file")
@@ -45,7 +45,8 @@ impl EnvLock {
                         ));
                         told = true;
                     }
-                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    // Waits without holding a runtime thread.
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 Err(fs::TryLockError::WouldBlock) => {
                     return Err(Failure::bad_input(format!(

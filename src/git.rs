@@ -12,7 +12,8 @@ use crate::fsio::write_atomic;
 pub const IGNORE_PATTERNS: [&str; 4] = [".env", "*.env", ".env.*", "!.env.example"];
 
 fn git(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
-    Command::new("git").arg("-C").arg(dir).args(args).output().ok()
+    let run = || Command::new("git").arg("-C").arg(dir).args(args).output().ok();
+    crate::blocking::off_the_runtime(run)
 }
 
 fn folder_of(path: &Path) -> PathBuf {

@@ -15,7 +15,7 @@ use crate::ui::Printer;
 pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let target = super::target(global)?;
     let env_path = ops::existing_env_file(args.env_file.as_deref())?;
-    let _lock = super::lock(&env_path, printer)?;
+    let _lock = super::lock(&env_path, printer).await?;
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
     let names = teardown::Names {
@@ -30,7 +30,7 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
         return Ok(ExitStatus::Success);
     }
     printer.progress(&plan);
-    if !prompt::confirm("Delete the resources above?", args.yes)? {
+    if !crate::blocking::off_the_runtime(|| prompt::confirm("Delete the resources above?", args.yes))? {
         return Err(Failure::bad_input("nothing was deleted").hint("run again and answer y, or pass --yes").into());
     }
     let report = teardown::apply(&clients, plan).await?;

@@ -43,7 +43,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     };
     let target = super::target(global)?;
     let env_path = args.env_file.clone().unwrap_or_else(converge::default_env_path);
-    let _lock = super::lock(&env_path, printer)?;
+    let _lock = super::lock(&env_path, printer).await?;
     let mut local = Local::read(&env_path, args.bucket.as_deref())?;
     let chain = aws::acting_clients(&target).await?;
     // No credentials is said before a region is asked for.
@@ -69,7 +69,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         Err(error) if error.downcast_ref::<converge::UserMissing>().is_some() => {
             let missing = error.downcast_ref::<converge::UserMissing>().cloned().expect("checked above");
             let question = format!("{missing}. Create it (the guide's step 4)?");
-            if !prompt::can_ask(args.yes) || !prompt::confirm(&question, false)? {
+            if !prompt::can_ask(args.yes) || !crate::blocking::off_the_runtime(|| prompt::confirm(&question, false))? {
                 return Err(Failure::bad_input(missing.to_string())
                     .hint(format!("create it with `{}`, or pass --user NAME of an existing user", with_create_user()))
                     .into());
@@ -127,7 +127,7 @@ fn with_create_user() -> String {
 fn choose_region(from_chain: Option<String>, from_env_file: Option<String>, yes: bool) -> Result<String> {
     let region = match from_chain.or(from_env_file) {
         Some(region) => region,
-        None if prompt::can_ask(yes) => prompt_region()?,
+        None if prompt::can_ask(yes) => crate::blocking::off_the_runtime(prompt_region)?,
         None => {
             return Err(Failure::bad_input("no AWS region is configured")
                 .hint("pass --region REGION (ap-south-1, us-east-1, us-west-2 or eu-west-1 are the guide's suggestions), or set AWS_REGION")

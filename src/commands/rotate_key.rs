@@ -20,7 +20,7 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
     }
     let target = super::target(global)?;
     let env_path = ops::existing_env_file(args.env_file.as_deref())?;
-    let _lock = super::lock(&env_path, printer)?;
+    let _lock = super::lock(&env_path, printer).await?;
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
     if args.retire {
@@ -42,7 +42,7 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
             "`{user}` already has two keys; {} is not the one in {shown}. Delete it to make room?",
             other.describe()
         );
-        if !prompt::confirm(&question, args.yes)? {
+        if !crate::blocking::off_the_runtime(|| prompt::confirm(&question, args.yes))? {
             return Err(Failure::bad_input(format!(
                 "`{user}` has no free key slot: {} is not in {shown}",
                 other.describe()
