@@ -91,7 +91,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         wait_for_new_key: report.key_is_new.then_some(NEW_KEY_PROPAGATION),
         policy_name: args.policy_name.clone(),
     };
-    printer.progress(&Banner);
+    printer.progress(&Banner::SelfTest);
     let result = selftest::run(&AppSettings::from_file(&env_path)?, &test, printer).await;
     printer.progress(&result);
     report.ok = result.ok;

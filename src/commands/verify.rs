@@ -38,7 +38,7 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
         }
         None => None,
     };
-    printer.progress(&Banner);
+    printer.progress(&Banner::SelfTest);
     let report = selftest::run(&settings, &options, printer).await;
     let Some((located, facts)) = backend else {
         printer.report(&report);
@@ -52,7 +52,7 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
             format!("t3s3's own run failed at step {} ({}); fix that first", step.number, step.name),
         ),
         None => {
-            printer.progress(&backend_run::Banner { backend: &located, facts: &facts });
+            printer.progress(&selftest::Banner::Backend { backend: &located, facts: &facts });
             let options = backend_run::Options { selftest: options };
             backend_run::run(&located, &facts, &settings, &options, printer).await
         }

@@ -4,7 +4,7 @@
 //! which method); when the backend loaded other settings than t3s3 resolved, it says which.
 
 use std::cell::RefCell;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -13,12 +13,10 @@ use crate::backend::{self, Backend, DriverStep, Event, LoadedSettings, Problem, 
 use crate::diagnose::{self, Diagnosis};
 use crate::exit::ExitStatus;
 use crate::keys::Key;
-use crate::ops::selftest::{self, Cleanup, Lines, Mark, Progress, STEPS, Step, StepStatus, VerifyReport};
+use crate::ops::selftest::{self, Cleanup, Lines, Mark, Progress, RULE, STEPS, Step, StepStatus, VerifyReport};
 use crate::outln;
 use crate::settings::AppSettings;
 use crate::ui::{Render, style};
-
-const RULE: &str = "==================================================";
 
 /// The backend method each step calls, named as a developer finds it in the code.
 const METHODS: [&str; 7] = [
@@ -90,34 +88,6 @@ impl VerifyWithBackend {
 impl BackendReport {
     pub fn failed_step(&self) -> Option<&Step> {
         self.steps.iter().find(|step| step.status == StepStatus::Failed)
-    }
-}
-
-/// The banner a backend run opens with.
-pub struct Banner<'a> {
-    pub backend: &'a Backend,
-    pub facts: &'a PythonFacts,
-}
-
-impl Serialize for Banner<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_unit()
-    }
-}
-
-impl Render for Banner<'_> {
-    fn text(&self, out: &mut String) {
-        let boto3 = self.facts.boto3.as_deref().map_or("boto3 not installed".into(), |v| format!("boto3 {v}"));
-        outln!(out, "\n{RULE}\n{}", style::heading("Backend S3 Test (the backend's own code)"));
-        outln!(out, "{RULE}");
-        outln!(out, "   Backend: {}", self.backend.dir.display());
-        outln!(
-            out,
-            "   Python:  {} ({}; Python {}, {boto3})",
-            self.backend.python.display(),
-            self.backend.how,
-            self.facts.python
-        );
     }
 }
 
@@ -221,7 +191,7 @@ pub async fn run(
     let timeout = options.selftest.timeout;
     // Each of the six steps that talk to S3 gets --timeout, and Python its start-up.
     let limit = timeout * 6 + Duration::from_secs(5);
-    let test_id = test_id();
+    let test_id = selftest::run_id();
     let secrets = known_secrets(settings, &backend.dir);
     let driven = backend::drive(backend, &test_id, &secrets, timeout, limit, |event| {
         if let Some(step) = seen.borrow_mut().take(event) {
@@ -243,10 +213,7 @@ pub async fn run(
         }
     }
     let mut report = seen.report;
-    for number in report.steps.len() as u8 + 1..=STEPS.len() as u8 {
-        report.steps.push(Step::skipped(number));
-    }
-    report.ok = report.steps.iter().all(|step| step.status == StepStatus::Passed);
+    report.ok = selftest::finish_steps(&mut report.steps);
     report.differences = differences(&report, settings);
     report
 }
@@ -693,12 +660,6 @@ fn known_secrets(settings: &AppSettings, dir: &std::path::Path) -> Vec<String> {
     }
     secrets.retain(|s| !s.is_empty());
     secrets
-}
-
-/// An id no other run shares: the test object's conversation id.
-fn test_id() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-    format!("{:x}-{:x}", nanos, std::process::id())
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ async fn rotate(
         wait_for_new_key: Some(Duration::from_secs(30)),
         policy_name: policy::DEFAULT_NAME.to_string(),
     };
-    printer.progress(&Banner);
+    printer.progress(&Banner::SelfTest);
     let result = selftest::run(&AppSettings::from_file(env_path)?, &options, printer).await;
     printer.progress(&result);
     let mut report = RotateReport {

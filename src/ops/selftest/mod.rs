@@ -3,26 +3,23 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-
 use crate::aws::{self, AppCredentials};
 use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
 use crate::bucket;
 use crate::bucket_name;
 use crate::diagnose::{self, Diagnosis};
-use crate::envfile::{LintIssue, Severity};
-use crate::exit::ExitStatus;
+use crate::envfile::Severity;
 use crate::keys::Key;
-use crate::outln;
-use crate::settings::{AppSettings, Source, is_region_name};
-use crate::ui::{Printer, Render, style};
+use crate::settings::{AppSettings, is_region_name};
+use crate::ui::Printer;
+
+mod report;
+pub use report::*;
 
 /// What the test uploads, as in the guide.
 pub const TEST_CONTENT: &[u8] = b"Hello, this is a test file for T3 Chat S3 setup!";
 /// How long the presigned URL is valid, as in the guide.
 pub const PRESIGN_SECONDS: u64 = 60;
-
-const RULE: &str = "==================================================";
 
 /// How the self-test runs.
 #[derive(Debug, Clone)]
@@ -51,205 +48,6 @@ impl Progress for Printer {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepStatus {
-    Passed,
-    Failed,
-    Skipped,
-}
-
-/// How a detail line of a step reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mark {
-    Ok,
-    Fail,
-    Warn,
-    Info,
-}
-
-/// A step's detail lines.
-pub type Lines = Vec<(Mark, String)>;
-/// A step's outcome: its lines, and the diagnosis when it failed.
-pub type StepResult = Result<Lines, (Lines, Diagnosis)>;
-
-/// One of the seven steps and what it found.
-#[derive(Debug, Clone, Serialize)]
-pub struct Step {
-    pub number: u8,
-    pub name: &'static str,
-    #[serde(skip)]
-    pub title: &'static str,
-    pub status: StepStatus,
-    pub duration_ms: u64,
-    #[serde(skip)]
-    pub lines: Lines,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
-    #[serde(skip)]
-    pub diagnosis: Option<Diagnosis>,
-}
-
-impl Render for Step {
-    fn text(&self, out: &mut String) {
-        outln!(out, "\n{}. {}", self.number, self.title);
-        for (mark, line) in &self.lines {
-            let text = match mark {
-                _ if line.is_empty() => {
-                    outln!(out);
-                    continue;
-                }
-                Mark::Ok if !line.contains('✓') => style::ok(&format!("✓ {line}")).to_string(),
-                Mark::Ok => style::ok(line).to_string(),
-                Mark::Fail if !line.contains('✗') => style::fail(&format!("✗ {line}")).to_string(),
-                Mark::Fail => style::fail(line).to_string(),
-                Mark::Warn => style::warn(&format!("⚠ {line}")).to_string(),
-                Mark::Info => line.clone(),
-            };
-            outln!(out, "   {text}");
-        }
-        if let Some(diagnosis) = &self.diagnosis {
-            outln!(out, "   {} {}", style::fail("Error:"), diagnosis.error_line());
-            outln!(out, "   {} {}", style::heading("Cause:"), diagnosis.cause);
-            outln!(out, "   {}", style::heading("Fix:"));
-            for (index, fix) in diagnosis.fix.iter().enumerate() {
-                outln!(out, "     {}. {fix}", index + 1);
-            }
-        }
-        outln!(out, "   {}", style::note(&format!("({} ms)", self.duration_ms)));
-    }
-}
-
-/// One setting as step 1 saw it; never the value of the secret.
-#[derive(Debug, Clone, Serialize)]
-pub struct SettingReport {
-    pub name: Key,
-    pub set: bool,
-    pub source: Source,
-}
-
-/// What became of the test object after a failed run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Cleanup {
-    /// The object's exact key.
-    pub key: String,
-    /// The bucket no longer holds it.
-    pub deleted: bool,
-    pub message: String,
-    /// How to delete it by hand, when it may still be there.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-}
-
-/// The whole run.
-#[derive(Debug, Clone, Serialize)]
-pub struct VerifyReport {
-    pub ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub env_file: Option<String>,
-    pub bucket: String,
-    pub region: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    pub settings: Vec<SettingReport>,
-    pub lint: Vec<LintIssue>,
-    pub steps: Vec<Step>,
-    /// What happened to the test object after a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cleanup: Option<Cleanup>,
-}
-
-impl VerifyReport {
-    pub fn failed_step(&self) -> Option<&Step> {
-        self.steps.iter().find(|step| step.status == StepStatus::Failed)
-    }
-
-    /// 0 when every step passed, 2 when the settings themselves are unusable, else 1.
-    pub fn exit_status(&self) -> ExitStatus {
-        match self.failed_step() {
-            None => ExitStatus::Success,
-            Some(step) if step.number == 1 => ExitStatus::BadInput,
-            Some(_) => ExitStatus::CheckFailed,
-        }
-    }
-}
-
-/// The banner a self-test opens with, in text mode.
-pub struct Banner;
-
-impl Serialize for Banner {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_unit()
-    }
-}
-
-impl Render for Banner {
-    fn text(&self, out: &mut String) {
-        outln!(out, "{RULE}\n{}\n{RULE}", style::heading("S3 Configuration Test"));
-    }
-}
-
-/// The closing banner; the steps were shown as they ended.
-impl Render for VerifyReport {
-    fn verdict(&self) -> String {
-        match self.failed_step() {
-            None => "✓ ALL TESTS PASSED! S3 is configured correctly.".into(),
-            Some(step) => format!(
-                "✗ TEST FAILED at step {} ({}): {}",
-                step.number,
-                step.name,
-                step.error.clone().unwrap_or_default()
-            ),
-        }
-    }
-
-    fn text(&self, out: &mut String) {
-        if let Some(cleanup) = &self.cleanup {
-            let text = if cleanup.deleted { style::note(&cleanup.message) } else { style::warn(&cleanup.message) };
-            outln!(out, "\n   {} {text}", style::note("Cleanup:"));
-            if let Some(command) = &cleanup.command {
-                outln!(out, "   {} {command}", style::heading("Delete it with:"));
-            }
-        }
-        outln!(out, "\n{RULE}");
-        match self.failed_step() {
-            None => outln!(out, "{}", style::ok("✓ ALL TESTS PASSED! S3 is configured correctly.")),
-            Some(step) => {
-                let skipped: Vec<String> = self
-                    .steps
-                    .iter()
-                    .filter(|s| s.status == StepStatus::Skipped)
-                    .map(|s| s.number.to_string())
-                    .collect();
-                outln!(out, "{}", style::fail(&format!("✗ TEST FAILED at step {} ({}).", step.number, step.name)));
-                if !skipped.is_empty() {
-                    outln!(out, "  Steps {} were skipped.", skipped.join(", "));
-                }
-            }
-        }
-        let total: u64 = self.steps.iter().map(|s| s.duration_ms).sum();
-        outln!(out, "{}", style::note(&format!("  Total time: {total} ms")));
-        outln!(out, "{RULE}");
-    }
-}
-
-/// The seven steps' names and titles, as the guide prints them.
-pub const STEPS: [(&str, &str); 7] = [
-    ("environment", "Checking environment variables..."),
-    ("connection", "Testing S3 connection..."),
-    ("upload", "Testing file upload..."),
-    ("download", "Testing file download..."),
-    ("presigned_url", "Testing presigned URL generation..."),
-    ("delete", "Testing file deletion..."),
-    ("confirm_deletion", "Verifying file was deleted..."),
-];
-
 /// The run in progress: the report so far and who hears about each step.
 struct Run<'a> {
     report: VerifyReport,
@@ -275,51 +73,8 @@ impl Run<'_> {
     }
 
     fn finish(mut self) -> VerifyReport {
-        for number in self.report.steps.len() as u8 + 1..=STEPS.len() as u8 {
-            self.report.steps.push(Step::skipped(number));
-        }
-        self.report.ok = self.report.steps.iter().all(|step| step.status == StepStatus::Passed);
+        self.report.ok = finish_steps(&mut self.report.steps);
         self.report
-    }
-}
-
-impl Step {
-    /// Step `number` (1-7), ended with `result` after `took`.
-    pub fn ended(number: u8, result: StepResult, took: Duration) -> Step {
-        let (name, title) = STEPS[usize::from(number - 1)];
-        let (lines, diagnosis) = match result {
-            Ok(lines) => (lines, None),
-            Err((lines, diagnosis)) => (lines, Some(diagnosis)),
-        };
-        Step {
-            number,
-            name,
-            title,
-            status: if diagnosis.is_some() { StepStatus::Failed } else { StepStatus::Passed },
-            duration_ms: took.as_millis() as u64,
-            lines,
-            error: diagnosis.as_ref().map(Diagnosis::error_line),
-            cause: diagnosis.as_ref().map(|d| d.cause.clone()),
-            fix: diagnosis.as_ref().map(Diagnosis::fix_line),
-            diagnosis,
-        }
-    }
-
-    /// Step `number`, not reached because an earlier one failed.
-    pub fn skipped(number: u8) -> Step {
-        let (name, title) = STEPS[usize::from(number - 1)];
-        Step {
-            number,
-            name,
-            title,
-            status: StepStatus::Skipped,
-            duration_ms: 0,
-            lines: Vec::new(),
-            error: None,
-            cause: None,
-            fix: None,
-            diagnosis: None,
-        }
     }
 }
 
@@ -780,10 +535,16 @@ fn mismatch(what: &str, got: usize) -> Diagnosis {
     }
 }
 
-/// A key no other run shares, so two CI jobs at once never collide.
-fn unique_key() -> String {
+/// An id no other run shares (the clock in nanoseconds and the process), so two CI jobs at
+/// once never collide; both runs' test objects carry it.
+pub fn run_id() -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-    format!("test_user/test_conversation/{:x}-{:x}/test_file.txt", nanos, std::process::id())
+    format!("{:x}-{:x}", nanos, std::process::id())
+}
+
+/// The test object's key in t3s3's own run.
+fn unique_key() -> String {
+    format!("test_user/test_conversation/{}/test_file.txt", run_id())
 }
 
 #[cfg(test)]
