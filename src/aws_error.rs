@@ -15,6 +15,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 pub enum ErrorCode {
     AccessDenied,
     AuthorizationHeaderMalformed,
+    /// A presigned URL's query (`X-Amz-*`) is malformed or expired.
+    AuthorizationQueryParametersError,
     BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     DeleteConflict,
@@ -36,6 +38,8 @@ pub enum ErrorCode {
     /// The bucket has no such configuration (ownership, Block Public Access, encryption).
     NotConfigured(String),
     PermanentRedirect,
+    /// t3s3's own finding: the bucket answers from another region than AWS_REGION.
+    RegionMismatch,
     RequestTimeTooSkewed,
     ServiceUnavailable,
     SignatureDoesNotMatch,
@@ -49,6 +53,7 @@ impl ErrorCode {
         match self {
             ErrorCode::AccessDenied => "AccessDenied",
             ErrorCode::AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
+            ErrorCode::AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
             ErrorCode::BucketAlreadyExists => "BucketAlreadyExists",
             ErrorCode::BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
             ErrorCode::DeleteConflict => "DeleteConflict",
@@ -67,6 +72,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "NotFound",
             ErrorCode::NotImplemented => "NotImplemented",
             ErrorCode::PermanentRedirect => "PermanentRedirect",
+            ErrorCode::RegionMismatch => "RegionMismatch",
             ErrorCode::RequestTimeTooSkewed => "RequestTimeTooSkewed",
             ErrorCode::ServiceUnavailable => "ServiceUnavailable",
             ErrorCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
@@ -82,6 +88,7 @@ impl ErrorCode {
                 ErrorCode::AccessDenied
             }
             "AuthorizationHeaderMalformed" => ErrorCode::AuthorizationHeaderMalformed,
+            "AuthorizationQueryParametersError" => ErrorCode::AuthorizationQueryParametersError,
             "BucketAlreadyExists" => ErrorCode::BucketAlreadyExists,
             "BucketAlreadyOwnedByYou" => ErrorCode::BucketAlreadyOwnedByYou,
             "DeleteConflict" => ErrorCode::DeleteConflict,
@@ -104,6 +111,7 @@ impl ErrorCode {
             | "NoSuchLifecycleConfiguration"
             | "ServerSideEncryptionConfigurationNotFoundError" => ErrorCode::NotConfigured(code.to_string()),
             "PermanentRedirect" => ErrorCode::PermanentRedirect,
+            "RegionMismatch" => ErrorCode::RegionMismatch,
             "RequestTimeTooSkewed" => ErrorCode::RequestTimeTooSkewed,
             "ServiceUnavailable" | "Throttling" | "ThrottlingException" => ErrorCode::ServiceUnavailable,
             "SignatureDoesNotMatch" => ErrorCode::SignatureDoesNotMatch,
@@ -118,6 +126,8 @@ impl ErrorCode {
             301 => ErrorCode::PermanentRedirect,
             403 => ErrorCode::AccessDenied,
             404 => ErrorCode::NotFound,
+            // S3's 500 without a body is its InternalError.
+            500 => ErrorCode::InternalError,
             503 => ErrorCode::ServiceUnavailable,
             other => ErrorCode::Other(format!("HTTP {other}")),
         }
@@ -139,6 +149,7 @@ impl ErrorCode {
         matches!(
             self,
             ErrorCode::PermanentRedirect
+                | ErrorCode::RegionMismatch
                 | ErrorCode::AuthorizationHeaderMalformed
                 | ErrorCode::IllegalLocationConstraintException
         )

@@ -8,11 +8,107 @@ use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
 use crate::keys::Key;
 use crate::settings::AppSettings;
 
+/// What a diagnosis is about: a failed AWS call (its answer's code, or how the request
+/// failed), or one of t3s3's own findings. Read as text it is the name people see
+/// (`SignatureDoesNotMatch`, `EndpointUnreachable`, `ContentMismatch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// AWS (or the endpoint) answered with this code.
+    Service(ErrorCode),
+    /// How a request failed without an answer, as [`ErrorKind`] says.
+    EndpointUnreachable,
+    Timeout,
+    NoCredentials,
+    NoRegion,
+    UnreadableResponse,
+    RequestFailed,
+    /// The settings are missing or malformed.
+    MissingSettings,
+    MalformedSettings,
+    /// The test object is still there after its deletion.
+    StillExists,
+    /// Other bytes came back than went up.
+    ContentMismatch,
+    /// The backend's `upload_file()` named an object it did not write.
+    ForeignKey,
+    /// The backend's `upload_file()` returned no `s3_key`.
+    NoS3Key,
+    /// The backend's `get_presigned_url()` returned no URL.
+    NotAUrl,
+    /// The host of the backend's presigned URL cannot be reached.
+    UrlUnreachable,
+    /// The backend's interpreter could not be started, or stopped.
+    PythonNotRun,
+    PythonStopped,
+    /// An exception the backend's code raised, by its Python type name.
+    PythonException(String),
+    /// The driver reported a failure without a reason, or one this build does not know.
+    Failed,
+    Unknown,
+}
+
+impl Subject {
+    /// What a failed AWS call is about.
+    pub fn of(error: &AwsError) -> Subject {
+        match &error.kind {
+            ErrorKind::Service(code) => Subject::Service(code.clone()),
+            ErrorKind::Unreachable(_) => Subject::EndpointUnreachable,
+            ErrorKind::Timeout => Subject::Timeout,
+            ErrorKind::NoCredentials(_) => Subject::NoCredentials,
+            ErrorKind::NoRegion => Subject::NoRegion,
+            ErrorKind::Unreadable(_) => Subject::UnreadableResponse,
+            ErrorKind::Other(_) => Subject::RequestFailed,
+        }
+    }
+
+    /// The answer's AWS code, when AWS answered.
+    pub fn code(&self) -> Option<&ErrorCode> {
+        match self {
+            Subject::Service(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Subject::Service(code) => return write!(f, "{code}"),
+            Subject::PythonException(kind) => kind.as_str(),
+            Subject::EndpointUnreachable => "EndpointUnreachable",
+            Subject::Timeout => "Timeout",
+            Subject::NoCredentials => "NoCredentials",
+            Subject::NoRegion => "NoRegion",
+            Subject::UnreadableResponse => "UnreadableResponse",
+            Subject::RequestFailed => "RequestFailed",
+            Subject::MissingSettings => "MissingSettings",
+            Subject::MalformedSettings => "MalformedSettings",
+            Subject::StillExists => "StillExists",
+            Subject::ContentMismatch => "ContentMismatch",
+            Subject::ForeignKey => "ForeignKey",
+            Subject::NoS3Key => "NoS3Key",
+            Subject::NotAUrl => "NotAUrl",
+            Subject::UrlUnreachable => "Unreachable",
+            Subject::PythonNotRun => "PythonNotRun",
+            Subject::PythonStopped => "PythonStopped",
+            Subject::Failed => "Failed",
+            Subject::Unknown => "Unknown",
+        };
+        f.write_str(name)
+    }
+}
+
+impl Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A failure explained: what happened, why, and what to do.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Diagnosis {
-    /// The AWS code or t3s3's name for the failure.
-    pub code: String,
+    /// What it is about: the AWS code or t3s3's name for the failure.
+    pub code: Subject,
     /// What the service (or the network) said.
     pub message: String,
     pub cause: String,
@@ -22,7 +118,7 @@ pub struct Diagnosis {
 impl Diagnosis {
     /// `Code: message` for one-line displays.
     pub fn error_line(&self) -> String {
-        if self.message.is_empty() { self.code.clone() } else { format!("{}: {}", self.code, self.message) }
+        if self.message.is_empty() { self.code.to_string() } else { format!("{}: {}", self.code, self.message) }
     }
 
     /// The fix steps as one line, numbered when there are several.
@@ -105,7 +201,7 @@ pub fn diagnose(error: &AwsError, settings: &AppSettings, policy_name: &str) -> 
     if let Some(diagnosis) = transport(error, settings) {
         return diagnosis;
     }
-    let code = error.code_name();
+    let code = Subject::of(error);
     let message = match (&error.message, error.status) {
         (Some(message), _) if !message.is_empty() => message.clone(),
         (_, Some(status)) => format!("HTTP {status}"),
@@ -129,7 +225,7 @@ fn endpoint_name(settings: &AppSettings) -> String {
 fn transport(error: &AwsError, settings: &AppSettings) -> Option<Diagnosis> {
     let endpoint = endpoint_name(settings);
     let make = |message: String, cause: String, fix: Vec<String>| {
-        Some(Diagnosis { code: error.code_name(), message, cause, fix })
+        Some(Diagnosis { code: Subject::of(error), message, cause, fix })
     };
     match &error.kind {
         ErrorKind::Unreachable(detail) => make(
@@ -324,7 +420,7 @@ mod tests {
         ];
         for (error, code, cause) in table {
             let diagnosis = diagnose(&error, &settings(), "MyPolicy");
-            assert_eq!(diagnosis.code, code);
+            assert_eq!(diagnosis.code.to_string(), code);
             assert!(diagnosis.cause.contains(cause), "{code}: {}", diagnosis.cause);
             assert!(!diagnosis.fix.is_empty());
         }

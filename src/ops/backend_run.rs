@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
 use crate::backend::{self, Backend, DriverStep, Event, LoadedSettings, Problem, PythonError, PythonFacts};
-use crate::diagnose::{self, Diagnosis};
+use crate::diagnose::{self, Diagnosis, Subject};
 use crate::exit::ExitStatus;
 use crate::keys::Key;
 use crate::ops::selftest::{self, Cleanup, Lines, Mark, Progress, RULE, STEPS, Step, StepStatus, VerifyReport};
@@ -267,13 +267,13 @@ impl Seen<'_> {
         let python = self.context.backend.python.display().to_string();
         let diagnosis = match driven {
             Err(why) => Diagnosis {
-                code: "PythonNotRun".into(),
+                code: Subject::PythonNotRun,
                 message: why,
                 cause: format!("The backend's interpreter {python} could not be started."),
                 fix: vec!["Pass --python PATH to the interpreter the backend runs with.".into()],
             },
             Ok(run) if run.timed_out => Diagnosis {
-                code: "Timeout".into(),
+                code: Subject::Timeout,
                 message: format!("{} gave no answer within {} s", METHODS[usize::from(number - 1)], limit.as_secs()),
                 cause: "The backend's code did not return: its S3 client may retry an unreachable endpoint, or wait for input.".into(),
                 fix: vec![
@@ -283,7 +283,7 @@ impl Seen<'_> {
             },
             Ok(_) if finished => return None,
             Ok(run) => Diagnosis {
-                code: "PythonStopped".into(),
+                code: Subject::PythonStopped,
                 message: format!(
                     "the backend's Python stopped during {} (exit {})",
                     METHODS[usize::from(number - 1)],
@@ -315,7 +315,7 @@ impl Context<'_> {
             (Some(error), _) => self.exception(method, error),
             (None, Some(problem)) => self.problem(step.number, method, problem, loaded),
             (None, None) => Diagnosis {
-                code: "Failed".into(),
+                code: Subject::Failed,
                 message: format!("{method} failed"),
                 cause: "The driver gave no reason.".into(),
                 fix: vec![],
@@ -340,7 +340,7 @@ impl Context<'_> {
             }
             .to_string();
             return Diagnosis {
-                code: error.kind.clone(),
+                code: Subject::PythonException(error.kind.clone()),
                 message: format!("{at}: {}", error.message),
                 cause: format!("`{module}` is not installed for the backend's interpreter {python} (guide step 7.1)."),
                 fix: vec![
@@ -393,7 +393,12 @@ impl Context<'_> {
                 ],
             ),
         };
-        Diagnosis { code: error.kind.clone(), message: format!("{at}: {}", error.message), cause, fix }
+        Diagnosis {
+            code: Subject::PythonException(error.kind.clone()),
+            message: format!("{at}: {}", error.message),
+            cause,
+            fix,
+        }
     }
 
     /// A wrong answer (no exception) from the backend's code.
@@ -404,13 +409,13 @@ impl Context<'_> {
                 self.refused(method, *status, body, bucket_region.clone(), path, key)
             }
             Problem::StillExists => Diagnosis {
-                code: "StillExists".into(),
+                code: Subject::StillExists,
                 message: format!("{method} returned True after delete_file()"),
                 cause: "delete_file() returned without error, but file_exists() still says the object is there: file_exists() must return False when HeadObject answers 404 (see Cleanup for what S3 holds).".into(),
                 fix: vec!["Fix file_exists(): catch botocore's ClientError with code 404 / NoSuchKey / NotFound and return False.".into()],
             },
             Problem::ForeignKey { key, test_id } => Diagnosis {
-                code: "ForeignKey".into(),
+                code: Subject::ForeignKey,
                 message: format!("{method} returned s3_key `{key}`, which is not the object it just uploaded"),
                 cause: format!(
                     "The key does not hold this run's id ({test_id}) and the object there does not hold the test bytes: it may be a user's document. t3s3 did not download-compare, delete or change it, and stopped before the steps that delete."
@@ -420,31 +425,31 @@ impl Context<'_> {
                 )],
             },
             Problem::Mismatch { .. } => Diagnosis {
-                code: "ContentMismatch".into(),
+                code: Subject::ContentMismatch,
                 message: format!("{method} returned something other than the uploaded bytes"),
                 cause: "download_file() must return the object's bytes (response['Body'].read()).".into(),
                 fix: vec![format!("Fix {method}.")],
             },
             Problem::NoKey { returned } => Diagnosis {
-                code: "NoS3Key".into(),
+                code: Subject::NoS3Key,
                 message: format!("{method} returned {returned}"),
                 cause: "The guide's upload_file() returns a dict with `s3_key`, which the other steps use.".into(),
                 fix: vec![format!("Return {{\"s3_key\": key, ...}} from {method}.")],
             },
             Problem::NotAUrl { returned } => Diagnosis {
-                code: "NotAUrl".into(),
+                code: Subject::NotAUrl,
                 message: format!("{method} returned {returned}"),
                 cause: "get_presigned_url() must return the URL string generate_presigned_url() gives.".into(),
                 fix: vec![format!("Fix {method}.")],
             },
             Problem::Unreachable { message, host } => Diagnosis {
-                code: "Unreachable".into(),
+                code: Subject::UrlUnreachable,
                 message: format!("{method} returned a URL whose host {host} cannot be reached: {message}"),
                 cause: "Presigned URLs are fetched by browsers: their host must be the S3 endpoint the backend's client uses.".into(),
                 fix: vec![format!("Check the endpoint_url and region the client in {method} is built with.")],
             },
             Problem::Unknown => Diagnosis {
-                code: "Unknown".into(),
+                code: Subject::Unknown,
                 message: format!("step {number}: {method} failed"),
                 cause: "The driver reported a problem this build of t3s3 does not know.".into(),
                 fix: vec![],
@@ -464,7 +469,7 @@ impl Context<'_> {
             _ => "The backend's settings loader did not find them.".to_string(),
         };
         Diagnosis {
-            code: "MissingSettings".into(),
+            code: Subject::MissingSettings,
             message: format!("{method} returned no {}", missing.join(", ")),
             cause,
             fix: vec![

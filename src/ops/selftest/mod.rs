@@ -7,7 +7,7 @@ use crate::aws::{self, AppCredentials};
 use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
 use crate::bucket;
 use crate::bucket_name;
-use crate::diagnose::{self, Diagnosis};
+use crate::diagnose::{self, Diagnosis, Subject};
 use crate::envfile::Severity;
 use crate::keys::Key;
 use crate::settings::{AppSettings, is_region_name};
@@ -205,7 +205,7 @@ fn check_settings(settings: &AppSettings) -> Result<(Lines, AppCredentials), (Li
     let problems = setting_problems(settings);
     if !problems.is_empty() {
         let diagnosis = Diagnosis {
-            code: "MalformedSettings".into(),
+            code: Subject::MalformedSettings,
             message: format!("{} problem(s) in the settings", problems.len()),
             cause: problems.join("; "),
             fix: vec![
@@ -251,7 +251,7 @@ fn missing_settings(settings: &AppSettings) -> Diagnosis {
         ),
     };
     fix.push("Restart the application after changing .env.".into());
-    Diagnosis { code: "NoCredentials".into(), message: format!("missing {missing}"), cause, fix }
+    Diagnosis { code: Subject::NoCredentials, message: format!("missing {missing}"), cause, fix }
 }
 
 /// A key and session token that cannot go together: a temporary ASIA key without its token,
@@ -367,7 +367,7 @@ impl Test<'_> {
                     ..AwsError::new(
                         "s3:GetBucketLocation",
                         format!("bucket `{bucket}`"),
-                        ErrorKind::Service(ErrorCode::Other("RegionMismatch".into())),
+                        ErrorKind::Service(ErrorCode::RegionMismatch),
                     )
                 };
                 Err((vec![created], diagnose::diagnose(&error, self.settings, &self.options.policy_name)))
@@ -431,8 +431,13 @@ impl Test<'_> {
     fn presign_refused(&self, error: &AwsError) -> Diagnosis {
         let mut diagnosis = diagnose::diagnose(error, self.settings, &self.options.policy_name);
         if matches!(
-            diagnosis.code.as_str(),
-            "SignatureDoesNotMatch" | "AccessDenied" | "AuthorizationQueryParametersError" | "HTTP 500"
+            diagnosis.code.code(),
+            Some(
+                ErrorCode::SignatureDoesNotMatch
+                    | ErrorCode::AccessDenied
+                    | ErrorCode::AuthorizationQueryParametersError
+                    | ErrorCode::InternalError
+            )
         ) {
             diagnosis.cause = format!(
                 "Requests signed in headers worked with this key, but S3 refused the presigned URL ({}). \
@@ -466,7 +471,7 @@ impl Test<'_> {
             Ok(true) => Err((
                 vec![(Mark::Fail, "File still exists!".into())],
                 Diagnosis {
-                    code: "StillExists".into(),
+                    code: Subject::StillExists,
                     message: format!("{key} is still in {bucket}"),
                     cause: "DeleteObject succeeded but the object is still there: the bucket may have Object Lock or a replication or versioning setup that restores it.".into(),
                     fix: vec![format!("Check Object Lock and replication on `{bucket}`.")],
@@ -526,7 +531,7 @@ impl Test<'_> {
 
 fn mismatch(what: &str, got: usize) -> Diagnosis {
     Diagnosis {
-        code: "ContentMismatch".into(),
+        code: Subject::ContentMismatch,
         message: format!("the {what} returned {got} bytes that differ from the {} uploaded", TEST_CONTENT.len()),
         cause:
             "Something between the backend and S3 changed the object (a proxy, an encoding setting, or another writer)."
