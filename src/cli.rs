@@ -222,7 +222,7 @@ const RETOLD: &[(&str, &str, &str)] = &[
 /// The command line as clap parses it, for parsing, help, completions and man pages alike:
 /// each command shows only the global options that do something for it.
 pub fn command() -> clap::Command {
-    let mut command = Cli::command();
+    let mut command = with_help_commands(Cli::command());
     let globals = global_args(&command);
     for (name, idle) in IDLE_OPTIONS {
         command = command.mut_subcommand(*name, |mut sub| {
@@ -242,11 +242,20 @@ pub fn command() -> clap::Command {
     command
 }
 
+/// `help COMMAND` offers exactly the commands there are, derived from their definitions.
+fn with_help_commands(command: clap::Command) -> clap::Command {
+    let names: Vec<clap::builder::PossibleValue> =
+        command.get_subcommands().map(|c| clap::builder::PossibleValue::new(c.get_name().to_string())).collect();
+    command.mut_subcommand("help", |help| {
+        help.mut_arg("command", |arg| arg.value_parser(clap::builder::PossibleValuesParser::new(names)))
+    })
+}
+
 /// The command line as the completion scripts see it. clap_complete offers hidden arguments
 /// too, so here the global options are made local and given only to the commands they do
 /// something for (and to t3s3 itself, where they may also be typed).
 pub fn completion_command() -> clap::Command {
-    let mut command = Cli::command();
+    let mut command = with_help_commands(Cli::command());
     let globals = global_args(&command);
     command = command.mut_args(|arg| if arg.is_global_set() { arg.global(false) } else { arg });
     let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
@@ -288,7 +297,8 @@ pub fn flag_of(id: &str) -> String {
 #[derive(Debug, Args)]
 pub struct HelpArgs {
     /// The command whose help to print (default: t3s3's own)
-    #[arg(value_name = "COMMAND", value_parser = ["init", "verify", "ls", "policy", "doctor", "rotate-key", "destroy", "ci-role", "guard", "completions", "man", "help"])]
+    /// (Its possible values are the subcommands' names, set from the definitions in `command`.)
+    #[arg(value_name = "COMMAND")]
     pub command: Option<String>,
 }
 
@@ -529,6 +539,27 @@ mod tests {
         let mut offered: Vec<String> = arg.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
         offered.sort();
         assert_eq!(offered, names);
+    }
+
+    /// The tables keyed by names name real commands and real global options: renaming one
+    /// fails here instead of drifting silently.
+    #[test]
+    fn the_option_tables_name_real_commands_and_options() {
+        let cli = Cli::command();
+        let commands: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+        let globals: Vec<&str> =
+            cli.get_arguments().filter(|a| a.is_global_set()).map(|a| a.get_id().as_str()).collect();
+        for (name, ids) in IDLE_OPTIONS {
+            assert!(commands.contains(name), "IDLE_OPTIONS names no command `{name}`");
+            for id in *ids {
+                assert!(globals.contains(id), "IDLE_OPTIONS: `{id}` is no global option");
+            }
+        }
+        for (name, id, _) in RETOLD {
+            assert!(commands.contains(name), "RETOLD names no command `{name}`");
+            assert!(globals.contains(id), "RETOLD: `{id}` is no global option");
+            assert!(!idle_for(name).contains(id), "`{id}` is both idle and retold for {name}");
+        }
     }
 
     #[test]
