@@ -475,3 +475,16 @@ async fn rotate_key_dry_run_changes_nothing_and_says_what_it_would_do() {
     assert_eq!(key_ids(&server, "t3_chat").await, keys, "a dry run changed the keys");
     assert_eq!(ws.read("backend/.env"), env, "a dry run changed the .env");
 }
+
+#[tokio::test]
+async fn destroy_after_an_unretired_rotation_leaves_no_working_key() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let out = run(ws.acting(&server).arg("rotate-key"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(key_ids(&server, "t3_chat").await.len(), 2, "the old key still works until --retire");
+    let out = run(ws.acting(&server).args(["destroy", "--yes", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("replaced by rotate-key, never retired"), "{}", out.stdout);
+    assert_eq!(key_ids(&server, "t3_chat").await, vec![], "a working key was left behind");
+}

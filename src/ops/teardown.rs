@@ -126,6 +126,8 @@ pub struct Plan {
     /// it and no other role trusts it.
     ci: (Option<(String, Vec<String>)>, Option<String>),
     key: Option<(String, String)>,
+    /// The key a rotation left working, (user, id): it goes with the .env's key.
+    retiring: Option<(String, String)>,
     /// The billing alert `init --budget-email` made, to delete.
     budget: bool,
     env: EnvFile,
@@ -186,12 +188,7 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
             None => Ok(None),
         }
     };
-    let key_side = async {
-        match settings.get(Key::AccessKeyId) {
-            Some(id) => iam::user_of_key(&clients.iam, id).await.map(|user| Some((id.to_string(), user))),
-            None => Ok(None),
-        }
-    };
+    let key_side = plan_keys(clients, &settings);
     let (policy_side, bucket_side, key_side) = tokio::join!(policy_side, bucket_side, key_side);
     let (caller, policy_arn, policy, contents, (ci_steps, ci)) = policy_side?;
     let mut steps = Vec::new();
@@ -216,11 +213,16 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
     let (group_step, group) = plan_group(group, contents, &policy_arn);
     steps.push(group_step);
     steps.extend(ci_steps);
-    let key = key_side?.and_then(|(id, user)| {
+    let (env_key, retiring) = key_side?;
+    let key = env_key.and_then(|(id, user)| {
         let (key_step, key) = plan_key(id, user);
         steps.push(key_step);
         key
     });
+    if let Some((user, old)) = &retiring {
+        let name = format!("{old} of `{user}` (replaced by rotate-key, never retired)");
+        steps.push(step("access_key", name, DestroyStatus::Delete));
+    }
     let shown = env_path.display().to_string();
     let removed = env.remove(&Key::ALL.map(Key::name));
     let env_removes = !removed.is_empty();
@@ -233,7 +235,7 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
     steps.extend(budget_step);
     let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
     steps.push(step("user", user, DestroyStatus::Kept));
-    Ok(Plan { caller, steps, bucket, policy, group, ci, key, budget, env, env_removes })
+    Ok(Plan { caller, steps, bucket, policy, group, ci, key, retiring, budget, env, env_removes })
 }
 
 /// The budget `init --budget-email` made (its name is t3s3's own): deleted. Credentials that
@@ -290,6 +292,26 @@ async fn plan_ci(
         None => None,
     };
     Ok((steps, (role_plan, provider_plan)))
+}
+
+/// The .env's key (and its user), and the key a rotation replaced and never retired: its
+/// mark names it, so destroy does not leave a working key behind.
+async fn plan_keys(
+    clients: &ActingClients,
+    settings: &AppSettings,
+) -> Result<(Option<(String, Option<String>)>, Option<(String, String)>), AwsError> {
+    let Some(id) = settings.get(Key::AccessKeyId) else { return Ok((None, None)) };
+    let user = iam::user_of_key(&clients.iam, id).await?;
+    let retiring = match &user {
+        Some(user) => {
+            let (keys, tags) =
+                tokio::join!(iam::list_keys(&clients.iam, user, false), iam::user_tags(&clients.iam, user));
+            let ids: Vec<String> = keys?.into_iter().map(|k| k.id).collect();
+            iam::retiring_among(&tags?, &ids).filter(|old| old != id).map(|old| (user.clone(), old))
+        }
+        None => None,
+    };
+    Ok((Some((id.to_string(), user)), retiring))
 }
 
 /// The CI role's row: deleted (with its attached policies detached) only when t3s3 created
@@ -386,6 +408,10 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
     }
     // The key, the policy and the bucket do not depend on each other: all at once.
     let key = async {
+        if let Some((user, id)) = &plan.retiring {
+            iam::delete_key(&clients.iam, user, id).await?;
+            iam::unmark_retiring(&clients.iam, user).await;
+        }
         match &plan.key {
             Some((user, id)) => iam::delete_key(&clients.iam, user, id).await.map(|()| true),
             None => Ok(false),
