@@ -119,10 +119,10 @@ fn decode(bytes: &[u8]) -> Option<String> {
         return Some(String::from_utf8_lossy(bytes).into_owned());
     }
     let zeros_at = |parity: usize| bytes.iter().skip(parity).step_by(2).all(|b| *b == 0);
-    if bytes.len() % 2 == 0 && zeros_at(1) {
+    if bytes.len().is_multiple_of(2) && zeros_at(1) {
         return Some(utf16(bytes, true));
     }
-    if bytes.len() % 2 == 0 && zeros_at(0) {
+    if bytes.len().is_multiple_of(2) && zeros_at(0) {
         return Some(utf16(bytes, false));
     }
     None

@@ -158,7 +158,7 @@ async fn credentials_that_may_not_use_budgets_get_a_warning_and_init_goes_on() {
     let report = out.json();
     let warnings = report["warnings"].to_string();
     assert!(warnings.contains("billing alert not set") && warnings.contains("budgets:ViewBudget"), "{report}");
-    assert!(resource_statuses(&report).get("budget").is_none(), "{report}");
+    assert!(!resource_statuses(&report).contains_key("budget"), "{report}");
     assert!(ws.read("backend/.env").contains("S3_BUCKET_NAME=t3-chat-documents-budget"));
 
     let doctor = run(ws.t3s3().env("AWS_ACCESS_KEY_ID", &admin.id).env("AWS_SECRET_ACCESS_KEY", &admin.secret).args([

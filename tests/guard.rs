@@ -81,6 +81,9 @@ fn pre_commit_runs_the_published_hook_and_blocks_the_commit() {
     assert!(!text.contains(SECRET), "{text}");
 }
 
+/// What a case stages in its fresh repository.
+type Setup = Box<dyn Fn(&Path)>;
+
 /// One staged file in a fresh repository; `guard`'s exit code and output.
 fn guard_staged(ws: &Workspace, setup: impl Fn(&Path)) -> Run {
     git(ws.path(), &["init", "-q"]);
@@ -92,7 +95,7 @@ fn guard_staged(ws: &Workspace, setup: impl Fn(&Path)) -> Run {
 fn every_staged_form_of_a_secret_blocks_the_commit() {
     let env_text = format!("AWS_SECRET_ACCESS_KEY={SECRET}\n");
     let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(env_text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    let cases: Vec<(&str, Setup)> = vec![
         (
             "a symlink staged, then replaced by a file (status T)",
             Box::new(|dir: &Path| {
@@ -189,7 +192,7 @@ fn a_staged_object_git_cannot_read_blocks_the_commit() {
         // The blob the index names is gone from the object store.
         let id = Command::new("git").current_dir(dir).args(["rev-parse", ":app.py"]).output().unwrap();
         let id = String::from_utf8(id.stdout).unwrap();
-        let object = dir.join(".git/objects").join(&id[..2]).join(id.trim()[2..].to_string());
+        let object = dir.join(".git/objects").join(&id[..2]).join(&id.trim()[2..]);
         std::fs::remove_file(object).unwrap();
     });
     assert_eq!(out.code, 1, "{}", out.all());

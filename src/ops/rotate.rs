@@ -191,7 +191,7 @@ async fn rotate(
         prepared.existing.iter().filter(|id| other_key.as_ref().is_none_or(|o| o.id != **id)).cloned().collect();
     let new_key = match iam::create_key(&clients.iam, user, &remaining, false).await {
         Ok(key) => key,
-        Err(error) => return Err(super::lost_key_error(&clients, error, user, &remaining).await),
+        Err(error) => return Err(super::lost_key_error(clients, error, user, &remaining).await),
     };
     printer.note(&format!("Created {} for `{user}`", new_key.id));
     let mut env = EnvFile::read(env_path)?;

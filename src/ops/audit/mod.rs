@@ -355,6 +355,22 @@ async fn account_checks(audit: &Audit, options: &Options, explicit: &Target) {
     );
 }
 
+/// Why the checks that need an administrator's credentials were skipped, in one line (the
+/// credential chain's full account is not repeated on every check).
+fn acting_unusable(error: &crate::aws_error::AwsError) -> String {
+    use crate::aws_error::ErrorKind;
+    match &error.kind {
+        ErrorKind::NoCredentials(_) => {
+            "needs an administrator's credentials, and none were found: pass --profile NAME (or set AWS_PROFILE)".into()
+        }
+        _ => {
+            let message = diagnose::explain(error).message;
+            let first = message.lines().next().unwrap_or_default();
+            format!("needs an administrator's credentials, which could not be used: {first}")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,21 +421,5 @@ mod tests {
         assert!(!report.ok);
         assert_eq!(report.checks[1].status, CheckStatus::Skipped);
         assert_eq!(report.checks[1].evidence, "why");
-    }
-}
-
-/// Why the checks that need an administrator's credentials were skipped, in one line (the
-/// credential chain's full account is not repeated on every check).
-fn acting_unusable(error: &crate::aws_error::AwsError) -> String {
-    use crate::aws_error::ErrorKind;
-    match &error.kind {
-        ErrorKind::NoCredentials(_) => {
-            "needs an administrator's credentials, and none were found: pass --profile NAME (or set AWS_PROFILE)".into()
-        }
-        _ => {
-            let message = diagnose::explain(error).message;
-            let first = message.lines().next().unwrap_or_default();
-            format!("needs an administrator's credentials, which could not be used: {first}")
-        }
     }
 }

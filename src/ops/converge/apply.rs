@@ -580,7 +580,7 @@ impl Apply<'_> {
                 let key = match iam::create_key(&self.clients.iam, &user, &remaining, user_is_new).await {
                     Ok(key) => key,
                     Err(error) => {
-                        return Err(super::super::lost_key_error(&self.clients, error, &user, &remaining).await);
+                        return Err(super::super::lost_key_error(self.clients, error, &user, &remaining).await);
                     }
                 };
                 self.changed("access_key", format!("access key {} created", key.id));
