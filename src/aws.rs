@@ -28,7 +28,7 @@ pub struct Target {
     /// `--profile` (the SDK also reads AWS_PROFILE).
     pub profile: Option<String>,
     /// `--region` (the SDK also reads AWS_REGION and the profile).
-    pub region: Option<String>,
+    pub region: Option<crate::region::RegionName>,
     /// `--endpoint-url` (the SDK also reads AWS_ENDPOINT_URL).
     pub endpoint_url: Option<String>,
     /// `--timeout`: the most one request may take, retries included.
@@ -367,7 +367,7 @@ pub async fn acting_clients(target: &Target) -> Result<ActingClients, Failure> {
         loader = loader.profile_name(profile);
     }
     if let Some(region) = &target.region {
-        loader = loader.region(Region::new(region.clone()));
+        loader = loader.region(Region::new(region.to_string()));
     }
     if let Some(endpoint) = &target.endpoint_url {
         loader = loader.endpoint_url(endpoint);

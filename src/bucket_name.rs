@@ -1,7 +1,7 @@
 //! S3 general-purpose bucket naming rules, each with the message a user sees when it is broken,
 //! and the account regional namespace's names (`PREFIX-ACCOUNTID-REGION-an`).
 
-use crate::settings::is_region_name;
+use crate::region::is_region_name;
 
 /// The ending S3 reserves for names in an account regional namespace.
 pub const ACCOUNT_REGIONAL_SUFFIX: &str = "-an";

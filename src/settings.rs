@@ -10,6 +10,7 @@ use crate::aws::AppCredentials;
 use crate::envfile::{EnvFile, LintIssue, Severity};
 use crate::exit::Failure;
 use crate::keys::Key;
+pub use crate::region::{RegionName, is_region_name};
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,7 +68,7 @@ pub fn default_env_candidates() -> Vec<PathBuf> {
 /// Overrides from t3s3's own flags.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    pub region: Option<String>,
+    pub region: Option<RegionName>,
     pub endpoint_url: Option<String>,
 }
 
@@ -102,9 +103,9 @@ impl AppSettings {
         let values = file.as_ref().map(|file| file.values().0).unwrap_or_default();
         let mut lint = file.as_ref().map(EnvFile::lint).unwrap_or_default();
 
-        let setting = |name: Key, flag: Option<&String>| {
+        let setting = |name: Key, flag: Option<&str>| {
             if let Some(value) = flag {
-                return Setting { name, value: Some(value.clone()), source: Source::CommandLine };
+                return Setting { name, value: Some(value.to_string()), source: Source::CommandLine };
             }
             if let Some(value) = std::env::var(name.name()).ok().filter(|v| use_process_env && !v.is_empty()) {
                 return Setting { name, value: Some(value), source: Source::Environment };
@@ -120,9 +121,9 @@ impl AppSettings {
         };
         let required = Key::REQUIRED
             .into_iter()
-            .map(|name| setting(name, if name == Key::Region { overrides.region.as_ref() } else { None }))
+            .map(|name| setting(name, if name == Key::Region { overrides.region.as_deref() } else { None }))
             .collect::<Vec<_>>();
-        let endpoint_url = setting(Key::EndpointUrl, overrides.endpoint_url.as_ref());
+        let endpoint_url = setting(Key::EndpointUrl, overrides.endpoint_url.as_deref());
         let mut session_token = setting(Key::SessionToken, None);
         let key_from_file = matches!(required[0].source, Source::File { .. });
         let ignored_session_token = key_from_file && session_token.source == Source::Environment;
@@ -199,20 +200,11 @@ impl AppSettings {
     }
 }
 
-/// Whether `region` looks like an AWS region name (`ap-south-1`, `us-gov-west-1`, `cn-north-1`).
-pub fn is_region_name(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts[0].len() == 2
-        && parts[0].chars().all(|c| c.is_ascii_lowercase())
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// Refuses a region that is not a region name, saying which one was meant when it can tell.
-pub fn check_region(region: &str, how: &str) -> Result<(), Failure> {
-    if is_region_name(region) {
-        return Ok(());
+/// Parses a region where it enters; a name that is not one is refused, saying which region
+/// was meant when it can tell.
+pub fn check_region(region: &str, how: &str) -> Result<RegionName, Failure> {
+    if let Some(name) = RegionName::new(region) {
+        return Ok(name);
     }
     let hint = match crate::suggest::region(region) {
         Some(code) => format!("did you mean `{code}`? Pass {how} {code}"),

@@ -12,7 +12,7 @@ use crate::keys::Key;
 use crate::ops::converge::{self, Local};
 use crate::ops::selftest::{self, Banner};
 use crate::prompt;
-use crate::settings::{AppSettings, is_region_name};
+use crate::settings::{AppSettings, RegionName, is_region_name};
 use crate::ui::Printer;
 
 /// The guide's four region suggestions, offered when no region is configured.
@@ -124,7 +124,7 @@ fn with_create_user() -> String {
 }
 
 /// `--region`, else the chain's, else the env file's; else asked on a terminal.
-fn choose_region(from_chain: Option<String>, from_env_file: Option<String>, yes: bool) -> Result<String> {
+fn choose_region(from_chain: Option<String>, from_env_file: Option<String>, yes: bool) -> Result<RegionName> {
     let region = match from_chain.or(from_env_file) {
         Some(region) => region,
         None if prompt::can_ask(yes) => crate::blocking::off_the_runtime(prompt_region)?,
@@ -134,8 +134,7 @@ fn choose_region(from_chain: Option<String>, from_env_file: Option<String>, yes:
                 .into());
         }
     };
-    crate::settings::check_region(&region, "--region")?;
-    Ok(region)
+    Ok(crate::settings::check_region(&region, "--region")?)
 }
 
 fn prompt_region() -> Result<String> {

@@ -13,7 +13,8 @@ use crate::settings::{AppSettings, Overrides};
 use crate::ui::Printer;
 
 pub async fn run(args: &LsArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    let overrides = Overrides { region: global.region.clone(), endpoint_url: global.endpoint_url.clone() };
+    let region = global.region.as_deref().map(|r| crate::settings::check_region(r, "--region")).transpose()?;
+    let overrides = Overrides { region, endpoint_url: global.endpoint_url.clone() };
     let settings = AppSettings::resolve(args.env_file.as_deref(), &overrides)?;
     let Some(app) = settings.app_credentials() else {
         return Err(Failure::bad_input(format!(

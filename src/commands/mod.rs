@@ -28,13 +28,12 @@ use crate::cli::GlobalArgs;
 /// Where the acting credentials come from and where requests go, as the flags say; a
 /// profile that does not exist is bad input before anything else happens.
 fn target(global: &GlobalArgs) -> Result<Target> {
-    if let Some(region) = &global.region {
-        crate::settings::check_region(region, "--region")?;
-    }
+    // The region is parsed here, where it enters; everything below takes it as checked.
+    let region = global.region.as_deref().map(|r| crate::settings::check_region(r, "--region")).transpose()?;
     aws::check_profile(global.profile.as_deref())?;
     Ok(Target {
         profile: global.profile.clone(),
-        region: global.region.clone(),
+        region,
         endpoint_url: global.endpoint_url.clone(),
         timeout: global.timeout.map(Duration::from_secs),
     })

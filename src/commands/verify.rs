@@ -21,7 +21,8 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
                 .hint("pass --endpoint-url http://HOST:PORT, or leave it out to use the .env's AWS_ENDPOINT_URL")
         })?;
     }
-    let overrides = Overrides { region: global.region.clone(), endpoint_url: global.endpoint_url.clone() };
+    let region = global.region.as_deref().map(|r| crate::settings::check_region(r, "--region")).transpose()?;
+    let overrides = Overrides { region, endpoint_url: global.endpoint_url.clone() };
     let settings = AppSettings::resolve(args.env_file.as_deref(), &overrides)?;
     let options = selftest::Options {
         timeout: super::timeout(global),

@@ -37,7 +37,7 @@ pub fn existing_env_file(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
 pub fn acting_target(explicit: &Target, settings: &AppSettings) -> Target {
     Target {
         profile: explicit.profile.clone(),
-        region: explicit.region.clone().or_else(|| settings.get(Key::Region).map(str::to_string)),
+        region: explicit.region.clone().or_else(|| settings.get(Key::Region).and_then(settings::RegionName::new)),
         endpoint_url: explicit.endpoint_url.clone().or_else(|| settings.get(Key::EndpointUrl).map(str::to_string)),
         timeout: explicit.timeout,
     }

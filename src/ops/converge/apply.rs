@@ -534,7 +534,7 @@ impl Apply<'_> {
         let app = aws::AppCredentials {
             access_key_id: key_id.clone(),
             secret_access_key: secret.clone(),
-            region: self.options.region.clone(),
+            region: self.options.region.to_string(),
             endpoint_url: self.clients.endpoint_url(),
             session_token: None,
         };

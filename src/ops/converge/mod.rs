@@ -148,7 +148,7 @@ impl Render for InitReport {
 pub struct Options {
     pub env_path: PathBuf,
     pub bucket: Option<String>,
-    pub region: String,
+    pub region: crate::settings::RegionName,
     pub user: String,
     pub create_user: bool,
     pub policy_name: String,
@@ -414,7 +414,7 @@ async fn run_once(
         key_is_new: new_key.is_some(),
         bucket: local.bucket.clone(),
         naming: local.naming.clone(),
-        region: options.region.clone(),
+        region: options.region.to_string(),
         resources: rows,
         warnings,
         requests,
