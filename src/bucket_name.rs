@@ -39,6 +39,42 @@ pub fn hint(name: &str, fallback: &str) -> String {
     }
 }
 
+/// A bucket name that follows S3's naming rules, parsed once where it enters (a flag, the
+/// .env, a generated name); the policy is rendered only for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketName(String);
+
+impl BucketName {
+    /// `typed` as a bucket name, or the rule it breaks.
+    pub fn new(typed: &str) -> Result<BucketName, String> {
+        validate(typed).map(|()| BucketName(typed.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for BucketName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for BucketName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parses a bucket name where it enters: bad input (exit 2) naming the rule it breaks, with
+/// its valid lower-case form when there is one, else `fallback` as the next step.
+pub fn parse(typed: &str, fallback: &str) -> Result<BucketName, crate::exit::Failure> {
+    BucketName::new(typed).map_err(|rule| crate::exit::Failure::bad_input(rule).hint(hint(typed, fallback)))
+}
+
 pub fn validate(name: &str) -> Result<(), String> {
     let broken = |rule: &str| Err(format!("invalid bucket name `{name}`: {rule}"));
     let len = name.len();

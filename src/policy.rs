@@ -3,8 +3,7 @@
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::bucket_name;
-use crate::exit::Failure;
+use crate::bucket_name::BucketName;
 
 /// The policy template, with `${BUCKET}` where the bucket name goes.
 pub const TEMPLATE: &str = include_str!("../policies/t3chat-s3.json");
@@ -19,12 +18,8 @@ pub const DESCRIPTION: &str = "Allows T3 Chat backend to upload, download, and d
 pub const ACTIONS: [&str; 5] =
     ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation"];
 
-/// Renders the policy for `bucket` as pretty JSON, after checking the bucket name.
-pub fn render(bucket: &str) -> Result<String> {
-    bucket_name::validate(bucket).map_err(|rule| {
-        Failure::bad_input(rule)
-            .hint(bucket_name::hint(bucket, "bucket names follow the S3 naming rules; pick another name"))
-    })?;
+/// Renders the policy for `bucket` as pretty JSON (the name was checked where it entered).
+pub fn render(bucket: &BucketName) -> Result<String> {
     let text = TEMPLATE.replace("${BUCKET}", bucket);
     let document: Value = serde_json::from_str(&text).context("the built-in policy template is not valid JSON")?;
     Ok(serde_json::to_string_pretty(&document)?)
@@ -285,9 +280,13 @@ fn sorted_list(value: Value) -> Value {
 mod tests {
     use super::*;
 
+    fn name(bucket: &str) -> BucketName {
+        BucketName::new(bucket).unwrap()
+    }
+
     #[test]
     fn renders_the_guides_actions_on_the_right_resources() {
-        let document: Value = serde_json::from_str(&render("t3-chat-documents-john2024").unwrap()).unwrap();
+        let document: Value = serde_json::from_str(&render(&name("t3-chat-documents-john2024")).unwrap()).unwrap();
         assert_eq!(document["Version"], "2012-10-17");
         let statements = document["Statement"].as_array().unwrap();
         assert_eq!(statements[0]["Sid"], "T3ChatS3Access");
@@ -315,9 +314,9 @@ mod tests {
 
     #[test]
     fn differences_are_named_pair_by_pair() {
-        let wanted = render("abc").unwrap();
+        let wanted = render(&name("abc")).unwrap();
         assert_eq!(difference(&wanted, &wanted), None);
-        let other = render("abd").unwrap();
+        let other = render(&name("abd")).unwrap();
         let text = difference(&other, &wanted).unwrap();
         assert!(text.contains("extra: s3:DeleteObject on arn:aws:s3:::abd/*"), "{text}");
         assert!(text.contains("missing: s3:DeleteObject on arn:aws:s3:::abc/*"), "{text}");
@@ -325,7 +324,7 @@ mod tests {
 
     #[test]
     fn broad_grants_are_spotted() {
-        assert_eq!(broad_s3_grant(&render("abc").unwrap()), None);
+        assert_eq!(broad_s3_grant(&render(&name("abc")).unwrap()), None);
         let all = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::abc"}]}"#;
         assert_eq!(broad_s3_grant(all).as_deref(), Some("allows s3:*"));
         let everywhere = r#"{"Statement":{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::*/*"}}"#;
@@ -398,21 +397,22 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_bad_bucket_name() {
-        let error = render("Bad_Name").unwrap_err();
-        assert_eq!(crate::exit::status_of(&error), crate::exit::ExitStatus::BadInput);
+    fn a_bad_bucket_name_never_reaches_the_policy() {
+        let error = crate::bucket_name::parse("Bad_Name", "pick another").unwrap_err();
+        assert_eq!(error.status, crate::exit::ExitStatus::BadInput);
+        assert!(error.hint.unwrap().contains("`bad-name`"));
     }
 
     #[test]
     fn compares_as_json_not_text() {
-        let rendered = render("abc").unwrap();
+        let rendered = render(&name("abc")).unwrap();
         let compact = serde_json::to_string(&serde_json::from_str::<Value>(&rendered).unwrap()).unwrap();
         assert!(same_document(&rendered, &compact));
         let reordered = rendered
             .replace("\"s3:PutObject\",\n        \"s3:GetObject\"", "\"s3:GetObject\",\n        \"s3:PutObject\"");
         assert_ne!(reordered, rendered);
         assert!(same_document(&rendered, &reordered));
-        assert!(!same_document(&rendered, &render("abd").unwrap()));
+        assert!(!same_document(&rendered, &render(&name("abd")).unwrap()));
         assert!(!same_document(&rendered, &rendered.replace("s3:DeleteObject", "s3:*")));
     }
 }

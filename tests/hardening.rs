@@ -317,7 +317,9 @@ async fn the_guides_direct_attachment_moves_to_the_group_and_the_key_keeps_worki
     let (server, admin) = enforcing_moto().await;
     let config = sdk_config(&server.url(), &admin.id, &admin.secret, APP_REGION);
     create_bucket(&s3(&config), BUCKET, APP_REGION).await;
-    let document: serde_json::Value = serde_json::from_str(&t3s3::policy::render(BUCKET).unwrap()).unwrap();
+    let document: serde_json::Value =
+        serde_json::from_str(&t3s3::policy::render(&t3s3::bucket_name::BucketName::new(BUCKET).unwrap()).unwrap())
+            .unwrap();
     let app = app_user_with_policy(&iam(&config), &document).await;
     let ws = Workspace::new();
     ws.write_env(".env", &app, APP_REGION, BUCKET, &server.url());

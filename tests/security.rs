@@ -285,7 +285,12 @@ async fn rotate_key_rolls_back_completely_when_the_new_key_fails_verification() 
     let config = sdk_config(&server.url(), &admin.id, &admin.secret, APP_REGION);
     create_bucket(&s3(&config), BUCKET, APP_REGION).await;
     let iam = iam(&config);
-    let app = app_user_with_policy(&iam, &serde_json::from_str(&t3s3::policy::render(BUCKET).unwrap()).unwrap()).await;
+    let app = app_user_with_policy(
+        &iam,
+        &serde_json::from_str(&t3s3::policy::render(&t3s3::bucket_name::BucketName::new(BUCKET).unwrap()).unwrap())
+            .unwrap(),
+    )
+    .await;
 
     let ws = Workspace::new();
     ws.write_env("backend/.env", &app, APP_REGION, BUCKET, &server.url());

@@ -147,7 +147,9 @@ async fn a_policy_missing_get_object_fails_at_download_and_cleans_up() {
     let admin_s3 = s3(&config);
     create_bucket(&admin_s3, BUCKET, APP_REGION).await;
     let iam = iam(&config);
-    let mut document: serde_json::Value = serde_json::from_str(&t3s3::policy::render(BUCKET).unwrap()).unwrap();
+    let mut document: serde_json::Value =
+        serde_json::from_str(&t3s3::policy::render(&t3s3::bucket_name::BucketName::new(BUCKET).unwrap()).unwrap())
+            .unwrap();
     document["Statement"][0]["Action"].as_array_mut().unwrap().retain(|a| a != "s3:GetObject");
     assert!(!document.to_string().contains("s3:GetObject"));
     let app = app_user_with_policy(&iam, &document).await;

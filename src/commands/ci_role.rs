@@ -27,8 +27,7 @@ pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> R
             .hint("pass --bucket NAME, or run in the folder of the backend's .env (`t3s3 init` writes it)")
             .into());
     };
-    crate::bucket_name::validate(&bucket)
-        .map_err(|rule| Failure::bad_input(rule).hint(crate::bucket_name::hint(&bucket, "pass a valid --bucket")))?;
+    let bucket = crate::bucket_name::parse(&bucket, "pass a valid --bucket")?;
     let target = match &settings {
         Some(settings) => ops::acting_target(&target, settings),
         None => target,

@@ -24,7 +24,8 @@ impl Render for PolicyReport {
 }
 
 pub fn run(args: &PolicyArgs, printer: &Printer) -> Result<ExitStatus> {
-    let policy = serde_json::from_str(&policy::render(&args.bucket)?)?;
+    let bucket = crate::bucket_name::parse(&args.bucket, "bucket names follow the S3 naming rules; pick another name")?;
+    let policy = serde_json::from_str(&policy::render(&bucket)?)?;
     printer.report(&PolicyReport { ok: true, bucket: args.bucket.clone(), policy });
     Ok(ExitStatus::Success)
 }

@@ -30,7 +30,7 @@ pub struct Options {
     /// Take over a role of that name that t3s3 did not create.
     pub adopt: bool,
     pub role_name: String,
-    pub bucket: String,
+    pub bucket: crate::bucket_name::BucketName,
     pub region: String,
     pub policy_name: String,
     pub dry_run: bool,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::aws::{self, ActingClients, AppCredentials};
 use crate::aws_error::{AwsError, ErrorKind};
 use crate::bucket;
-use crate::bucket_name;
+use crate::bucket_name::{self, BucketName};
 use crate::diagnose;
 use crate::iam;
 use crate::keys::Key;
@@ -300,7 +300,8 @@ impl Scope<'_> {
             let fix = format!("`t3s3 init --bucket {bucket} --policy-name {policy_name}` attaches it");
             return audit.add(CheckId::PolicyDrift, CheckStatus::Warn, evidence, fix);
         };
-        let wanted = policy::render(bucket).unwrap_or_default();
+        // The .env's bucket, checked where doctor reads it (an unusable name renders nothing).
+        let wanted = BucketName::new(bucket).ok().and_then(|name| policy::render(&name).ok()).unwrap_or_default();
         match state {
             Ok(Some(state)) => match policy::difference(&state.document, &wanted) {
                 None => {

@@ -64,7 +64,7 @@ impl Apply<'_> {
     /// side failed is deleted again (nobody would hold its secret). Then the .env.
     pub(super) async fn all(&self, found: &Discovery, local: &mut Local) -> Result<Option<iam::NewKey>> {
         self.gitignore(&local.env_path)?;
-        let bucket_name = local.bucket.clone();
+        let bucket_name = local.bucket().to_string();
         let bucket_side = self.bucket(&bucket_name, found.bucket.as_ref());
         let iam_side = async {
             self.user(found.user_exists).await?;
@@ -595,8 +595,9 @@ impl Apply<'_> {
         let key_id = new_key.map(|k| k.id.clone()).or(local.existing(Key::AccessKeyId)).unwrap_or_default();
         let secret = new_key.map(|k| k.secret.clone()).or(local.existing(Key::SecretAccessKey)).unwrap_or_default();
         let endpoint = self.clients.endpoint_url();
+        let bucket = local.bucket().to_string();
         let mut updates =
-            vec![(Key::Region.name(), self.options.region.as_str()), (Key::Bucket.name(), local.bucket.as_str())];
+            vec![(Key::Region.name(), self.options.region.as_str()), (Key::Bucket.name(), bucket.as_str())];
         // In a dry run without a key yet there is no key to write: the plan shows the rest.
         if !key_id.is_empty() {
             updates.splice(

@@ -122,14 +122,15 @@ pub(super) async fn discover(
 ) -> Result<Discovery> {
     let user = options.user.as_str();
     let (iam_side, bucket) =
-        tokio::join!(discover_iam(clients, options, caller), discover_bucket(clients, &local.bucket, &options.region));
+        tokio::join!(discover_iam(clients, options, caller), discover_bucket(clients, local.bucket(), &options.region));
     let (caller, facts, policy_arn, policy, group) = iam_side?;
-    in_callers_namespace(&local.bucket, &caller, &options.region)?;
+    in_callers_namespace(local.bucket(), &caller, &options.region)?;
     let (keys, mut warnings) =
         if facts.exists { key_plan(clients, options, local, &facts).await? } else { (KeyPlan::default(), Vec::new()) };
     let bucket = bucket?;
     // Compact JSON: the same document as `t3s3 policy`, without layout white space.
-    let document = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(&local.bucket)?)?)?;
+    let document =
+        serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(local.bucket_name()?)?)?)?;
     let attached = facts.attached.iter().any(|(_, arn)| *arn == policy_arn);
     let group = group.map_or_else(GroupFacts::default, |contents| GroupFacts {
         exists: true,

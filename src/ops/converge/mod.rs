@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::aws::ActingClients;
-use crate::bucket_name;
+use crate::bucket_name::{self, BucketName};
 use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
 use crate::git;
@@ -236,8 +236,8 @@ pub struct Local {
     pub env_path: PathBuf,
     env: EnvFile,
     existing: BTreeMap<String, String>,
-    /// Empty until [`Local::name_bucket`] when neither --bucket nor the env file names one.
-    pub bucket: String,
+    /// None until [`Local::name_bucket`] when neither --bucket nor the env file names one.
+    bucket: Option<BucketName>,
     pub naming: Naming,
 }
 
@@ -254,12 +254,8 @@ impl Local {
         env.require_parseable()?;
         let existing: BTreeMap<String, String> =
             env.values().0.into_iter().filter(|(_, v)| !v.value.is_empty()).map(|(k, v)| (k, v.value)).collect();
-        let bucket = bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned());
-        if let Some(name) = &bucket {
-            bucket_name::validate(name).map_err(|rule| {
-                Failure::bad_input(rule).hint(bucket_name::hint(name, "pass a valid name with --bucket"))
-            })?;
-        }
+        let given = bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned());
+        let bucket = given.map(|name| bucket_name::parse(&name, "pass a valid name with --bucket")).transpose()?;
         let naming = if bucket.is_some() { Naming::Given } else { Naming::AccountRegional };
         if git::is_tracked(env_path) {
             return Err(Failure::bad_input(format!(
@@ -273,14 +269,14 @@ impl Local {
                 ))
                 .into());
         }
-        Ok(Local { env_path: env_path.to_path_buf(), env, existing, bucket: bucket.unwrap_or_default(), naming })
+        Ok(Local { env_path: env_path.to_path_buf(), env, existing, bucket, naming })
     }
 
     /// With no name given: `t3-chat-documents-<account>-<region>-an` in the account's own
     /// namespace, which nobody else can take and every machine derives alike; a random global
     /// name with --global-namespace or where AWS offers no such namespace.
     pub fn name_bucket(&mut self, account: &str, region: &str, global: bool) -> Result<()> {
-        if self.naming != Naming::AccountRegional || !self.bucket.is_empty() {
+        if self.naming != Naming::AccountRegional || self.bucket.is_some() {
             return Ok(());
         }
         let why = if global {
@@ -292,16 +288,26 @@ impl Local {
         };
         match why {
             Some(why) => self.use_global_name(why)?,
-            None => self.bucket = bucket_name::account_regional(BUCKET_PREFIX, account, region),
+            None => self.bucket = Some(made_name(bucket_name::account_regional(BUCKET_PREFIX, account, region))?),
         }
         Ok(())
     }
 
     /// A random name in the global namespace, and why.
     pub fn use_global_name(&mut self, why: String) -> Result<()> {
-        self.bucket = generated_bucket_name()?;
+        self.bucket = Some(made_name(generated_bucket_name()?)?);
         self.naming = Naming::Global(why);
         Ok(())
+    }
+
+    /// The bucket's name; empty until it is settled.
+    pub fn bucket(&self) -> &str {
+        self.bucket.as_deref().unwrap_or_default()
+    }
+
+    /// The settled bucket name, for what needs a checked one (the policy).
+    pub fn bucket_name(&self) -> Result<&BucketName> {
+        self.bucket.as_ref().ok_or_else(|| Failure::unexpected("no bucket name was settled before use").into())
     }
 
     /// A non-empty value the env file already holds.
@@ -314,7 +320,7 @@ impl Local {
 /// (exit 4); before any change, it is the failure itself.
 pub async fn run(clients: &ActingClients, options: &Options, local: &mut Local) -> Result<InitReport> {
     // A name to derive needs the account first; the caller found is not asked for again.
-    let caller = if local.bucket.is_empty() {
+    let caller = if local.bucket().is_empty() {
         let caller = sts::acting_caller(clients).await?;
         local.name_bucket(&caller.account, &options.region, options.global_namespace)?;
         Some(caller)
@@ -340,7 +346,7 @@ pub async fn run(clients: &ActingClients, options: &Options, local: &mut Local) 
         changes.extend(crate::exit::changes_of(&error).map(<[String]>::to_vec).unwrap_or_default());
         after_changes(error, changes)
     })?;
-    report.warnings.push(format!("{why}; used `{}` in the global namespace", local.bucket));
+    report.warnings.push(format!("{why}; used `{}` in the global namespace", local.bucket()));
     if !earlier.is_empty() {
         report.warnings.push(format!("the first attempt had already made: {}", earlier.join("; ")));
     }
@@ -364,6 +370,12 @@ impl std::fmt::Display for UserMissing {
 }
 
 impl std::error::Error for UserMissing {}
+
+/// A name t3s3 made (derived or random) as a checked one; one that breaks a rule is a bug here.
+fn made_name(name: String) -> Result<BucketName> {
+    BucketName::new(&name)
+        .map_err(|rule| Failure::unexpected(format!("t3s3 made an invalid bucket name: {rule}")).into())
+}
 
 /// CreateBucket refused the account regional namespace header (an endpoint that does not
 /// offer it): the code S3 answered.
@@ -412,7 +424,7 @@ async fn run_once(
         account: found.caller.account.clone(),
         caller_arn: found.caller.arn.clone(),
         key_is_new: new_key.is_some(),
-        bucket: local.bucket.clone(),
+        bucket: local.bucket().to_string(),
         naming: local.naming.clone(),
         region: options.region.to_string(),
         resources: rows,
