@@ -501,8 +501,8 @@ pub struct InitArgs {
     /// Show what would change after read-only calls; change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Answer yes in advance to init's question: delete keys an interrupted t3s3 run created and
-    /// never wrote (and never prompt: a missing region is then an error)
+    /// Never prompt; answer yes to init's yes/no question (delete keys an interrupted run
+    /// created and never wrote). A question that needs a value (the region) is then an error
     #[arg(long)]
     pub yes: bool,
     /// Do not run `verify` at the end

@@ -274,6 +274,17 @@ async fn a_key_whose_answer_was_lost_is_found_and_deleted_only_with_consent() {
         refused.stdout
     );
     assert_eq!(key_count(&server, "t3_chat").await, 1, "nothing deleted without consent");
+    // At a terminal init asks; "n" deletes nothing.
+    let mut command = ws.t3s3();
+    command
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .args(["--endpoint-url", &format!("http://127.0.0.1:{proxy}"), "--region", APP_REGION, "init"])
+        .args(["--bucket", BUCKET, "--create-user", "--no-verify"]);
+    let declined = on_terminal(&command, &["n"]);
+    assert_eq!(declined.code, 2, "{}", declined.stdout);
+    assert!(declined.stdout.contains("Delete them (nobody holds their secret)? [y/N]"), "{}", declined.stdout);
+    assert_eq!(key_count(&server, "t3_chat").await, 1, "nothing deleted after no");
 
     let converged = init_through(&ws, proxy, &["--yes"]);
     assert_eq!(converged.code, 0, "{}", converged.all());

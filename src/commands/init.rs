@@ -62,7 +62,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         global_namespace: args.global_namespace,
         tls: converge::Tls::choose(args.allow_http, args.require_tls, clients.endpoint_url().as_deref()),
         dry_run: args.dry_run,
-        yes: args.yes,
+        delete_unwritten_keys: args.yes,
         budget,
     };
     let mut report = match converge::run(&clients, &options, &mut local).await {
@@ -75,6 +75,17 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
                     .into());
             }
             options.create_user = true;
+            converge::run(&clients, &options, &mut local).await?
+        }
+        Err(error) if error.downcast_ref::<converge::UnwrittenKeys>().is_some() => {
+            let keys = error.downcast_ref::<converge::UnwrittenKeys>().cloned().expect("checked above");
+            let question = format!("{keys}. Delete them (nobody holds their secret)?");
+            if !prompt::can_ask(args.yes) || !crate::blocking::off_the_runtime(|| prompt::confirm(&question, false))? {
+                return Err(Failure::bad_input(keys.to_string())
+                    .hint("answer yes at a terminal, or pass --yes, to delete them (init then creates one key and writes it); or delete them yourself: `aws iam delete-access-key --user-name USER --access-key-id ID`")
+                    .into());
+            }
+            options.delete_unwritten_keys = true;
             converge::run(&clients, &options, &mut local).await?
         }
         result => result?,

@@ -178,7 +178,7 @@ pub(super) fn in_callers_namespace(bucket: &str, caller: &Caller, region: &str) 
 }
 
 /// What happens to the user's keys: the .env's key is kept when it is Active (with its
-/// secret); keys an interrupted run created and never wrote are deleted with --yes.
+/// secret); keys an interrupted run created and never wrote are deleted only when agreed to.
 #[derive(Debug, Default)]
 pub(super) struct KeyPlan {
     pub(super) kept: Option<String>,
@@ -208,18 +208,19 @@ pub(super) async fn key_plan(
     let orphans: Vec<String> = unwritten.iter().filter(|id| Some(*id) != env_key_id.as_ref()).cloned().collect();
     let env = local.env_path.display();
     let mut warnings = Vec::new();
-    if !orphans.is_empty() && !options.yes {
+    if !orphans.is_empty() && !options.delete_unwritten_keys {
         let listing = orphans.join(", ");
         if kept.is_none() {
-            return Err(Failure::bad_input(format!(
-                "IAM user `{user}` holds access key {listing}, which an interrupted t3s3 run created and never wrote to {env} (its secret is lost); nothing was changed"
-            ))
-            .hint("run again with --yes to delete it (init then creates one key and writes it), or delete it yourself: `aws iam delete-access-key --user-name USER --access-key-id ID`")
+            return Err(super::UnwrittenKeys {
+                message: format!(
+                    "IAM user `{user}` holds access key {listing}, which an interrupted t3s3 run created and never wrote to {env} (its secret is lost); nothing was changed"
+                ),
+            }
             .into());
         }
         warnings.push(format!("`{user}` holds {listing}, created by an interrupted t3s3 run and never written anywhere: `t3s3 init --yes` deletes it"));
     }
-    let orphans = if options.yes { orphans } else { Vec::new() };
+    let orphans = if options.delete_unwritten_keys { orphans } else { Vec::new() };
     let kept_marked = kept.as_ref().is_some_and(|id| unwritten.contains(id));
     if kept.is_some() || keys.len() - orphans.len() < 2 {
         return Ok((KeyPlan { kept, orphans, kept_marked, existing }, warnings));

@@ -160,8 +160,8 @@ pub struct Options {
     /// Whether the bucket policy refuses plain HTTP.
     pub tls: Tls,
     pub dry_run: bool,
-    /// Consent to delete keys an interrupted run created and never wrote.
-    pub yes: bool,
+    /// Consent to delete keys an interrupted run created and never wrote (their secret is lost).
+    pub delete_unwritten_keys: bool,
     /// The billing alert asked for (`--budget-email`).
     pub budget: Option<BudgetWish>,
 }
@@ -353,6 +353,21 @@ pub async fn run(clients: &ActingClients, options: &Options, local: &mut Local) 
     report.key_is_new = report.key_is_new || earlier.iter().any(|change| change.starts_with("access key"));
     Ok(report)
 }
+
+/// The user holds keys an interrupted run created and never wrote, and no key to keep:
+/// deleting them needs consent (the command asks, or --yes gave it). Nothing was changed.
+#[derive(Debug, Clone)]
+pub struct UnwrittenKeys {
+    pub message: String,
+}
+
+impl std::fmt::Display for UnwrittenKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UnwrittenKeys {}
 
 /// The IAM user init would give the key to does not exist and `--create-user` was not
 /// passed; found by read-only calls, so nothing was changed. The command decides: ask, or
