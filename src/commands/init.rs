@@ -65,31 +65,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         delete_unwritten_keys: args.yes,
         budget,
     };
-    let mut report = match converge::run(&clients, &options, &mut local).await {
-        Err(error) if error.downcast_ref::<converge::UserMissing>().is_some() => {
-            let missing = error.downcast_ref::<converge::UserMissing>().cloned().expect("checked above");
-            let question = format!("{missing}. Create it (the guide's step 4)?");
-            if !prompt::can_ask(args.yes) || !crate::blocking::off_the_runtime(|| prompt::confirm(&question, false))? {
-                return Err(Failure::bad_input(missing.to_string())
-                    .hint(format!("create it with `{}`, or pass --user NAME of an existing user", with_create_user()))
-                    .into());
-            }
-            options.create_user = true;
-            converge::run(&clients, &options, &mut local).await?
-        }
-        Err(error) if error.downcast_ref::<converge::UnwrittenKeys>().is_some() => {
-            let keys = error.downcast_ref::<converge::UnwrittenKeys>().cloned().expect("checked above");
-            let question = format!("{keys}. Delete them (nobody holds their secret)?");
-            if !prompt::can_ask(args.yes) || !crate::blocking::off_the_runtime(|| prompt::confirm(&question, false))? {
-                return Err(Failure::bad_input(keys.to_string())
-                    .hint("answer yes at a terminal, or pass --yes, to delete them (init then creates one key and writes it); or delete them yourself: `aws iam delete-access-key --user-name USER --access-key-id ID`")
-                    .into());
-            }
-            options.delete_unwritten_keys = true;
-            converge::run(&clients, &options, &mut local).await?
-        }
-        result => result?,
-    };
+    let mut report = converge_asking(&clients, &mut options, &mut local, args.yes).await?;
     if args.dry_run || args.no_verify {
         printer.report(&report);
         return Ok(ExitStatus::Success);
@@ -109,6 +85,46 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     report.verify = Some(result);
     printer.print_json(&report);
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
+}
+
+/// Runs init's work. Its first, read-only phase may stop at a question: a missing IAM user
+/// (create it?) or keys an interrupted run never wrote (delete them?). At a terminal the
+/// question is asked and the work runs again with the answer; else it is refused (exit 2,
+/// nothing changed) with how to go on. Each question is asked at most once.
+async fn converge_asking(
+    clients: &crate::aws::ActingClients,
+    options: &mut converge::Options,
+    local: &mut Local,
+    yes: bool,
+) -> Result<converge::InitReport> {
+    loop {
+        let error = match converge::run(clients, options, local).await {
+            Ok(report) => return Ok(report),
+            Err(error) => error,
+        };
+        let ask = |question: String| -> Result<bool> {
+            Ok(prompt::can_ask(yes) && crate::blocking::off_the_runtime(|| prompt::confirm(&question, false))?)
+        };
+        if let Some(missing) = error.downcast_ref::<converge::UserMissing>().filter(|_| !options.create_user) {
+            if !ask(format!("{missing}. Create it (the guide's step 4)?"))? {
+                return Err(Failure::bad_input(missing.to_string())
+                    .hint(format!("create it with `{}`, or pass --user NAME of an existing user", with_create_user()))
+                    .into());
+            }
+            options.create_user = true;
+        } else if let Some(keys) =
+            error.downcast_ref::<converge::UnwrittenKeys>().filter(|_| !options.delete_unwritten_keys)
+        {
+            if !ask(format!("{keys}. Delete them (nobody holds their secret)?"))? {
+                return Err(Failure::bad_input(keys.to_string())
+                    .hint("answer yes at a terminal, or pass --yes, to delete them (init then creates one key and writes it); or delete them yourself: `aws iam delete-access-key --user-name USER --access-key-id ID`")
+                    .into());
+            }
+            options.delete_unwritten_keys = true;
+        } else {
+            return Err(error);
+        }
+    }
 }
 
 /// The command line as typed, with `--create-user` added after `init`: the exact command
