@@ -82,7 +82,7 @@ impl EnvFile {
     /// bad input (exit 2), named with the line where it matters.
     pub fn read(path: &Path) -> Result<Self> {
         let shown = path.display();
-        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) && fs::metadata(path).is_err() {
+        if crate::fsio::is_link(path) && fs::metadata(path).is_err() {
             let target = fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
             return Err(Failure::bad_input(format!("{shown} is a link to {target}, which does not exist"))
                 .hint(format!("point the link at the real .env, or remove it so t3s3 can create {shown}"))

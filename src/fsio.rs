@@ -86,7 +86,7 @@ pub const LOCK_FILE: &str = ".t3s3-lock.env";
 /// [`write_atomic`] writes through a link); each may hold a secret.
 pub fn stray_temp_files(path: &Path) -> Vec<PathBuf> {
     let mut dirs = vec![folder(path).to_path_buf()];
-    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+    if is_link(path) {
         dirs.extend(fs::canonicalize(path).ok().map(|target| folder(&target).to_path_buf()));
     }
     let mut found: Vec<PathBuf> = dirs
@@ -101,6 +101,11 @@ pub fn stray_temp_files(path: &Path) -> Vec<PathBuf> {
     found.sort();
     found.dedup();
     found
+}
+
+/// Whether `path` itself is a symbolic link (not what it points to).
+pub fn is_link(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// The folder holding `path`: its parent, or `.` for a bare file name (the one helper for it).
@@ -211,7 +216,7 @@ pub fn acl_check(path: &Path) -> std::result::Result<Vec<String>, String> {
 /// `*.env` pattern ignores it), fsync, rename, fsync of the folder. Through a symbolic link
 /// the link's target is replaced, in the target's folder, and the link is kept.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let target = if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+    let target = if is_link(path) {
         fs::canonicalize(path).map_err(|_| {
             Failure::bad_input(format!("{} is a link to a file that does not exist", path.display()))
                 .hint("point the link at the real .env, or remove it")

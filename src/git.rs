@@ -44,12 +44,12 @@ pub fn written_file(path: &Path) -> Option<PathBuf> {
 
 /// ` (a link to TARGET)` when `path` is written through a link, for messages.
 pub fn link_note(path: &Path) -> String {
-    match std::fs::symlink_metadata(path).map(|m| m.file_type().is_symlink()) {
-        Ok(true) => match written_file(path) {
-            Some(target) => format!(" (a link to {})", target.display()),
-            None => " (a link whose target cannot be resolved)".into(),
-        },
-        _ => String::new(),
+    if !crate::fsio::is_link(path) {
+        return String::new();
+    }
+    match written_file(path) {
+        Some(target) => format!(" (a link to {})", target.display()),
+        None => " (a link whose target cannot be resolved)".into(),
     }
 }
 
@@ -69,7 +69,9 @@ pub fn is_ignored(path: &Path) -> bool {
         git(&folder_of(p), &["check-ignore", "-q", "--", &file_name(p)]).is_some_and(|output| output.status.success())
     };
     let outside_any_repo = |p: &Path| repo_root(p).is_none();
-    (ignored(&real) || outside_any_repo(&real)) && (real == path || ignored(path) || outside_any_repo(path))
+    // The link itself is asked about only when there is one: a plain file is its own target.
+    let link_ignored = || !crate::fsio::is_link(path) || ignored(path) || outside_any_repo(path);
+    (ignored(&real) || outside_any_repo(&real)) && link_ignored()
 }
 
 /// A `!` pattern outside `gitignore` that re-includes `path` (so adding `.env` and `*.env`
