@@ -163,6 +163,15 @@ pub async fn unmark_retiring(iam: &Client, user: &str) {
     let _ = iam.untag_user().user_name(user).tag_keys(RETIRING_TAG).send().await;
 }
 
+/// The user's keys, and the one a rotation left working (its retiring mark), read at once.
+pub async fn keys_and_retiring(iam: &Client, user: &str) -> Result<(Vec<KeyInfo>, Option<String>)> {
+    let (keys, tags) = tokio::join!(list_keys(iam, user, false), user_tags(iam, user));
+    let keys = keys?;
+    let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+    let retiring = retiring_among(&tags?, &ids);
+    Ok((keys, retiring))
+}
+
 /// The key a rotation left working (its retiring mark), if it is still among `keys`.
 pub fn retiring_among(tags: &[(String, String)], keys: &[String]) -> Option<String> {
     tags.iter().find(|(key, _)| key == RETIRING_TAG).map(|(_, id)| id.clone()).filter(|id| keys.contains(id))

@@ -126,10 +126,9 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
         Failure::bad_input(format!("IAM does not know the key {old_key} from {shown}"))
             .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
     })?;
-    let (keys, tags) = tokio::join!(iam::list_keys(&clients.iam, &user, false), iam::user_tags(&clients.iam, &user));
-    let keys = keys?;
+    let (keys, retiring) = iam::keys_and_retiring(&clients.iam, &user).await?;
     let existing: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
-    if let Some(waiting) = iam::retiring_among(&tags?, &existing).filter(|id| *id != old_key) {
+    if let Some(waiting) = retiring.filter(|id| *id != old_key) {
         return Err(Failure::bad_input(format!(
             "the last rotation of `{user}` left {waiting} working until the backend restarts; nothing was changed"
         ))
@@ -344,9 +343,7 @@ pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool, dr
         Failure::bad_input(format!("IAM does not know the key {key} from {shown}"))
             .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
     })?;
-    let (keys, tags) = tokio::join!(iam::list_keys(&clients.iam, &user, false), iam::user_tags(&clients.iam, &user));
-    let ids: Vec<String> = keys?.into_iter().map(|k| k.id).collect();
-    let Some(old_key) = iam::retiring_among(&tags?, &ids) else {
+    let Some(old_key) = iam::keys_and_retiring(&clients.iam, &user).await?.1 else {
         return Err(Failure::bad_input(format!("no key of `{user}` awaits retirement; nothing was changed"))
             .hint("`t3s3 rotate-key` starts a rotation; this step only retires the key it left working")
             .into());

@@ -304,10 +304,7 @@ async fn plan_keys(
     let user = iam::user_of_key(&clients.iam, id).await?;
     let retiring = match &user {
         Some(user) => {
-            let (keys, tags) =
-                tokio::join!(iam::list_keys(&clients.iam, user, false), iam::user_tags(&clients.iam, user));
-            let ids: Vec<String> = keys?.into_iter().map(|k| k.id).collect();
-            iam::retiring_among(&tags?, &ids).filter(|old| old != id).map(|old| (user.clone(), old))
+            iam::keys_and_retiring(&clients.iam, user).await?.1.filter(|old| old != id).map(|old| (user.clone(), old))
         }
         None => None,
     };
