@@ -13,13 +13,16 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 started=$(date +%s)
-PROWLER_VERSION=5.46.0
+prowler_lock=scripts/python/prowler.lock   # prowler 5.46.0 and its dependencies, with hashes
+prowler_want=$(sha256sum "$prowler_lock" | cut -d' ' -f1)
 
 bash scripts/setup-test-env.sh --emulator-only
-if ! .venv-prowler/bin/prowler --version 2>/dev/null | grep -q "$PROWLER_VERSION"; then
-  echo "==> installing prowler $PROWLER_VERSION into .venv-prowler/ (a few minutes the first time)"
+if [ "$(cat .venv-prowler/t3s3-lock.sha256 2>/dev/null)" != "$prowler_want" ]; then
+  echo "==> building .venv-prowler/ from $prowler_lock (a few minutes the first time)"
+  rm -rf .venv-prowler
   python3 -m venv .venv-prowler
-  .venv-prowler/bin/pip install --quiet --disable-pip-version-check "prowler==$PROWLER_VERSION"
+  .venv-prowler/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$prowler_lock"
+  echo "$prowler_want" > .venv-prowler/t3s3-lock.sha256
 fi
 if [ -z "${T3S3_BIN:-}" ]; then
   echo "==> building t3s3 (debug)"

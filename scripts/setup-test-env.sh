@@ -1,30 +1,29 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local demo need, inside this checkout:
-#   .venv/         Python venv with a pinned moto[server] (S3, IAM and STS emulator) and boto3
+#   .venv/         Python venv from scripts/python/requirements.lock: moto[server] (the S3, IAM
+#                  and STS emulator), boto3, python-dotenv, pydantic-settings, pre-commit,
+#                  check-jsonschema, zizmor, parliament, detect-secrets and ruff, every
+#                  dependency pinned with its hashes (pip --require-hashes --no-deps)
 #   .tools/bin/    s3s-fs, an S3 server that verifies header and presigned SigV4 signatures
 # Nothing outside the checkout: the system tools some tests need (zsh, fish, Wine, MinGW)
 # come from scripts/install-system-tools.sh, which only .ci/run (or you) runs.
-# Safe to run again: it skips what is already installed at the pinned version.
-# --emulator-only installs just moto (what scripts/demo.sh needs).
+# Safe to run again: the venv is kept while it was built from the lock as it is now (its
+# sha256 is stored in .venv/t3s3-lock.sha256) and rebuilt from nothing when the lock changed.
+# --emulator-only installs just the venv (what scripts/demo.sh needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MOTO_VERSION=5.2.5
-BOTO3_VERSION=1.44.8
-DOTENV_VERSION=1.2.4
-PYDANTIC_VERSION=2.14.4              # the stand-in backend (tests/fixtures/backend) reads its .env with
-PYDANTIC_SETTINGS_VERSION=2.16.3     # pydantic-settings, as a FastAPI app does
-PRE_COMMIT_VERSION=4.7.0             # runs `t3s3 guard` as a hook in tests/guard.rs
-CHECK_JSONSCHEMA_VERSION=0.39.0      # validate .github/workflows and action.yml (offline schemas)
-ZIZMOR_VERSION=1.32.0                # GitHub Actions security lint, run with --offline
 S3S_FS_VERSION=0.14.1   # later versions need a newer rustc than the pinned toolchain
+lock=scripts/python/requirements.lock
+want=$(sha256sum "$lock" | cut -d' ' -f1)
 
-if ! .venv/bin/python -c "import moto, dotenv, pydantic_settings, pre_commit, check_jsonschema, sys; sys.exit(moto.__version__ != '$MOTO_VERSION' or pydantic_settings.__version__ != '$PYDANTIC_SETTINGS_VERSION')" 2>/dev/null; then
-  echo "==> creating .venv with moto[server]==$MOTO_VERSION"
+if [ "$(cat .venv/t3s3-lock.sha256 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c '' 2>/dev/null; then
+  echo "==> building .venv from $lock (sha256 ${want:0:12})"
+  rm -rf .venv
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" "python-dotenv==$DOTENV_VERSION" \
-    "pydantic==$PYDANTIC_VERSION" "pydantic-settings==$PYDANTIC_SETTINGS_VERSION" "pre-commit==$PRE_COMMIT_VERSION" \
-    "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "zizmor==$ZIZMOR_VERSION"
+  .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$lock"
+  .venv/bin/pip check --disable-pip-version-check > /dev/null
+  echo "$want" > .venv/t3s3-lock.sha256
 fi
 
 if [ "${1:-}" = "--emulator-only" ]; then
