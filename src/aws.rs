@@ -79,7 +79,7 @@ fn profile_files() -> [std::path::PathBuf; 2] {
 fn defined_profiles(files: &[std::path::PathBuf]) -> Vec<String> {
     let mut names = Vec::new();
     for (index, file) in files.iter().enumerate() {
-        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let text = crate::fsio::read_text(file).unwrap_or_default();
         for line in text.lines().map(str::trim) {
             let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else { continue };
             let section = section.trim();
@@ -252,7 +252,7 @@ impl Intercept for Verbose {
                 context.response().status().as_u16(),
                 sent.at.elapsed().as_millis()
             );
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+            crate::ui::to_stderr(&line);
         }
         Ok(())
     }

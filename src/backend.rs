@@ -198,7 +198,7 @@ pub async fn probe(python: &Path, timeout: Duration) -> Result<PythonFacts, Fail
 /// a venv's interpreter (no `pyvenv.cfg` beside its folder).
 pub fn installed(python: &Path) -> Option<PythonFacts> {
     let venv = python.parent()?.parent()?;
-    let config = std::fs::read_to_string(venv.join("pyvenv.cfg")).ok()?;
+    let config = crate::fsio::read_text(&venv.join("pyvenv.cfg"))?;
     let setting = |name: &str| {
         config.lines().find_map(|line| {
             let (key, value) = line.split_once('=')?;
@@ -216,7 +216,7 @@ pub fn installed(python: &Path) -> Option<PythonFacts> {
         for entry in std::fs::read_dir(site).into_iter().flatten().filter_map(|e| e.ok()) {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "pth") {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let text = crate::fsio::read_text(&path).unwrap_or_default();
                 // A .pth line is a folder, or code (`import ...`), which is never run here.
                 let added = text
                     .lines()
@@ -285,7 +285,7 @@ pub fn declared_dependencies(dirs: &[PathBuf]) -> Declared {
             if declared.files.contains(&path) {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let text = crate::fsio::read_text(&path).unwrap_or_default();
             if declared.boto3_in.is_none() && names_boto3(&path, &text) {
                 declared.boto3_in = Some(path.clone());
             }

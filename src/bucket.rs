@@ -6,10 +6,10 @@ use aws_sdk_s3::operation::create_bucket::CreateBucketError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint, BucketNamespace,
-    BucketVersioningStatus, CreateBucketConfiguration, Delete, ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
-    ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    VersioningConfiguration,
+    BucketVersioningStatus, CreateBucketConfiguration, Delete, EncodingType, ExpirationStatus, LifecycleRule,
+    LifecycleRuleFilter, ObjectIdentifier, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
 
 use crate::aws_error::{AwsError, During, ErrorCode, ErrorKind, xml_element};
@@ -258,16 +258,28 @@ pub async fn read_settings_but_versioning(
     }))?;
     let versioning = match versioning_read {
         None => versioning.flatten(),
-        Some(Ok(out)) => out.status().map(|s| s.as_str().to_string()),
-        // A 200 answer the SDK could not parse (moto names the root element differently
-        // when versioning was never enabled): read the status from the body itself.
-        Some(Err(error)) if error.raw_response().is_some_and(|raw| raw.status().as_u16() == 200) => {
-            let body = error.raw_response().and_then(|raw| raw.body().bytes()).unwrap_or_default();
-            xml_element(&String::from_utf8_lossy(body), "Status")
-        }
-        Some(Err(error)) => return Err(AwsError::from_sdk(&error, "s3:GetBucketVersioning", resource)),
+        Some(read) => versioning_status(read, &resource)?,
     };
     Ok(Settings { ownership, public_access_block, encryption, versioning, policy, lifecycle })
+}
+
+type VersioningRead = std::result::Result<
+    aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningOutput,
+    aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningError>,
+>;
+
+/// GetBucketVersioning's `Status` (`None`: versioning was never turned on).
+fn versioning_status(read: VersioningRead, resource: &str) -> Result<Option<String>> {
+    match read {
+        Ok(out) => Ok(out.status().map(|s| s.as_str().to_string())),
+        // A 200 answer the SDK could not parse (moto names the root element differently
+        // when versioning was never enabled): read the status from the body itself.
+        Err(error) if error.raw_response().is_some_and(|raw| raw.status().as_u16() == 200) => {
+            let body = error.raw_response().and_then(|raw| raw.body().bytes()).unwrap_or_default();
+            Ok(xml_element(&String::from_utf8_lossy(body), "Status"))
+        }
+        Err(error) => Err(AwsError::from_sdk(&error, "s3:GetBucketVersioning", resource)),
+    }
 }
 
 pub async fn disable_acls(s3: &Client, bucket: &str) -> Result<()> {
@@ -363,7 +375,7 @@ pub async fn logging_target(s3: &Client, bucket: &str) -> Result<Option<String>>
 /// How many bytes and objects the bucket holds (current versions).
 pub async fn stored_bytes(s3: &Client, bucket: &str) -> Result<(u64, u64)> {
     let (mut bytes, mut objects) = (0u64, 0u64);
-    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
+    let mut pages = s3.list_objects_v2().bucket(bucket).encoding_type(EncodingType::Url).into_paginator().send();
     while let Some(page) = pages.next().await {
         for object in page.during("s3:ListBucket", named(bucket))?.contents() {
             bytes += object.size().unwrap_or(0).max(0) as u64;
@@ -383,15 +395,50 @@ pub struct Listed {
     pub storage_class: Option<String>,
 }
 
+/// S3's `EncodingType=url`: every key comes back percent-encoded (`+` for a space), so a key
+/// holding characters XML 1.0 cannot carry (ESC, BEL, other controls) lists at all; asked
+/// for by every listing, as boto3 does, and decoded here.
+fn url_decoded(listing: &'static str, bucket: &str, encoded: &str) -> Result<String> {
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(index + 1..index + 3).unwrap_or_default()).unwrap_or_default();
+                let Ok(byte) = u8::from_str_radix(hex, 16) else {
+                    return Err(unreadable_listing(
+                        listing,
+                        bucket,
+                        &format!("a key with a broken escape: {encoded:?}"),
+                    ));
+                };
+                out.push(byte);
+                index += 2;
+            }
+            byte => out.push(byte),
+        }
+        index += 1;
+    }
+    String::from_utf8(out)
+        .map_err(|_| unreadable_listing(listing, bucket, &format!("a key that is not UTF-8 once decoded: {encoded:?}")))
+}
+
+fn unreadable_listing(listing: &'static str, bucket: &str, what: &str) -> AwsError {
+    AwsError::new(listing, named(bucket), ErrorKind::Unreadable(format!("the listing holds {what}")))
+}
+
 /// Every object under `prefix`, page by page (1,000 keys a page).
 pub async fn list_objects(s3: &Client, bucket: &str, prefix: Option<&str>) -> Result<Vec<Listed>> {
     let mut found = Vec::new();
-    let request = s3.list_objects_v2().bucket(bucket).set_prefix(prefix.map(str::to_string));
+    let request =
+        s3.list_objects_v2().bucket(bucket).set_prefix(prefix.map(str::to_string)).encoding_type(EncodingType::Url);
     let mut pages = request.into_paginator().send();
     while let Some(page) = pages.next().await {
         for object in page.during("s3:ListBucket", named(bucket))?.contents() {
             found.push(Listed {
-                key: object.key().unwrap_or_default().to_string(),
+                key: url_decoded("s3:ListBucket", bucket, object.key().unwrap_or_default())?,
                 size: object.size().unwrap_or(0).max(0) as u64,
                 last_modified: object
                     .last_modified()
@@ -403,31 +450,44 @@ pub async fn list_objects(s3: &Client, bucket: &str, prefix: Option<&str>) -> Re
     Ok(found)
 }
 
-/// Every object version and delete marker in the bucket, as (key, version ID).
-/// ListObjectVersions has no SDK paginator (its model names two markers), so the markers
-/// are followed here.
+/// Every object version and delete marker in the bucket, as (key, version ID). A bucket
+/// whose versioning was never turned on holds only current objects, which ListObjectsV2
+/// lists (asked at the same time as GetBucketVersioning: no extra round trip).
 pub async fn all_versions(s3: &Client, bucket: &str) -> Result<Vec<(String, Option<String>)>> {
+    let (versioning, current) =
+        tokio::join!(s3.get_bucket_versioning().bucket(bucket).send(), list_objects(s3, bucket, None));
+    if versioning_status(versioning, &named(bucket))?.is_none() {
+        return Ok(current?.into_iter().map(|object| (object.key, None)).collect());
+    }
+    every_version(s3, bucket).await
+}
+
+/// Every version and delete marker, from ListObjectVersions with URL-encoded keys. It has no
+/// SDK paginator (its model names two markers), so the markers are followed here.
+pub async fn every_version(s3: &Client, bucket: &str) -> Result<Vec<(String, Option<String>)>> {
     let mut found = Vec::new();
     let (mut key_marker, mut version_marker) = (None, None);
     loop {
         let page = s3
             .list_object_versions()
             .bucket(bucket)
+            .encoding_type(EncodingType::Url)
             .set_key_marker(key_marker)
             .set_version_id_marker(version_marker)
             .send()
             .await
             .during("s3:ListBucketVersions", named(bucket))?;
+        let decoded = |key: Option<&str>| url_decoded("s3:ListBucketVersions", bucket, key.unwrap_or_default());
         for version in page.versions() {
-            found.push((version.key().unwrap_or_default().to_string(), version.version_id().map(str::to_string)));
+            found.push((decoded(version.key())?, version.version_id().map(str::to_string)));
         }
         for marker in page.delete_markers() {
-            found.push((marker.key().unwrap_or_default().to_string(), marker.version_id().map(str::to_string)));
+            found.push((decoded(marker.key())?, marker.version_id().map(str::to_string)));
         }
         if !page.is_truncated().unwrap_or(false) {
             return Ok(found);
         }
-        key_marker = page.next_key_marker().map(str::to_string);
+        key_marker = page.next_key_marker().map(|marker| decoded(Some(marker))).transpose()?;
         version_marker = page.next_version_id_marker().map(str::to_string);
     }
 }
@@ -436,7 +496,19 @@ pub async fn all_versions(s3: &Client, bucket: &str) -> Result<Vec<(String, Opti
 /// version is deleted by key.
 pub async fn delete_versions(s3: &Client, bucket: &str, versions: &[(String, Option<String>)]) -> Result<()> {
     let resource = format!("objects in `{bucket}`");
-    for chunk in versions.chunks(1000) {
+    // DeleteObjects names keys in an XML body, which cannot carry most control characters;
+    // those go one request each, with the key in the URL.
+    let (in_xml, in_url): (Vec<_>, Vec<_>) = versions.iter().cloned().partition(|(key, _)| xml_can_carry(key));
+    for (key, version) in &in_url {
+        s3.delete_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version.clone().filter(|v| v != "null"))
+            .send()
+            .await
+            .during("s3:DeleteObjectVersion", format!("`{key}` in `{bucket}`"))?;
+    }
+    for chunk in in_xml.chunks(1000) {
         let objects = chunk
             .iter()
             .map(|(key, version)| {
@@ -465,6 +537,12 @@ pub async fn delete_versions(s3: &Client, bucket: &str, versions: &[(String, Opt
         }
     }
     Ok(())
+}
+
+/// Whether XML 1.0 can hold `key` (as text or a character reference): not C0 controls
+/// other than tab, line feed and carriage return, nor U+FFFE and U+FFFF.
+fn xml_can_carry(key: &str) -> bool {
+    !key.chars().any(|c| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
 }
 
 pub async fn delete_bucket(s3: &Client, bucket: &str) -> Result<()> {

@@ -388,7 +388,8 @@ pub struct RotateKeyArgs {
     #[arg(long)]
     pub retire: bool,
     /// Answer yes in advance to rotate-key's question: delete the user's other key when both
-    /// slots are taken
+    /// slots are taken; with --retire, retire the old key even when AWS saw it used after the
+    /// rotation
     #[arg(long)]
     pub yes: bool,
 }

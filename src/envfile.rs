@@ -93,16 +93,27 @@ impl EnvFile {
                 .hint("pass the path of the .env file itself")
                 .into());
         }
-        let (text, existed) = match fs::read(path) {
+        let (text, existed) = match crate::fsio::read_capped(path, crate::fsio::PROJECT_FILE_CAP) {
             Ok(bytes) => (utf8(path, bytes)?, true),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => (String::new(), false),
-            Err(error) => {
+            Err(crate::fsio::ReadError::Missing) => (String::new(), false),
+            Err(crate::fsio::ReadError::Io(error)) => {
                 return Err(Failure::bad_input(format!("cannot read {shown}: {error}"))
                     .hint(format!("check the permissions of {shown} (t3s3 runs as you)"))
                     .into());
             }
+            Err(why) => {
+                return Err(Failure::bad_input(format!("cannot read {shown}: {why}"))
+                    .hint(format!("make {shown} a regular .env file, or pass another path with --env-file"))
+                    .into());
+            }
         };
-        Ok(EnvFile { path: path.to_path_buf(), lines: split_lines(&text), existed })
+        let file = EnvFile { path: path.to_path_buf(), lines: split_lines(&text), existed };
+        for name in [Key::SecretAccessKey, Key::SessionToken] {
+            if let Some(value) = file.values().0.get(name.name()) {
+                crate::mask::know(&value.value);
+            }
+        }
+        Ok(file)
     }
 
     pub fn exists(&self) -> bool {

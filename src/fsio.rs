@@ -15,6 +15,100 @@ use crate::exit::Failure;
 pub const TEMP_PREFIX: &str = ".t3s3-";
 pub const TEMP_SUFFIX: &str = ".tmp.env";
 
+/// The most t3s3 reads of a project's text file (a .env, `.gitignore`, a venv's `.pth`).
+pub const PROJECT_FILE_CAP: u64 = 1 << 20;
+
+/// `O_NONBLOCK`: opening a FIFO must not wait for a writer.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const O_NONBLOCK: i32 = 0o4000;
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+const O_NONBLOCK: i32 = 0x0004;
+
+/// Why a project file was not read.
+#[derive(Debug)]
+pub enum ReadError {
+    Missing,
+    /// A FIFO, a socket, a device (a link to `/dev/zero`): reading it could block or never end.
+    NotAFile(&'static str),
+    /// Larger than the cap: no project text file t3s3 reads is that large.
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Missing => f.write_str("it does not exist"),
+            ReadError::NotAFile(kind) => write!(f, "it is {kind}, not a regular file"),
+            ReadError::TooLarge(cap) => write!(f, "it is larger than {} KiB", cap / 1024),
+            ReadError::Io(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+/// What kind of file `metadata` describes, for a refusal.
+fn kind_of(metadata: &fs::Metadata) -> &'static str {
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    "not a regular file"
+}
+
+/// Reads a file of the project, whatever the project holds: opened without blocking (a FIFO
+/// does not wait for a writer), checked to be a regular file after opening (through any
+/// link), and read up to `cap` bytes. Memory stays bounded; nothing waits forever.
+pub fn read_capped(path: &Path, cap: u64) -> std::result::Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, O_NONBLOCK);
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
+        Err(error) => {
+            // Windows opens no folder as a file; say what it is rather than "access denied".
+            return Err(match fs::metadata(path) {
+                Ok(metadata) if !metadata.is_file() => ReadError::NotAFile(kind_of(&metadata)),
+                _ => ReadError::Io(error),
+            });
+        }
+    };
+    let metadata = file.metadata().map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotAFile(kind_of(&metadata)));
+    }
+    if metadata.len() > cap {
+        return Err(ReadError::TooLarge(cap));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(ReadError::TooLarge(cap));
+    }
+    Ok(bytes)
+}
+
+/// [`read_capped`] at [`PROJECT_FILE_CAP`], as text (lossy: a stray byte is not a reason to
+/// stop a check); `None` when it cannot be read.
+pub fn read_text(path: &Path) -> Option<String> {
+    read_capped(path, PROJECT_FILE_CAP).ok().map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// An advisory lock on the folder of a .env: t3s3 runs that change the same .env take
 /// turns. Held until dropped; the operating system releases it if the process dies.
 #[derive(Debug)]

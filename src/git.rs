@@ -24,6 +24,79 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+/// The nearest `.git` (a folder, or a worktree's file) at or above `dir`.
+fn dot_git_above(dir: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    start.ancestors().map(|folder| folder.join(".git")).find(|dot_git| std::fs::symlink_metadata(dot_git).is_ok())
+}
+
+/// Why git could not say whether a secret written to `path` would be committed: a
+/// repository is there but git is missing, or git runs and fails (a repository owned by
+/// someone else, "dubious ownership"; a corrupt index). `Ok` when git answers, or when there
+/// is no repository at all. A secret is written only after `Ok`: "could not tell" is never
+/// "not tracked".
+pub fn check_answers(path: &Path) -> Result<(), GitUnanswered> {
+    let mut places = vec![path.to_path_buf()];
+    places.extend(written_file(path));
+    for place in places {
+        let folder = folder_of(&place);
+        let repository = dot_git_above(&folder);
+        // Reads the index for this one name: a corrupt index fails here, as it would for
+        // `ls-files --error-unmatch` and `check-ignore`.
+        let listed = match git(&folder, &["ls-files", "--", &file_name(&place)]) {
+            None => {
+                return match repository {
+                    Some(dot_git) => Err(GitUnanswered {
+                        message: format!("{} is a git repository, but git cannot be run", dot_git.display()),
+                        hint: "install git (or put it on PATH), so t3s3 can check that git will not commit the secret"
+                            .into(),
+                    }),
+                    None => Ok(()),
+                };
+            }
+            Some(output) => output,
+        };
+        if listed.status.success() {
+            continue;
+        }
+        let said = String::from_utf8_lossy(&listed.stderr).trim().to_string();
+        if repository.is_none() && said.contains("not a git repository") {
+            continue;
+        }
+        let said = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message").to_string();
+        let hint = if said.contains("dubious ownership") {
+            let top = repository.as_deref().map(folder_of).unwrap_or_else(|| folder.clone());
+            format!(
+                "if you trust this repository, run `git config --global --add safe.directory {}`, then run t3s3 again",
+                top.display()
+            )
+        } else {
+            format!("run `git -C {} status` and fix what it reports, then run t3s3 again", folder.display())
+        };
+        return Err(GitUnanswered { message: format!("git cannot answer in {}: {said}", folder.display()), hint });
+    }
+    Ok(())
+}
+
+/// git's failure to answer, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitUnanswered {
+    pub message: String,
+    pub hint: String,
+}
+
+impl GitUnanswered {
+    /// The refusal to write a secret to `path` (exit 2: nothing was changed).
+    pub fn refusal(&self, path: &Path) -> crate::exit::Failure {
+        crate::exit::Failure::bad_input(format!(
+            "refusing to write a secret to {}: {}, so t3s3 cannot tell whether git would commit it",
+            path.display(),
+            self.message
+        ))
+        .hint(self.hint.clone())
+    }
+}
+
 /// The top folder of the git work tree holding `path`, if any (and if git is installed).
 pub fn repo_root(path: &Path) -> Option<PathBuf> {
     let output = git(&folder_of(path), &["rev-parse", "--show-toplevel"])?;
@@ -95,10 +168,14 @@ pub fn reincluded_elsewhere(path: &Path, gitignore: &Path) -> Option<String> {
 /// Appends to `gitignore` the patterns of [`IGNORE_PATTERNS`] it lacks, keeping every other
 /// line; returns the patterns added (none when it already had them all).
 pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
-    let existing = match std::fs::read_to_string(gitignore) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(error) => return Err(error).with_context(|| format!("cannot read {}", gitignore.display())),
+    let existing = match crate::fsio::read_capped(gitignore, crate::fsio::PROJECT_FILE_CAP) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(crate::fsio::ReadError::Missing) => String::new(),
+        Err(why) => {
+            return Err(crate::exit::Failure::bad_input(format!("cannot read {}: {why}", gitignore.display()))
+                .hint(format!("make {} a regular text file (or remove it), then run again", gitignore.display()))
+                .into());
+        }
     };
     let missing = missing_patterns(gitignore);
     if missing.is_empty() || dry_run {
@@ -149,7 +226,7 @@ pub fn commits_mentioning(path: &Path, needle: &str) -> Vec<String> {
 
 /// The patterns of [`IGNORE_PATTERNS`] that `gitignore` lacks.
 pub fn missing_patterns(gitignore: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(gitignore).unwrap_or_default();
+    let text = crate::fsio::read_text(gitignore).unwrap_or_default();
     let present: Vec<&str> = text.lines().map(str::trim).collect();
     IGNORE_PATTERNS.iter().filter(|p| !present.contains(p)).map(|p| p.to_string()).collect()
 }

@@ -21,7 +21,7 @@ impl Render for GuardReport {
         for finding in &self.findings {
             let place =
                 if finding.line == 0 { finding.path.clone() } else { format!("{}:{}", finding.path, finding.line) };
-            outln!(out, "{place}: {} {}", style::fail("blocked:"), finding.what);
+            outln!(out, "{}: {} {}", crate::ui::one_line(&place), style::fail("blocked:"), finding.what);
             outln!(out, "  {} {}", style::note("fix:"), finding.fix);
         }
         match self.findings.len() {
@@ -40,6 +40,9 @@ pub struct Finding {
     pub what: String,
     pub fix: String,
 }
+
+/// The largest named file guard reads; a larger one is reported as unreadable (blocked).
+pub const FILE_CAP: u64 = 64 << 20;
 
 /// Env files that hold no secret by convention and may be committed.
 pub const ENV_TEMPLATES: [&str; 3] = [".env.example", ".env.sample", ".env.template"];

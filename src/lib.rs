@@ -12,7 +12,7 @@
 //!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
 //! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `fsio` (atomic writes, the lock, private files), `git`, `policy`,
 //!    `bucket_name`, `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).
-//! 5. `aws_error`, `keys`, `region`, `suggest`, `blocking`: plain types and functions, no crate imports besides each other.
+//! 5. `aws_error`, `keys`, `mask` (the secrets t3s3 knows, hidden in any text), `region`, `suggest`, `blocking`: plain types and functions, no crate imports besides each other.
 
 pub mod aws;
 pub mod aws_error;
@@ -33,6 +33,7 @@ pub mod guard;
 pub mod iam;
 pub mod join;
 pub mod keys;
+pub mod mask;
 pub mod ops;
 pub mod policy;
 pub mod prompt;

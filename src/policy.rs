@@ -120,16 +120,65 @@ pub fn github_trust(provider_arn: &str, subject: &str) -> String {
     .to_string()
 }
 
-/// Why a role's trust policy lets GitHub tokens of more than one repository and branch
-/// (or any audience) assume it; empty when each statement admits exactly one subject.
+/// Why a role's trust policy lets more than one repository's branch or environment assume it:
+/// every Allow statement counts. Anything but GitHub's provider as the principal (an account,
+/// `"AWS": "*"`, a service, `NotPrincipal`), an action other than
+/// `sts:AssumeRoleWithWebIdentity`, a subject that is missing or matches more than one, or an
+/// audience other than [`GITHUB_AUDIENCE`] is named. Empty when none.
 pub fn trust_too_wide(document: &str) -> Vec<String> {
-    let Ok(value) = serde_json::from_str::<Value>(document) else { return vec!["the trust policy is not JSON".into()] };
+    review_trust(document).0
+}
+
+/// What is allowed but worth a second look: a `pull_request` subject admits the workflow of
+/// any pull request's branch, a fork's included where workflows run for them.
+pub fn trust_warnings(document: &str) -> Vec<String> {
+    review_trust(document).1
+}
+
+fn review_trust(document: &str) -> (Vec<String>, Vec<String>) {
+    let Ok(value) = serde_json::from_str::<Value>(document) else {
+        return (vec!["the trust policy is not JSON".into()], Vec::new());
+    };
     let (sub, aud) = (format!("{GITHUB_OIDC_HOST}:sub"), format!("{GITHUB_OIDC_HOST}:aud"));
-    let mut problems = Vec::new();
-    for statement in as_list(&value["Statement"]) {
-        let federated = as_list(&statement["Principal"]["Federated"]);
-        let github = federated.iter().any(|p| p.as_str().is_some_and(|p| p.ends_with(GITHUB_OIDC_HOST)));
-        if statement["Effect"] != "Allow" || !github {
+    let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+    for (index, statement) in as_list(&value["Statement"]).iter().enumerate() {
+        if statement["Effect"] != "Allow" {
+            continue;
+        }
+        let name = statement["Sid"]
+            .as_str()
+            .map_or_else(|| format!("statement {}", index + 1), |sid| format!("statement `{sid}`"));
+        if !statement["NotPrincipal"].is_null() {
+            problems.push(format!("{name} allows everyone but {} (NotPrincipal)", statement["NotPrincipal"]));
+            continue;
+        }
+        let principal = &statement["Principal"];
+        let mut github = false;
+        match principal {
+            Value::Object(kinds) => {
+                for (kind, values) in kinds {
+                    for value in as_list(values) {
+                        let text = value.as_str().unwrap_or_default();
+                        if kind == "Federated" && text.ends_with(&format!("oidc-provider/{GITHUB_OIDC_HOST}")) {
+                            github = true;
+                        } else {
+                            problems.push(format!("{name} also trusts {kind} {value}"));
+                        }
+                    }
+                }
+            }
+            other => problems.push(format!("{name} trusts the principal {other}: anyone")),
+        }
+        let actions: Vec<Value> = as_list(&statement["Action"]);
+        if !statement["NotAction"].is_null() {
+            problems.push(format!("{name} allows every action but {} (NotAction)", statement["NotAction"]));
+        }
+        for action in &actions {
+            if action.as_str() != Some("sts:AssumeRoleWithWebIdentity") {
+                problems.push(format!("{name} allows {action}, not only sts:AssumeRoleWithWebIdentity"));
+            }
+        }
+        if !github {
             continue;
         }
         let exact = as_list(&statement["Condition"]["StringEquals"][&sub]);
@@ -139,7 +188,13 @@ pub fn trust_too_wide(document: &str) -> Vec<String> {
             ([], []) => {
                 problems.push("no condition on the token's subject: any GitHub repository can assume it".into())
             }
-            ([one], []) if !wild(one) => {}
+            ([one], []) if !wild(one) => {
+                if one.as_str().is_some_and(|s| s.ends_with(":pull_request")) {
+                    warnings.push(format!(
+                        "{name} trusts {one}: the workflow of any pull request's branch, not one branch"
+                    ));
+                }
+            }
             _ => {
                 let all: Vec<String> = exact.iter().chain(&like).map(|v| v.to_string()).collect();
                 problems
@@ -151,7 +206,7 @@ pub fn trust_too_wide(document: &str) -> Vec<String> {
             problems.push(format!("the audience is not exactly {GITHUB_AUDIENCE}"));
         }
     }
-    problems
+    (problems, warnings)
 }
 
 /// Every (action, resource) pair a document allows, for showing how two documents differ.
@@ -394,6 +449,37 @@ mod tests {
             "[\"repo:acme/t3-chat:ref:refs/heads/main\",\"repo:acme/other:ref:refs/heads/main\"]",
         );
         assert!(trust_too_wide(&two)[0].contains("more than one"), "{two}");
+    }
+
+    #[test]
+    fn every_allow_statement_of_a_trust_policy_counts() {
+        let provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+        let ours: Value =
+            serde_json::from_str(&github_trust(provider, "repo:acme/t3-chat:ref:refs/heads/main")).unwrap();
+        let with = |extra: Value| {
+            let mut document = ours.clone();
+            document["Statement"].as_array_mut().unwrap().push(extra);
+            trust_too_wide(&document.to_string())
+        };
+        let account = serde_json::json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"});
+        let problems = with(account);
+        assert!(problems.iter().any(|p| p.contains("999999999999")), "{problems:?}");
+        let anyone = serde_json::json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"});
+        assert!(with(anyone).iter().any(|p| p.contains("\"*\"")));
+        let star = serde_json::json!({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"});
+        assert!(with(star).iter().any(|p| p.contains("anyone")));
+        let service = serde_json::json!({"Sid": "Ec2", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
+        assert!(with(service).iter().any(|p| p.contains("`Ec2`") && p.contains("ec2.amazonaws.com")));
+        let not_principal = serde_json::json!({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "sts:AssumeRole"});
+        assert!(with(not_principal).iter().any(|p| p.contains("NotPrincipal")));
+        let deny = serde_json::json!({"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"});
+        assert_eq!(with(deny), Vec::<String>::new(), "a Deny narrows, it never widens");
+
+        let pull_request = ours.to_string().replace("ref:refs/heads/main", "pull_request");
+        assert_eq!(trust_too_wide(&pull_request), Vec::<String>::new());
+        assert!(trust_warnings(&pull_request)[0].contains("any pull request"), "{pull_request}");
+        let environment = ours.to_string().replace("ref:refs/heads/main", "environment:production");
+        assert_eq!((trust_too_wide(&environment), trust_warnings(&environment)), (vec![], vec![]));
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub fn ask(question: &str) -> Result<String> {
 /// Reads one answer to `question`; `None` at the end of input (Ctrl-D, a closed pipe).
 pub fn ask_line(question: &str) -> Result<Option<String>> {
     let mut stderr = std::io::stderr();
-    write!(stderr, "{question}")?;
+    write!(stderr, "{}", crate::ui::for_terminal(question, false))?;
     stderr.flush()?;
     let mut answer = String::new();
     if std::io::stdin().lock().read_line(&mut answer)? == 0 {

@@ -30,6 +30,7 @@ pub fn main() -> ExitCode {
         Err(error) => return unknown_command(error),
     };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    crate::mask::know_environment();
     let printer = Printer::new(cli.global.json, cli.global.color, cli.global.quiet);
     crate::aws::set_verbose(cli.global.verbose);
     let status = refuse_idle_options(&matches).and_then(|()| {
@@ -52,8 +53,9 @@ fn unknown_command(error: clap::Error) -> ExitCode {
         _ => error.exit(),
     };
     let Some((_, meant)) = MEANT.iter().find(|(word, _)| *word == typed) else { error.exit() };
-    eprintln!("error: t3s3 has no `{typed}` command: `t3s3 {meant}` does that");
-    eprintln!("next: t3s3 {meant} --help");
+    crate::ui::to_stderr(&format!(
+        "error: t3s3 has no `{typed}` command: `t3s3 {meant}` does that\nnext: t3s3 {meant} --help\n"
+    ));
     ExitCode::from(ExitStatus::BadInput.code())
 }
 
@@ -68,6 +70,7 @@ fn refuse_idle_options(matches: &clap::ArgMatches) -> anyhow::Result<()> {
 }
 
 async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    check_global_options(&cli.global)?;
     match &cli.command {
         Command::Policy(args) => commands::policy::run(args, printer),
         Command::Guard(args) => commands::guard::run(args, printer),
@@ -82,6 +85,19 @@ async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Destroy(args) => commands::destroy::run(args, &cli.global, printer).await,
         Command::CiRole(args) => commands::ci_role::run(args, &cli.global, printer).await,
     }
+}
+
+/// The global options every command that takes them relies on, checked once, before any
+/// command reads a file or sends a request: a bad `--endpoint-url` is exit 2 naming it,
+/// whichever command it was given to.
+fn check_global_options(global: &cli::GlobalArgs) -> anyhow::Result<()> {
+    if let Some(url) = &global.endpoint_url {
+        crate::aws::validate_endpoint(url).map_err(|problem| {
+            Failure::bad_input(format!("--endpoint-url: the endpoint URL {problem}"))
+                .hint("pass --endpoint-url http://HOST:PORT, or leave it out to use the .env's AWS_ENDPOINT_URL")
+        })?;
+    }
+    Ok(())
 }
 
 /// How an error reads: the context around it, its own message (a [`Failure`]'s, or an AWS

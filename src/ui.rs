@@ -22,25 +22,98 @@ pub trait Render: Serialize {
     }
 }
 
-/// Colours and symbols named by what they mean.
+/// Colours and symbols named by what they mean. A styled piece is marked with Unicode
+/// noncharacters (U+FDD0..U+FDD4 to open, U+FDDF to close), which the printer turns into ANSI
+/// colours, or drops, only after it has escaped every control character in the text: so no
+/// escape sequence reaches the terminal but the colours t3s3 chose.
 pub mod style {
-    use colored::{ColoredString, Colorize};
+    pub(super) const OPEN: [(char, &str); 5] = [
+        ('\u{FDD0}', "\x1b[32m"),
+        ('\u{FDD1}', "\x1b[1;31m"),
+        ('\u{FDD2}', "\x1b[33m"),
+        ('\u{FDD3}', "\x1b[2m"),
+        ('\u{FDD4}', "\x1b[1m"),
+    ];
+    pub(super) const CLOSE: char = '\u{FDDF}';
+    pub(super) const RESET: &str = "\x1b[0m";
 
-    pub fn ok(text: &str) -> ColoredString {
-        text.green()
+    fn styled(open: usize, text: &str) -> String {
+        format!("{}{text}{CLOSE}", OPEN[open].0)
     }
-    pub fn fail(text: &str) -> ColoredString {
-        text.red().bold()
+    pub fn ok(text: &str) -> String {
+        styled(0, text)
     }
-    pub fn warn(text: &str) -> ColoredString {
-        text.yellow()
+    pub fn fail(text: &str) -> String {
+        styled(1, text)
     }
-    pub fn note(text: &str) -> ColoredString {
-        text.dimmed()
+    pub fn warn(text: &str) -> String {
+        styled(2, text)
     }
-    pub fn heading(text: &str) -> ColoredString {
-        text.bold()
+    pub fn note(text: &str) -> String {
+        styled(3, text)
     }
+    pub fn heading(text: &str) -> String {
+        styled(4, text)
+    }
+}
+
+/// Text from outside (an object key, a file name, a server's message) on one line: its line
+/// breaks shown as `\n` and `\r`, so it cannot start a line of its own. The printer escapes
+/// every other control character.
+pub fn one_line(text: &str) -> String {
+    if !text.contains(['\n', '\r']) {
+        return text.to_string();
+    }
+    text.replace('\r', "\\r").replace('\n', "\\n")
+}
+
+/// Whether a terminal would act on `c` instead of showing it: C0 controls, DEL, C1 controls,
+/// the bidirectional overrides, embeddings, isolates and marks, and the line and paragraph
+/// separators.
+fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}'
+        | '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        | '\u{2028}' | '\u{2029}')
+}
+
+/// What reaches the terminal: every secret t3s3 knows masked ([`crate::mask`]), every control
+/// character but the line breaks of `text` shown as a visible escape (`\r`, `\t`, `\x1b`,
+/// `\u{202e}`), and t3s3's own styles turned into colours when `colour` is on (dropped
+/// otherwise). The one gate between text and a terminal.
+pub fn for_terminal(text: &str, colour: bool) -> String {
+    let text = crate::mask::hide(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if let Some((_, ansi)) = style::OPEN.iter().find(|(open, _)| *open == c) {
+            if colour {
+                out.push_str(ansi);
+            }
+        } else if c == style::CLOSE {
+            if colour {
+                out.push_str(style::RESET);
+            }
+        } else if c == '\n' {
+            out.push(c);
+        } else if is_unsafe(c) {
+            match c {
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{0}'..='\u{7F}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+                _ => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A report's JSON, pretty, with every secret t3s3 knows masked inside its strings.
+fn json_of(report: &impl Serialize) -> String {
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    crate::mask::hide_json(&mut value);
+    format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
 }
 
 /// `writeln!` into a `String` (which cannot fail).
@@ -68,7 +141,7 @@ pub struct ErrorReport {
 
 impl Render for ErrorReport {
     fn text(&self, out: &mut String) {
-        outln!(out, "{} {}", style::fail("error:"), self.error);
+        outln!(out, "{} {}", style::fail("error:"), one_line(&self.error));
         if let Some(changed) = &self.changed {
             outln!(out, "{} {}", style::warn("changed before the failure:"), changed.join("; "));
         }
@@ -82,6 +155,8 @@ impl Render for ErrorReport {
 #[derive(Debug)]
 pub struct Printer {
     json: bool,
+    /// ANSI colours in text output.
+    colour: bool,
     /// --quiet: errors and the report's last line only.
     quiet: bool,
 }
@@ -100,14 +175,13 @@ impl Printer {
         // one that cannot gets none rather than escape codes.
         #[cfg(windows)]
         let enabled = enabled && colored::control::set_virtual_terminal(true).is_ok();
-        colored::control::set_override(enabled && !json);
-        Printer { json, quiet }
+        Printer { json, colour: enabled && !json, quiet }
     }
 
     /// The command's result: its text, or its JSON object, on stdout.
     pub fn report(&self, report: &impl Render) {
         if self.json {
-            stdout(&format!("{}\n", serde_json::to_string_pretty(report).unwrap_or_default()));
+            self.out(&json_of(report));
         } else {
             let mut text = String::new();
             if self.quiet {
@@ -115,7 +189,7 @@ impl Printer {
             } else {
                 report.text(&mut text);
             }
-            stdout(&text);
+            self.out(&text);
         }
     }
 
@@ -127,7 +201,7 @@ impl Printer {
     /// The report's JSON only (with --json): its text was shown part by part with [`Printer::progress`].
     pub fn print_json(&self, report: &impl Serialize) {
         if self.json {
-            stdout(&format!("{}\n", serde_json::to_string_pretty(report).unwrap_or_default()));
+            self.out(&json_of(report));
         }
     }
 
@@ -136,14 +210,14 @@ impl Printer {
         if !self.json && !self.quiet {
             let mut text = String::new();
             part.text(&mut text);
-            stdout(&text);
+            self.out(&text);
         }
     }
 
     /// A line of progress (text mode only; JSON reports carry the same facts).
     pub fn note(&self, message: &str) {
         if !self.json && !self.quiet {
-            stdout(&format!("{message}\n"));
+            self.out(&format!("{message}\n"));
         }
     }
 
@@ -153,9 +227,9 @@ impl Printer {
             return;
         }
         if self.json {
-            stderr(&format!("waiting: {message}\n"));
+            self.err(&format!("waiting: {message}\n"));
         } else {
-            stdout(&format!("   {}\n", style::warn(&format!("… {message}"))));
+            self.out(&format!("   {}\n", style::warn(&format!("… {message}"))));
         }
     }
 
@@ -166,9 +240,24 @@ impl Printer {
         } else {
             let mut text = String::new();
             report.text(&mut text);
-            stderr(&text);
+            self.err(&text);
         }
     }
+
+    /// Text on stdout, through [`for_terminal`] (JSON is already masked and escaped).
+    fn out(&self, text: &str) {
+        let text = if self.json { crate::mask::hide(text) } else { for_terminal(text, self.colour) };
+        stdout(&text);
+    }
+
+    fn err(&self, text: &str) {
+        stderr(&for_terminal(text, self.colour));
+    }
+}
+
+/// A line on stderr from outside a report (a question, the request log), through the same gate.
+pub fn to_stderr(text: &str) {
+    stderr(&for_terminal(text, false));
 }
 
 /// Writes that never panic: a closed pipe (`t3s3 verify | head`) is not an error.
@@ -178,4 +267,33 @@ fn stdout(text: &str) {
 
 fn stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_and_bidi_from_outside_are_shown_not_obeyed() {
+        let attack = "key\r\x1b]0;owned\x07\x1b[2J\u{9b}31m invoice\u{202e}fdp.exe \u{2066}x\u{2069}\x7f\ttab";
+        let shown = for_terminal(&format!("{attack}\n"), true);
+        assert_eq!(
+            shown,
+            "key\\r\\x1b]0;owned\\x07\\x1b[2J\\u{9b}31m invoice\\u{202e}fdp.exe \\u{2066}x\\u{2069}\\x7f\\ttab\n"
+        );
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+    }
+
+    #[test]
+    fn only_t3s3s_own_styles_become_colours() {
+        let line = format!("{} {}\n", style::ok("PASS"), "users/\x1b[32mALL TESTS PASSED");
+        assert_eq!(for_terminal(&line, true), "\x1b[32mPASS\x1b[0m users/\\x1b[32mALL TESTS PASSED\n");
+        assert_eq!(for_terminal(&line, false), "PASS users/\\x1b[32mALL TESTS PASSED\n");
+    }
+
+    #[test]
+    fn outside_text_stays_on_its_line() {
+        assert_eq!(one_line("a.pdf\r\nALL TESTS PASSED"), "a.pdf\\r\\nALL TESTS PASSED");
+        assert_eq!(one_line("users/1/a.pdf"), "users/1/a.pdf");
+    }
 }

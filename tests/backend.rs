@@ -383,10 +383,17 @@ async fn a_key_the_backend_names_but_did_not_write_is_never_deleted() {
     let cleanup = &report["backend"]["cleanup"];
     assert_eq!(cleanup["deleted"], false, "{cleanup}");
     assert!(cleanup["message"].as_str().unwrap().starts_with("left users/42/contract.pdf alone"), "{cleanup}");
+    // The object the backend really uploaded, under the run's own prefix, is gone and named.
+    let leftovers = report["backend"]["leftovers"].as_array().expect("the run's own objects are reported");
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    assert_eq!(leftovers[0]["deleted"], true, "{leftovers:?}");
+    assert!(leftovers[0]["key"].as_str().unwrap().starts_with("t3s3_selftest/"), "{leftovers:?}");
+    assert_eq!(objects_left(&server).await, ["users/42/contract.pdf"], "the test object was left behind");
 
     let text = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
     assert_eq!(text.code, 1, "{}", text.all());
     assert!(text.stdout.contains("left users/42/contract.pdf alone"), "{}", text.stdout);
+    assert_eq!(objects_left(&server).await, ["users/42/contract.pdf"], "the test object was left behind");
 }
 
 #[tokio::test]

@@ -185,6 +185,48 @@ async fn doctor_fails_a_wide_trust_and_ci_role_narrows_it() {
 }
 
 #[tokio::test]
+async fn doctor_reads_every_statement_of_the_trust_and_warns_on_any_pull_request() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    assert_eq!(ci_role(&ws, &server, &[]).code, 0);
+    let ours = trust_of(&server, "T3ChatCI").await;
+    let with = |principal: serde_json::Value| {
+        let mut trust = ours.clone();
+        let extra = serde_json::json!({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"});
+        trust["Statement"].as_array_mut().unwrap().push(extra);
+        trust.to_string()
+    };
+    for (principal, named) in [
+        (serde_json::json!({"AWS": "arn:aws:iam::999999999999:root"}), "999999999999"),
+        (serde_json::json!({"AWS": "*"}), "\"*\""),
+    ] {
+        let trust = with(principal);
+        root_iam(&server)
+            .update_assume_role_policy()
+            .role_name("T3ChatCI")
+            .policy_document(trust)
+            .send()
+            .await
+            .unwrap();
+        let found = doctor_check(&ws, &server, "ci_role_trust");
+        assert_eq!(found["status"], "FAIL", "{found}");
+        assert!(found["evidence"].as_str().unwrap().contains(named), "{found}");
+    }
+
+    let any_pull_request = ours.to_string().replace("ref:refs/heads/main", "pull_request");
+    root_iam(&server)
+        .update_assume_role_policy()
+        .role_name("T3ChatCI")
+        .policy_document(any_pull_request)
+        .send()
+        .await
+        .unwrap();
+    let found = doctor_check(&ws, &server, "ci_role_trust");
+    assert_eq!(found["status"], "WARN", "{found}");
+    assert!(found["evidence"].as_str().unwrap().contains("any pull request"), "{found}");
+}
+
+#[tokio::test]
 async fn destroy_removes_the_role_and_the_provider_only_when_nothing_else_trusts_it() {
     let server = moto(None);
     let ws = initialised(&server);

@@ -363,16 +363,22 @@ async fn object_versions_are_read_across_pages() {
     let page = |key: &str, next: Option<(&str, &str)>| {
         let truncated = next.map_or("<IsTruncated>false</IsTruncated>".to_string(), |(k, v)| format!("<IsTruncated>true</IsTruncated><NextKeyMarker>{k}</NextKeyMarker><NextVersionIdMarker>{v}</NextVersionIdMarker>"));
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>{BUCKET}</Name>{truncated}<Version><Key>{key}</Key><VersionId>v-{key}</VersionId><IsLatest>true</IsLatest><Size>3</Size></Version><DeleteMarker><Key>{key}.old</Key><VersionId>d-{key}</VersionId><IsLatest>true</IsLatest></DeleteMarker></ListVersionsResult>"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>{BUCKET}</Name><EncodingType>url</EncodingType>{truncated}<Version><Key>{key}</Key><VersionId>v-{key}</VersionId><IsLatest>true</IsLatest><Size>3</Size></Version><DeleteMarker><Key>{key}.old</Key><VersionId>d-{key}</VersionId><IsLatest>true</IsLatest></DeleteMarker></ListVersionsResult>"
         )
     };
-    let (client, replay) =
-        s3(vec![answer(200, &[], &page("a.pdf", Some(("a.pdf", "v-a.pdf")))), answer(200, &[], &page("b.pdf", None))]);
-    let versions = bucket::all_versions(&client, BUCKET).await.unwrap();
+    // Keys come URL-encoded (asked with encoding-type=url): an end user's ESC included.
+    let (client, replay) = s3(vec![
+        answer(200, &[], &page("a%1B%5B2J.pdf", Some(("a%1B%5B2J.pdf", "v-a.pdf")))),
+        answer(200, &[], &page("b+c.pdf", None)),
+    ]);
+    let versions = bucket::every_version(&client, BUCKET).await.unwrap();
     assert_eq!(versions.len(), 4, "{versions:?}");
-    assert!(versions.contains(&("b.pdf".into(), Some("v-b.pdf".into()))));
+    assert!(versions.contains(&("b c.pdf".into(), Some("v-b+c.pdf".into()))), "{versions:?}");
+    assert!(versions.contains(&("a\x1b[2J.pdf".into(), Some("v-a%1B%5B2J.pdf".into()))), "{versions:?}");
+    let first = replay.actual_requests().next().unwrap().uri().to_string();
+    assert!(first.contains("encoding-type=url"), "{first}");
     let second = replay.actual_requests().nth(1).unwrap().uri().to_string();
-    assert!(second.contains("key-marker=a.pdf") && second.contains("version-id-marker=v-a.pdf"), "{second}");
+    assert!(second.contains("key-marker=a%1B%5B2J.pdf") && second.contains("version-id-marker=v-a.pdf"), "{second}");
 }
 
 fn budgets_client(events: Vec<ReplayEvent>) -> (aws_sdk_budgets::Client, StaticReplayClient) {

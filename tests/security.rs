@@ -219,7 +219,18 @@ async fn rotate_key_leaves_the_old_key_working_until_retired() {
     assert_eq!(status(&checks, "unwritten_keys"), "WARN", "{:?}", checks["unwritten_keys"]);
     assert!(checks["unwritten_keys"].1.contains(&old), "{:?}", checks["unwritten_keys"]);
 
-    let out = run(ws.acting(&server).args(["rotate-key", "--retire", "--json"]));
+    // The backend not yet restarted used the old key after the rotation: --retire refuses,
+    // naming the key and when; --yes retires it anyway.
+    let out = run(ws.acting(&server).args(["rotate-key", "--retire"]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains(&old) && out.stderr.contains("was used at") && out.stderr.contains("approximately"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert_eq!(key_ids(&server, "t3_chat").await, both, "a key in use was retired");
+    let out = run(ws.acting(&server).args(["rotate-key", "--retire", "--yes", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(out.json()["old_key"], old.as_str());
     assert_eq!(key_ids(&server, "t3_chat").await, vec![(new.clone(), "Active".to_string())]);

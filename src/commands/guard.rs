@@ -16,6 +16,13 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
     let mut findings = Vec::new();
     let files = if args.paths.is_empty() {
         let Some((root, staged)) = git::staged(&PathBuf::from(".")) else {
+            // A repository git cannot read (someone else's, a corrupt index, no git) is not
+            // "no repository": say what git said.
+            if let Err(unanswered) = git::check_answers(&PathBuf::from(".").join("x")) {
+                return Err(Failure::bad_input(format!("cannot list what is staged: {}", unanswered.message))
+                    .hint(unanswered.hint)
+                    .into());
+            }
             return Err(Failure::bad_input("not in a git repository: there is nothing staged to check")
                 .hint("run it inside the repository, or name files: `t3s3 guard PATH...`")
                 .into());
@@ -46,11 +53,15 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
         for path in &args.paths {
             let shown = path.display().to_string();
             // A named .env is reported even when it cannot be read.
-            let bytes = match std::fs::read(path) {
+            let bytes = match crate::fsio::read_capped(path, guard::FILE_CAP) {
                 Ok(bytes) => bytes,
                 Err(_) if guard::is_env_file(&shown) => Vec::new(),
-                Err(error) => {
-                    return Err(Failure::bad_input(format!("cannot read {shown}: {error}"))
+                Err(why @ (crate::fsio::ReadError::NotAFile(_) | crate::fsio::ReadError::TooLarge(_))) => {
+                    findings.push(guard::unreadable(&shown, &why.to_string()));
+                    continue;
+                }
+                Err(why) => {
+                    return Err(Failure::bad_input(format!("cannot read {shown}: {why}"))
                         .hint("name files that exist, or run with no paths to check what git has staged")
                         .into());
                 }

@@ -5,9 +5,11 @@
 use anyhow::Result;
 
 use crate::aws;
+use crate::aws_error::{AwsError, ErrorKind};
 use crate::bucket;
 use crate::cli::{GlobalArgs, LsArgs};
-use crate::exit::{ExitStatus, Failure};
+use crate::diagnose;
+use crate::exit::{self, ExitStatus, Failure};
 use crate::ops::listing;
 use crate::settings::{AppSettings, Overrides};
 use crate::ui::Printer;
@@ -26,7 +28,26 @@ pub async fn run(args: &LsArgs, global: &GlobalArgs, printer: &Printer) -> Resul
         .into());
     };
     let s3 = aws::app_s3_client(&app, super::timeout(global));
-    let objects = bucket::list_objects(&s3, settings.bucket(), args.prefix.as_deref()).await?;
+    let objects = match bucket::list_objects(&s3, settings.bucket(), args.prefix.as_deref()).await {
+        Ok(objects) => objects,
+        // S3 refused the backend's own key: explained as verify does, with a fix for the key
+        // (never --profile, which ls does not take).
+        Err(error @ AwsError { kind: ErrorKind::Service(_), .. }) => {
+            let diagnosis = diagnose::diagnose(&error, &settings, crate::policy::DEFAULT_NAME);
+            return Err(Failure {
+                status: exit::status_of_aws(&error.kind),
+                message: format!(
+                    "s3:ListBucket on `{}` failed: {} {}",
+                    settings.bucket(),
+                    diagnosis.error_line(),
+                    diagnosis.cause
+                ),
+                hint: Some(diagnosis.fix_line()),
+            }
+            .into());
+        }
+        Err(error) => return Err(error.into()),
+    };
     printer.report(&listing::report(settings.bucket(), args.prefix.as_deref(), objects, args.summary));
     Ok(ExitStatus::Success)
 }

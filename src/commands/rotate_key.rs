@@ -24,7 +24,7 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
     let settings = AppSettings::from_file(&env_path)?;
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
     if args.retire {
-        let report = rotate::retire(&clients, &env_path, args.keep_old, args.dry_run).await?;
+        let report = rotate::retire(&clients, &env_path, args.keep_old, args.dry_run, args.yes).await?;
         printer.report(&report);
         return Ok(ExitStatus::Success);
     }

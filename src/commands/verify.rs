@@ -3,10 +3,9 @@
 
 use anyhow::Result;
 
-use crate::aws;
 use crate::backend;
 use crate::cli::{GlobalArgs, VerifyArgs};
-use crate::exit::{ExitStatus, Failure};
+use crate::exit::ExitStatus;
 use crate::ops::backend_run;
 use crate::ops::selftest::{self, Banner};
 use crate::settings::{AppSettings, Overrides};
@@ -15,12 +14,6 @@ use crate::ui::Printer;
 /// Exit 1 when a step fails, 2 when the settings (or the backend's layout or interpreter)
 /// are unusable.
 pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    if let Some(url) = &global.endpoint_url {
-        aws::validate_endpoint(url).map_err(|problem| {
-            Failure::bad_input(format!("--endpoint-url: the endpoint URL {problem}"))
-                .hint("pass --endpoint-url http://HOST:PORT, or leave it out to use the .env's AWS_ENDPOINT_URL")
-        })?;
-    }
     let region = global.region.as_deref().map(|r| crate::settings::check_region(r, "--region")).transpose()?;
     let overrides = Overrides { region, endpoint_url: global.endpoint_url.clone() };
     let settings = AppSettings::resolve(args.env_file.as_deref(), &overrides)?;

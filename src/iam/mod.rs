@@ -40,6 +40,8 @@ pub struct KeyInfo {
     pub id: String,
     pub status: String,
     pub age_days: Option<u64>,
+    /// When it was created, in milliseconds since the epoch.
+    pub created_ms: Option<i64>,
     pub last_used: Option<String>,
 }
 
@@ -68,6 +70,20 @@ async fn last_used(iam: &Client, id: &str) -> Option<String> {
     Some(format!("last used {} days ago ({})", days_since(date.secs()).unwrap_or(0), used.service_name()))
 }
 
+/// When (milliseconds since the epoch) and for which service AWS last recorded a use of key
+/// `id`; `None` when never. An error when IAM will not say.
+pub async fn last_use(iam: &Client, id: &str) -> Result<Option<(i64, String)>> {
+    let out = iam
+        .get_access_key_last_used()
+        .access_key_id(id)
+        .send()
+        .await
+        .during("iam:GetAccessKeyLastUsed", format!("access key {id}"))?;
+    Ok(out.access_key_last_used().and_then(|used| {
+        used.last_used_date().and_then(|date| Some((date.to_millis().ok()?, used.service_name().to_string())))
+    }))
+}
+
 /// The user's access keys (with when each was last used when `with_last_used`, asked for
 /// all keys at once).
 pub async fn list_keys(iam: &Client, user: &str, with_last_used: bool) -> Result<Vec<KeyInfo>> {
@@ -79,6 +95,7 @@ pub async fn list_keys(iam: &Client, user: &str, with_last_used: bool) -> Result
             id: key.access_key_id().unwrap_or_default().to_string(),
             status: key.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
             age_days: key.create_date().and_then(|d| days_since(d.secs())),
+            created_ms: key.create_date().and_then(|d| d.to_millis().ok()),
             last_used: None,
         });
     }
@@ -140,6 +157,7 @@ pub async fn create_key(iam: &Client, user: &str, existing: &[String], user_is_n
     let key = out.access_key().ok_or_else(|| {
         AwsError::new("iam:CreateAccessKey", user_named(user), ErrorKind::Unreadable("the answer holds no key".into()))
     })?;
+    crate::mask::know(key.secret_access_key());
     Ok(NewKey { id: key.access_key_id().to_string(), secret: key.secret_access_key().to_string() })
 }
 

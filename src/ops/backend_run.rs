@@ -62,6 +62,11 @@ pub struct BackendReport {
     pub differences: Vec<Difference>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cleanup: Option<Cleanup>,
+    /// Objects of this run (their keys hold its id) that were still in the bucket after the
+    /// backend's run, and what became of each: the backend may have written one key and
+    /// reported another.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leftovers: Vec<Cleanup>,
     /// Why the backend run did not happen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -97,7 +102,7 @@ impl Render for BackendReport {
             outln!(out, "\n{} backend test skipped: {reason}", style::note("–"));
             return;
         }
-        if let Some(cleanup) = &self.cleanup {
+        for cleanup in self.cleanup.iter().chain(&self.leftovers) {
             let text = if cleanup.deleted { style::note(&cleanup.message) } else { style::warn(&cleanup.message) };
             outln!(out, "\n   {} {text}", style::note("Cleanup:"));
             if let Some(command) = &cleanup.command {
@@ -152,6 +157,7 @@ fn empty(backend: &Backend, facts: &PythonFacts) -> BackendReport {
         steps: Vec::new(),
         differences: Vec::new(),
         cleanup: None,
+        leftovers: Vec::new(),
         skipped: None,
     }
 }
@@ -213,6 +219,10 @@ pub async fn run(
         }
     }
     let mut report = seen.report;
+    // Whatever holds this run's id under the prefix the driver uploads to is provably t3s3's.
+    let handled = report.cleanup.as_ref().filter(|c| c.deleted).map(|c| c.key.clone());
+    report.leftovers =
+        selftest::remove_run_objects(settings, &options.selftest, UPLOAD_PREFIX, &test_id, handled.as_deref()).await;
     report.ok = selftest::finish_steps(&mut report.steps);
     report.differences = differences(&report, settings);
     report
@@ -628,6 +638,9 @@ fn relative(path: &str) -> String {
     }
 }
 
+/// The `user_id` the driver uploads as: the backend's keys start `t3s3_selftest/{run id}/`.
+const UPLOAD_PREFIX: &str = "t3s3_selftest/";
+
 /// Whether t3s3 may delete `key` after a failed backend run: only a key that holds this
 /// run's unique id, so never an object the backend named that this run cannot prove it wrote.
 fn deletable(key: &str, test_id: &str) -> bool {
@@ -654,11 +667,12 @@ fn known_secrets(settings: &AppSettings, dir: &std::path::Path) -> Vec<String> {
         .iter()
         .filter_map(|key| settings.get(*key).map(str::to_string))
         .collect();
-    if let Ok(text) = std::fs::read_to_string(dir.join(".env")) {
+    if let Some(text) = crate::fsio::read_text(&dir.join(".env")) {
         let bindings = crate::dotenv::parse(&text);
         for (name, value) in crate::dotenv::values(&bindings, &Default::default(), true) {
             let upper = name.to_ascii_uppercase();
             if ["SECRET", "TOKEN", "PASSWORD", "PRIVATE"].iter().any(|word| upper.contains(word)) {
+                value.iter().for_each(|v| crate::mask::know(v));
                 secrets.extend(value);
             }
         }

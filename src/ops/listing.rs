@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::bucket::Listed;
 use crate::outln;
-use crate::ui::{Render, style};
+use crate::ui::{Render, one_line, style};
 
 /// The listing.
 #[derive(Debug, Clone, Serialize)]
@@ -88,15 +88,15 @@ impl Render for ListReport {
             for object in objects {
                 let when = object.last_modified.as_deref().unwrap_or("-");
                 let class = object.storage_class.as_deref().unwrap_or("STANDARD");
-                outln!(out, "{when:<20}  {:>10}  {class:<12}  {}", size(object.size), object.key);
+                outln!(out, "{when:<20}  {:>10}  {class:<12}  {}", size(object.size), one_line(&object.key));
             }
         }
         if let Some(prefixes) = &self.prefixes {
             for total in prefixes {
-                outln!(out, "{:>8} objects  {:>10}  {}", total.objects, size(total.bytes), total.prefix);
+                outln!(out, "{:>8} objects  {:>10}  {}", total.objects, size(total.bytes), one_line(&total.prefix));
             }
         }
-        let under = self.prefix.as_deref().map(|p| format!(" under `{p}`")).unwrap_or_default();
+        let under = self.prefix.as_deref().map(|p| format!(" under `{}`", one_line(p))).unwrap_or_default();
         let line = format!("{} object(s), {} in `{}`{under}", self.total_objects, size(self.total_bytes), self.bucket);
         outln!(out, "{}", style::note(&line));
     }

@@ -43,6 +43,17 @@ pub fn acting_target(explicit: &Target, settings: &AppSettings) -> Target {
     }
 }
 
+/// Where requests signed with the backend's key go, as `verify` resolves it: the flag, the
+/// environment's AWS_ENDPOINT_URL, then the .env's. With an endpoint configured anywhere, no
+/// request signed with the key goes to an AWS host.
+pub fn app_endpoint(explicit: &Target, from_file: Option<String>) -> Option<String> {
+    explicit
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var(Key::EndpointUrl.name()).ok().filter(|url| !url.is_empty()))
+        .or(from_file)
+}
+
 /// CreateAccessKey failed (`init`, `rotate-key`): its answer may be what was lost (a reset, a
 /// truncated body), with the key created in IAM and its secret held by nobody. Lists the
 /// user's keys and names any that was not among `before`, with the command that removes it.

@@ -102,6 +102,7 @@ pub struct Prepared {
 /// Finds the key and its user; refuses a .env git tracks or one without a key.
 pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepared> {
     let shown = env_path.display().to_string();
+    git::check_answers(env_path).map_err(|unanswered| unanswered.refusal(env_path))?;
     if git::is_tracked(env_path) {
         return Err(Failure::bad_input(format!(
             "refusing to write a new secret to {shown}{}: git tracks it",
@@ -330,7 +331,13 @@ impl Render for RetireReport {
 
 /// The second step: retires the key the last rotation left working, and only that one (its
 /// mark names it), never the key the .env holds.
-pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool, dry_run: bool) -> Result<RetireReport> {
+pub async fn retire(
+    clients: &ActingClients,
+    env_path: &Path,
+    keep_old: bool,
+    dry_run: bool,
+    yes: bool,
+) -> Result<RetireReport> {
     let shown = env_path.display().to_string();
     let settings = AppSettings::from_file(env_path)?;
     let key = settings
@@ -343,7 +350,8 @@ pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool, dr
         Failure::bad_input(format!("IAM does not know the key {key} from {shown}"))
             .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
     })?;
-    let Some(old_key) = iam::keys_and_retiring(&clients.iam, &user).await?.1 else {
+    let (keys, retiring) = iam::keys_and_retiring(&clients.iam, &user).await?;
+    let Some(old_key) = retiring else {
         return Err(Failure::bad_input(format!("no key of `{user}` awaits retirement; nothing was changed"))
             .hint("`t3s3 rotate-key` starts a rotation; this step only retires the key it left working")
             .into());
@@ -355,6 +363,10 @@ pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool, dr
         .hint("put the new key back in the .env (or run `t3s3 rotate-key` again), restart the backend, then retire")
         .into());
     }
+    if !yes {
+        let created = keys.iter().find(|k| k.id == key).and_then(|k| k.created_ms);
+        still_in_use(clients, &old_key, &key, created).await?;
+    }
     if dry_run {
         let action = if keep_old { OldKeyAction::Deactivated } else { OldKeyAction::Deleted };
         return Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action: action });
@@ -364,6 +376,32 @@ pub async fn retire(clients: &ActingClients, env_path: &Path, keep_old: bool, dr
         .map_err(|error| after_changes(error, vec![format!("retiring {old_key}: it may be deactivated already")]))?;
     iam::unmark_retiring(&clients.iam, &user).await;
     Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action: action })
+}
+
+/// Refuses (exit 1) when AWS saw `old_key` used after `new_key` was created: something, most
+/// likely a backend not restarted yet, still runs on it. Unknown is not "unused": a last use
+/// IAM will not tell is refused too.
+async fn still_in_use(clients: &ActingClients, old_key: &str, new_key: &str, created: Option<i64>) -> Result<()> {
+    let skip_hint = "restart every process that holds the old key (the backend), wait a little, then run `t3s3 rotate-key --retire` again; --yes retires it anyway";
+    let used = iam::last_use(&clients.iam, old_key).await.map_err(|error| {
+        Failure::check_failed(format!(
+            "cannot tell whether {old_key} is still in use ({}): nothing was retired",
+            error.code_name()
+        ))
+        .hint(format!("allow iam:GetAccessKeyLastUsed, or {skip_hint}"))
+    })?;
+    let (Some((used_at, service)), Some(created)) = (used, created) else { return Ok(()) };
+    if used_at <= created {
+        return Ok(());
+    }
+    let when = aws_smithy_types::DateTime::from_millis(used_at)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| used_at.to_string());
+    Err(Failure::check_failed(format!(
+        "{old_key} was used at {when} ({service}), after {new_key} replaced it: something still runs on it; nothing was retired (AWS records last use only approximately, within hours)"
+    ))
+    .hint(skip_hint)
+    .into())
 }
 
 #[cfg(test)]

@@ -404,10 +404,18 @@ impl Scope<'_> {
                         extra.join(", ")
                     ));
                 }
-                if problems.is_empty() {
+                let warnings = policy::trust_warnings(&state.trust);
+                if problems.is_empty() && warnings.is_empty() {
                     let evidence =
                         format!("`{role}` trusts one repository's branch, for at most {} s", state.max_session_seconds);
                     audit.add(id, CheckStatus::Pass, evidence, "");
+                } else if problems.is_empty() {
+                    audit.add(
+                        id,
+                        CheckStatus::Warn,
+                        format!("`{role}`: {}", warnings.join("; ")),
+                        "trust one branch or a protected environment instead: `t3s3 ci-role --repo OWNER/NAME --branch BRANCH` (or --environment NAME)",
+                    );
                 } else {
                     audit.add(
                         id,

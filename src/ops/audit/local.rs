@@ -46,7 +46,10 @@ pub(super) fn local_checks(audit: &Audit, env_path: &Path, settings: &AppSetting
     mode_check(audit, env_path, &shown);
     // The file really written decides: a link outside a repository may point into one.
     let in_a_repo = |p: &Path| git::repo_root(p).is_some();
-    if !in_a_repo(env_path) && git::written_file(env_path).is_some_and(|real| !in_a_repo(&real)) {
+    if let Err(unanswered) = git::check_answers(env_path) {
+        let in_git = [CheckId::EnvIgnored, CheckId::EnvUntracked, CheckId::EnvNeverCommitted];
+        audit.skip(&in_git, &format!("{} ({})", unanswered.message, unanswered.hint));
+    } else if !in_a_repo(env_path) && git::written_file(env_path).is_some_and(|real| !in_a_repo(&real)) {
         let in_git = [CheckId::EnvIgnored, CheckId::EnvUntracked, CheckId::EnvNeverCommitted];
         audit.skip(&in_git, "not in a git repository");
     } else {

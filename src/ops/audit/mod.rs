@@ -275,10 +275,11 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
     namespace_check(&audit, settings.bucket());
     let python = python_checks(&audit, options, &env_path, &settings);
 
-    let Some(app) = settings.app_credentials() else {
+    let Some(mut app) = settings.app_credentials() else {
         python.await;
         return Ok(audit.finish(&format!("{shown} does not set {}", settings.missing().join(", "))));
     };
+    app.endpoint_url = super::app_endpoint(explicit, app.endpoint_url);
     // What an administrator can see: the acting credentials of the standard chain. Their
     // findings count only when the caller is known.
     let clients = aws::acting_clients(&super::acting_target(explicit, &settings)).await?;

@@ -257,6 +257,7 @@ impl Local {
         let given = bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned());
         let bucket = given.map(|name| bucket_name::parse(&name, "pass a valid name with --bucket")).transpose()?;
         let naming = if bucket.is_some() { Naming::Given } else { Naming::AccountRegional };
+        git::check_answers(env_path).map_err(|unanswered| unanswered.refusal(env_path))?;
         if git::is_tracked(env_path) {
             return Err(Failure::bad_input(format!(
                 "refusing to write secrets to {}{}: git tracks it",

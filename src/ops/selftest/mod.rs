@@ -168,6 +168,26 @@ pub async fn remove_test_object(settings: &AppSettings, options: &Options, key: 
     Some(test.clean_up(key).await)
 }
 
+/// Deletes every object under `prefix` whose key holds `test_id` (this run's own, so provably
+/// t3s3's), but `done`; what became of each. Nothing when the bucket cannot be listed.
+pub async fn remove_run_objects(
+    settings: &AppSettings,
+    options: &Options,
+    prefix: &str,
+    test_id: &str,
+    done: Option<&str>,
+) -> Vec<Cleanup> {
+    let Some(app) = settings.app_credentials() else { return Vec::new() };
+    let test = Test { client: aws::app_s3_client(&app, options.timeout), settings, options };
+    let listing = bucket::list_objects(&test.client, settings.bucket(), Some(prefix));
+    let Ok(Ok(objects)) = tokio::time::timeout(options.timeout, listing).await else { return Vec::new() };
+    let mut cleaned = Vec::new();
+    for object in objects.iter().filter(|o| o.key.contains(test_id) && Some(o.key.as_str()) != done) {
+        cleaned.push(test.clean_up(&object.key).await);
+    }
+    cleaned
+}
+
 /// A future's output and how long it took.
 async fn timed<F: Future>(future: F) -> (F::Output, Duration) {
     let started = Instant::now();

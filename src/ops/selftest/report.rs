@@ -79,7 +79,7 @@ impl Render for Step {
             outln!(out, "   {text}");
         }
         if let Some(diagnosis) = &self.diagnosis {
-            outln!(out, "   {} {}", style::fail("Error:"), diagnosis.error_line());
+            outln!(out, "   {} {}", style::fail("Error:"), crate::ui::one_line(&diagnosis.error_line()));
             outln!(out, "   {} {}", style::heading("Cause:"), diagnosis.cause);
             outln!(out, "   {}", style::heading("Fix:"));
             for (index, fix) in diagnosis.fix.iter().enumerate() {
