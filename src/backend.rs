@@ -64,6 +64,22 @@ pub fn backend_dir(explicit: Option<&Path>, env_file: Option<&Path>) -> PathBuf 
     env_file.map_or_else(|| PathBuf::from("."), |file| crate::fsio::folder(file).to_path_buf())
 }
 
+/// The settings modules of the common FastAPI layouts, relative to the backend folder.
+pub const CONFIG_MODULES: [&str; 5] =
+    ["config.py", "app/config.py", "app/core/config.py", "core/config.py", "settings.py"];
+
+/// Whether the backend's settings module (any of [`CONFIG_MODULES`] in `dir`) names the
+/// variable `name` (pydantic-settings fields are the lower-case name). Read, never run.
+pub fn config_declares(dir: &Path, name: &str) -> bool {
+    let field = name.to_ascii_lowercase();
+    CONFIG_MODULES.iter().filter_map(|module| crate::fsio::read_text(&dir.join(module))).any(|text| {
+        text.lines().map(str::trim_start).filter(|line| !line.starts_with('#')).any(|line| {
+            line.contains(name)
+                || line.strip_prefix(field.as_str()).is_some_and(|rest| rest.trim_start().starts_with([':', '=']))
+        })
+    })
+}
+
 /// The guide's layout in `dir`, or which of its files are missing.
 pub fn missing_files(dir: &Path) -> Vec<String> {
     REQUIRED_FILES.iter().filter(|file| !dir.join(file).is_file()).map(|file| file.to_string()).collect()

@@ -20,6 +20,10 @@ pub enum Key {
     /// Read (by `verify`), never written: role credentials in CI carry one.
     #[serde(rename = "AWS_SESSION_TOKEN")]
     SessionToken,
+    /// The T3 Chat backend's own name for the endpoint (its config.py reads it): read when
+    /// AWS_ENDPOINT_URL is not set, written beside it when the backend declares it.
+    #[serde(rename = "S3_ENDPOINT_URL")]
+    S3EndpointUrl,
 }
 
 impl Key {
@@ -37,6 +41,7 @@ impl Key {
             Key::Bucket => "S3_BUCKET_NAME",
             Key::EndpointUrl => "AWS_ENDPOINT_URL",
             Key::SessionToken => "AWS_SESSION_TOKEN",
+            Key::S3EndpointUrl => "S3_ENDPOINT_URL",
         }
     }
 

@@ -123,7 +123,26 @@ impl AppSettings {
             .into_iter()
             .map(|name| setting(name, if name == Key::Region { overrides.region.as_deref() } else { None }))
             .collect::<Vec<_>>();
-        let endpoint_url = setting(Key::EndpointUrl, overrides.endpoint_url.as_deref());
+        let mut endpoint_url = setting(Key::EndpointUrl, overrides.endpoint_url.as_deref());
+        // The backend's own name: an emulator's address in S3_ENDPOINT_URL alone must never
+        // leave t3s3 testing real AWS.
+        let s3_endpoint = setting(Key::S3EndpointUrl, None);
+        match (&endpoint_url.value, &s3_endpoint.value) {
+            (None, Some(_)) => endpoint_url = s3_endpoint,
+            (Some(ours), Some(theirs)) if ours != theirs => lint.push(LintIssue {
+                line: match s3_endpoint.source {
+                    Source::File { line, .. } => line,
+                    _ => 0,
+                },
+                key: None,
+                severity: Severity::Warning,
+                message: format!(
+                    "AWS_ENDPOINT_URL ({ours}, {}) and S3_ENDPOINT_URL ({theirs}, {}) differ: t3s3 and boto3 use the first, the T3 Chat backend's config the second; make them the same",
+                    endpoint_url.source, s3_endpoint.source
+                ),
+            }),
+            _ => {}
+        }
         let mut session_token = setting(Key::SessionToken, None);
         let key_from_file = matches!(required[0].source, Source::File { .. });
         let ignored_session_token = key_from_file && session_token.source == Source::Environment;
@@ -149,6 +168,10 @@ impl AppSettings {
     }
 
     pub fn setting(&self, name: Key) -> Option<&Setting> {
+        // The endpoint is AWS_ENDPOINT_URL's, or S3_ENDPOINT_URL's when only that is set.
+        if name == Key::EndpointUrl {
+            return Some(&self.endpoint_url);
+        }
         self.required.iter().chain([&self.endpoint_url, &self.session_token]).find(|s| s.name == name)
     }
 

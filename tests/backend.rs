@@ -45,7 +45,11 @@ async fn objects_left(server: &Server) -> Vec<String> {
 fn project(server: &Server) -> Workspace {
     let ws = Workspace::new();
     let key = Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() };
-    ws.write_env("backend/.env", &key, APP_REGION, BUCKET, &server.url());
+    let env = ws.write_env("backend/.env", &key, APP_REGION, BUCKET, &server.url());
+    // The backend's own name for the endpoint, as init writes it for this config.py.
+    let mut text = std::fs::read_to_string(&env).unwrap();
+    text.push_str(&format!("S3_ENDPOINT_URL={}\n", server.url()));
+    std::fs::write(&env, text).unwrap();
     let fixture = repo().join("tests/fixtures/backend");
     for file in ["config.py", "storage/__init__.py", "storage/s3_client.py", "requirements.txt"] {
         ws.write(&format!("backend/{file}"), &std::fs::read_to_string(fixture.join(file)).unwrap());
@@ -478,4 +482,45 @@ async fn doctor_runs_no_code_from_the_checkout() {
     let out = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(!marker.exists(), "the backend's json.py shadowed the standard library: {}", out.all());
+}
+
+/// The backend's code, as in [`project`], with only `env` as its .env (no init run).
+fn backend_with_env(env: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.write("backend/.env", env);
+    let fixture = repo().join("tests/fixtures/backend");
+    for file in ["config.py", "storage/__init__.py", "storage/s3_client.py", "requirements.txt"] {
+        ws.write(&format!("backend/{file}"), &std::fs::read_to_string(fixture.join(file)).unwrap());
+    }
+    ws
+}
+
+#[tokio::test]
+async fn the_backends_own_endpoint_variable_is_read_written_and_compared() {
+    let server = moto(None);
+    // init writes S3_ENDPOINT_URL beside AWS_ENDPOINT_URL: the backend's config.py reads it.
+    let ws = backend_with_env("# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n");
+    git(ws.path(), &["init", "-q"]);
+    ws.initialise(&server, BUCKET);
+    let values = env_values(&ws.path().join("backend/.env"));
+    assert_eq!(values.get("S3_ENDPOINT_URL"), Some(&server.url()), "{values:?}");
+    assert_eq!(values.get("AWS_ENDPOINT_URL"), Some(&server.url()), "{values:?}");
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["backend"]["differences"], serde_json::json!([]));
+
+    // A .env with the backend's name only: verify goes to that endpoint, never to AWS.
+    let text = ws.read("backend/.env");
+    let only_theirs: String =
+        text.lines().filter(|l| !l.starts_with("AWS_ENDPOINT_URL=")).map(|l| format!("{l}\n")).collect();
+    ws.write("backend/.env", &only_theirs);
+    let out = run(ws.t3s3().arg("verify"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("S3_ENDPOINT_URL: SET (backend/.env line"), "{}", out.stdout);
+
+    // Two names, two endpoints: said, with both places.
+    ws.write("backend/.env", &format!("{only_theirs}AWS_ENDPOINT_URL=http://127.0.0.1:9\n"));
+    let out = run(ws.t3s3().arg("verify"));
+    assert!(out.stdout.contains("AWS_ENDPOINT_URL (http://127.0.0.1:9"), "{}", out.stdout);
+    assert!(out.stdout.contains("differ"), "{}", out.stdout);
 }

@@ -607,6 +607,14 @@ impl Apply<'_> {
         }
         if let Some(endpoint) = &endpoint {
             updates.push((Key::EndpointUrl.name(), endpoint.as_str()));
+            // The T3 Chat backend reads S3_ENDPOINT_URL: written too when its config declares
+            // it or the .env has it, so the backend talks to the same endpoint.
+            let folder = fsio::folder(&local.env_path).to_path_buf();
+            if local.existing(Key::S3EndpointUrl).is_some()
+                || crate::backend::config_declares(&folder, Key::S3EndpointUrl.name())
+            {
+                updates.push((Key::S3EndpointUrl.name(), endpoint.as_str()));
+            }
         }
         let path = local.env_path.clone();
         let existed = local.env.exists();

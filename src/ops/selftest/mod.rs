@@ -205,7 +205,7 @@ fn check_settings(settings: &AppSettings) -> Result<(Lines, AppCredentials), (Li
         }
     }
     if settings.endpoint_url.value.is_some() {
-        lines.push((Mark::Info, format!("AWS_ENDPOINT_URL: SET ({})", settings.endpoint_url.source)));
+        lines.push((Mark::Info, format!("{}: SET ({})", settings.endpoint_url.name, settings.endpoint_url.source)));
     }
     match settings.session_token.value {
         Some(_) => lines.push((Mark::Ok, format!("AWS_SESSION_TOKEN: ✓ SET ({})", settings.session_token.source))),
