@@ -319,17 +319,29 @@ impl EnvFile {
                 last.ending = ending.clone();
             }
         }
-        let has_header = self.lines.iter().any(|line| line.text.trim() == SECTION_HEADER);
-        if !has_header {
-            if self.lines.last().is_some_and(|line| !line.text.trim().is_empty()) {
-                self.lines.push(RawLine { text: String::new(), ending: ending.clone() });
+        // Under the guide's header when the file has one (after the last line of its section,
+        // the first blank line below it), so there is never a second header.
+        let at = match self.lines.iter().position(|line| line.text.trim() == SECTION_HEADER) {
+            Some(header) => {
+                let mut end = header + 1;
+                while self.lines.get(end).is_some_and(|line| !line.text.trim().is_empty()) {
+                    end += 1;
+                }
+                end
             }
-            self.lines.push(RawLine { text: SECTION_HEADER.into(), ending: ending.clone() });
-        }
-        for (key, value) in missing {
-            self.lines.push(RawLine { text: format!("{key}={}", render_value(value)), ending: ending.clone() });
-            outcome.added.push(key.to_string());
-        }
+            None => {
+                if self.lines.last().is_some_and(|line| !line.text.trim().is_empty()) {
+                    self.lines.push(RawLine { text: String::new(), ending: ending.clone() });
+                }
+                self.lines.push(RawLine { text: SECTION_HEADER.into(), ending: ending.clone() });
+                self.lines.len()
+            }
+        };
+        let added = missing
+            .iter()
+            .map(|(key, value)| RawLine { text: format!("{key}={}", render_value(value)), ending: ending.clone() });
+        self.lines.splice(at..at, added);
+        outcome.added.extend(missing.iter().map(|(key, _)| key.to_string()));
     }
 
     /// Removes every statement that sets one of `keys` (all its lines); returns the keys removed.
@@ -558,6 +570,16 @@ mod tests {
         );
         let again = env.merge(&[("AWS_REGION", "ap-south-1"), ("S3_BUCKET_NAME", "b1")]);
         assert!(!again.changed());
+    }
+
+    #[test]
+    fn missing_keys_join_the_existing_section_never_a_second_header() {
+        let mut env = file("# AWS S3 Configuration\nAWS_REGION=us-east-1\n\n# Database\nDATABASE_URL=x\n");
+        env.merge(&[("AWS_REGION", "ap-south-1"), ("S3_BUCKET_NAME", "b1")]);
+        assert_eq!(
+            env.contents(),
+            "# AWS S3 Configuration\nAWS_REGION=ap-south-1\nS3_BUCKET_NAME=b1\n\n# Database\nDATABASE_URL=x\n"
+        );
     }
 
     #[test]

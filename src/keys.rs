@@ -60,6 +60,21 @@ impl Key {
     }
 }
 
+/// Whether `value` is a template's stand-in rather than a value: `your_bucket_name`,
+/// `your-access-key`, `<secret>`, `changeme`, `xxxx`, `...`. A README's `.env` block is full of
+/// them; t3s3 treats them as unset (and never suggests one as a fix).
+pub fn is_placeholder(value: &str) -> bool {
+    let value = value.trim();
+    let lower = value.to_ascii_lowercase();
+    let words =
+        ["changeme", "change_me", "change-me", "replaceme", "replace_me", "replace-me", "placeholder", "todo", "tbd"];
+    (value.len() >= 2 && value.starts_with('<') && value.ends_with('>'))
+        || ["your_", "your-", "your."].iter().any(|prefix| lower.starts_with(prefix))
+        || lower.starts_with("...")
+        || words.contains(&lower.as_str())
+        || (lower.len() >= 3 && lower.chars().all(|c| matches!(c, 'x' | '*' | '.')))
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -77,5 +92,23 @@ mod tests {
             assert_eq!(serde_json::to_value(key).unwrap(), key.name());
         }
         assert_eq!(Key::from_name("DEBUG"), None);
+    }
+
+    #[test]
+    fn placeholders_are_told_from_values() {
+        for stand_in in
+            ["your_bucket_name", "your-access-key-id", "YOUR_SECRET", "<secret>", "changeme", "xxxx", "...", "****"]
+        {
+            assert!(is_placeholder(stand_in), "{stand_in}");
+        }
+        for value in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "t3-chat-documents",
+            "us-east-1",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "yourself-bucket",
+        ] {
+            assert!(!is_placeholder(value), "{value}");
+        }
     }
 }

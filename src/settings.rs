@@ -100,8 +100,24 @@ impl AppSettings {
             Some(path) => Some(EnvFile::read(path)?),
             None => None,
         };
-        let values = file.as_ref().map(|file| file.values().0).unwrap_or_default();
+        let mut values = file.as_ref().map(|file| file.values().0).unwrap_or_default();
         let mut lint = file.as_ref().map(EnvFile::lint).unwrap_or_default();
+        // A template's stand-in (`your_bucket_name`) is no value: unset, and said where.
+        values.retain(|name, found| {
+            let placeholder = Key::from_name(name).is_some() && crate::keys::is_placeholder(&found.value);
+            if placeholder {
+                lint.push(LintIssue {
+                    line: found.line,
+                    key: None,
+                    severity: Severity::Warning,
+                    message: format!(
+                        "{name}={} is a placeholder: treated as unset (`t3s3 init` fills it in)",
+                        found.value
+                    ),
+                });
+            }
+            !placeholder
+        });
 
         let setting = |name: Key, flag: Option<&str>| {
             if let Some(value) = flag {

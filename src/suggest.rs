@@ -35,6 +35,23 @@ const REGIONS: &[(&str, &[&str])] = &[
     ("sa-east-1", &["sao paulo", "são paulo", "brazil"]),
 ];
 
+/// Regions outside the commercial list above that AWS also runs (GovCloud, China, the newest).
+const OTHER_REGIONS: &[&str] = &[
+    "us-gov-west-1",
+    "us-gov-east-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "ap-east-2",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "eusc-de-east-1",
+];
+
+/// Whether AWS has a region of this name (the SDK's partitions as of this release).
+pub fn is_known_region(code: &str) -> bool {
+    REGIONS.iter().any(|(known, _)| *known == code) || OTHER_REGIONS.contains(&code)
+}
+
 /// Levenshtein distance, for "did you mean".
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -87,5 +104,8 @@ mod tests {
             assert_eq!(region(typed), Some(meant), "{typed}");
         }
         assert_eq!(region("north-pole"), None);
+        assert_eq!(region("ap-souht-1"), Some("ap-south-1"));
+        assert!(is_known_region("ap-south-1") && is_known_region("us-gov-west-1"));
+        assert!(!is_known_region("ap-souht-1"));
     }
 }

@@ -767,3 +767,63 @@ async fn a_denial_after_the_bucket_was_created_exits_4_listing_the_change_and_a_
     assert_eq!(statuses["encryption"], "updated");
     assert_eq!(statuses["access_key"], "unchanged", "the key the first run wrote is kept");
 }
+
+/// The .env block of the T3 Chat backend's README, as a developer copies it.
+const README_ENV: &str = "# Database\nDATABASE_URL=postgresql://localhost/t3chat\n\n# AWS S3 Configuration\nAWS_ACCESS_KEY_ID=your_access_key_id\nAWS_SECRET_ACCESS_KEY=your_secret_access_key\nAWS_REGION=us-east-1\nS3_BUCKET_NAME=your_bucket_name\n\n# OpenAI\nOPENAI_API_KEY=sk-your-key\n";
+
+#[tokio::test]
+async fn the_backends_readme_placeholders_are_unset_values_filled_in_place() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    ws.write("backend/.env", README_ENV);
+
+    // Before init: the placeholders are named, and init is the next step.
+    let out = run(ws.t3s3().arg("verify"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stdout.contains("S3_BUCKET_NAME=your_bucket_name is a placeholder"), "{}", out.stdout);
+    assert!(!out.all().contains("your-bucket-name"), "a placeholder was suggested as the fix: {}", out.all());
+
+    let out = init(&ws, &server, APP_REGION, &["--create-user", "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let text = ws.read("backend/.env");
+    assert!(!text.contains("your_"), "{text}");
+    assert_eq!(text.matches("# AWS S3 Configuration").count(), 1, "a second header: {text}");
+    let section = text.split("# AWS S3 Configuration\n").nth(1).unwrap().split("\n\n").next().unwrap();
+    for name in [
+        "AWS_ACCESS_KEY_ID=AKIA",
+        "AWS_SECRET_ACCESS_KEY=",
+        "AWS_REGION=ap-south-1",
+        "S3_BUCKET_NAME=t3-chat-documents-",
+    ] {
+        assert!(section.contains(name), "{name} not in the guide's section:\n{text}");
+    }
+    assert!(text.ends_with("\n# OpenAI\nOPENAI_API_KEY=sk-your-key\n"), "{text}");
+    assert_eq!(run(ws.t3s3().arg("verify")).code, 0);
+
+    // A bad name that is no placeholder: the file and line are named.
+    let ws = Workspace::new();
+    ws.write("backend/.env", "DEBUG=1\nS3_BUCKET_NAME=My_Bucket\n");
+    let out = init(&ws, &server, APP_REGION, &["--create-user", "--no-verify"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stdout.contains("backend/.env line 2"), "{}", out.stdout);
+}
+
+#[test]
+fn a_region_aws_does_not_have_is_refused_before_any_request() {
+    let (listener, port) = listen();
+    listener.set_nonblocking(true).unwrap();
+    let ws = Workspace::new();
+    ws.write("backend/.env", "DEBUG=1\n");
+    // No endpoint: the typo would create a bucket in no region and be written to the .env.
+    let out = run(ws
+        .t3s3()
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .env("HTTPS_PROXY", format!("http://127.0.0.1:{port}"))
+        .args(["--region", "ap-souht-1", "init", "--create-user"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("`ap-souht-1` (--region) is not a region AWS has"), "{}", out.stderr);
+    assert!(out.stderr.contains("did you mean `ap-south-1`"), "{}", out.stderr);
+    assert_eq!(ws.read("backend/.env"), "DEBUG=1\n");
+    assert!(listener.accept().is_err(), "a request was sent");
+}

@@ -30,6 +30,18 @@ use crate::cli::GlobalArgs;
 fn target(global: &GlobalArgs) -> Result<Target> {
     // The region is parsed here, where it enters; everything below takes it as checked.
     let region = global.region.as_deref().map(|r| crate::settings::check_region(r, "--region")).transpose()?;
+    // A region AWS does not have, before anything is created in (or written as) it: with an
+    // endpoint of your own (an emulator) any name goes.
+    let endpoint = global.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty());
+    if let Some(typed) = region.as_deref().filter(|r| !endpoint && !crate::suggest::is_known_region(r)) {
+        let hint = match crate::suggest::region(typed) {
+            Some(code) => format!("did you mean `{code}`? Pass --region {code}"),
+            None => "pass one of AWS's region codes, such as ap-south-1, us-east-1 or eu-west-1".to_string(),
+        };
+        return Err(Failure::bad_input(format!("`{typed}` (--region) is not a region AWS has; nothing was changed"))
+            .hint(hint)
+            .into());
+    }
     aws::check_profile(global.profile.as_deref())?;
     Ok(Target {
         profile: global.profile.clone(),

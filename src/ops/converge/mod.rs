@@ -252,10 +252,27 @@ impl Local {
         }
         let env = EnvFile::read(env_path)?;
         env.require_parseable()?;
-        let existing: BTreeMap<String, String> =
-            env.values().0.into_iter().filter(|(_, v)| !v.value.is_empty()).map(|(k, v)| (k, v.value)).collect();
-        let given = bucket.map(str::to_string).or_else(|| existing.get(Key::Bucket.name()).cloned());
-        let bucket = given.map(|name| bucket_name::parse(&name, "pass a valid name with --bucket")).transpose()?;
+        let values = env.values().0;
+        // A template's stand-in (`S3_BUCKET_NAME=your_bucket_name`) counts as unset: init fills it in.
+        let existing: BTreeMap<String, String> = values
+            .iter()
+            .filter(|(_, v)| !v.value.is_empty() && !crate::keys::is_placeholder(&v.value))
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
+        let bucket = match (bucket, existing.get(Key::Bucket.name())) {
+            (Some(flag), _) => Some(bucket_name::parse(flag, "pass a valid name with --bucket")?),
+            (None, Some(from_file)) => {
+                let line = values.get(Key::Bucket.name()).map_or(0, |v| v.line);
+                let hint = format!("fix S3_BUCKET_NAME in {} line {line}, or pass --bucket NAME", env_path.display());
+                let named = |mut failure: Failure| {
+                    failure.message =
+                        format!("S3_BUCKET_NAME ({} line {line}): {}", env_path.display(), failure.message);
+                    failure
+                };
+                Some(bucket_name::parse(from_file, &hint).map_err(named)?)
+            }
+            (None, None) => None,
+        };
         let naming = if bucket.is_some() { Naming::Given } else { Naming::AccountRegional };
         git::check_answers(env_path).map_err(|unanswered| unanswered.refusal(env_path))?;
         if git::is_tracked(env_path) {
