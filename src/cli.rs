@@ -442,9 +442,13 @@ pub struct DoctorArgs {
 
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
-    /// The bucket the policy grants access to
+    /// The bucket the policy grants access to (default: S3_BUCKET_NAME of the .env)
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
-    pub bucket: String,
+    pub bucket: Option<String>,
+    /// The .env whose bucket to use when --bucket is not given (default: ./.env, else
+    /// ./backend/.env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

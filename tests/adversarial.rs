@@ -102,7 +102,7 @@ fn every_bad_flag_is_exit_2_with_a_message_and_no_request() {
         args.extend(strings(&[&endpoint, "init", "--create-user", "--env-file", file]));
         cases.push((args, "init env file"));
     }
-    for args in [&["--color", "bogus", "verify"][..], &["verify", "--bogus"], &["bogus"], &["policy"]] {
+    for args in [&["--color", "bogus", "verify"][..], &["verify", "--bogus"], &["bogus"], &["policy", "--bucket"]] {
         cases.push((strings(args), "usage"));
     }
 

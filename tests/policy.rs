@@ -69,3 +69,17 @@ fn colour_follows_color_and_no_color() {
     let never = run(ws.t3s3().args(["--color", "never", "policy", "--bucket", "Bad"]).env_remove("NO_COLOR"));
     assert!(!never.stderr.contains("\u{1b}["), "{:?}", never.stderr);
 }
+
+#[test]
+fn without_bucket_the_envs_bucket_is_used() {
+    let ws = Workspace::new();
+    ws.write("backend/.env", "S3_BUCKET_NAME=t3-chat-documents-mine\n");
+    let out = run(ws.t3s3().args(["policy", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["bucket"], "t3-chat-documents-mine");
+    assert!(out.stdout.contains("arn:aws:s3:::t3-chat-documents-mine/*"), "{}", out.stdout);
+    let empty = Workspace::new();
+    let out = run(empty.t3s3().arg("policy"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("no --bucket") && out.stderr.contains("--bucket NAME"), "{}", out.stderr);
+}

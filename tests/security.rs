@@ -236,7 +236,8 @@ async fn rotate_key_leaves_the_old_key_working_until_retired() {
     assert_eq!(key_ids(&server, "t3_chat").await, vec![(new.clone(), "Active".to_string())]);
     assert_eq!(status(&doctor(&ws, &server), "unwritten_keys"), "PASS");
     let again = run(ws.acting(&server).args(["rotate-key", "--retire"]));
-    assert_eq!(again.code, 2, "nothing awaits retirement: {}", again.all());
+    assert_eq!(again.code, 0, "retiring twice is done already: {}", again.all());
+    assert!(again.stdout.contains("Nothing to retire"), "{}", again.stdout);
     assert_eq!(key_ids(&server, "t3_chat").await, vec![(new, "Active".to_string())]);
 }
 
@@ -336,7 +337,8 @@ async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
     assert_eq!(ws.read("backend/.env"), env_before);
 
     let out = run(ws.acting(&server).args(["destroy", "--dry-run"]));
-    assert_eq!(out.code, 2, "still refuses without --force: {}", out.all());
+    assert_eq!(out.code, 0, "a dry run shows the plan: {}", out.all());
+    assert!(out.stdout.contains("kept, needs --force"), "{}", out.stdout);
     let out = run(ws.acting(&server).args(["destroy", "--dry-run", "--force", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(ws.read("backend/.env"), env_before);
@@ -503,4 +505,29 @@ async fn destroy_after_an_unretired_rotation_leaves_no_working_key() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("replaced by rotate-key, never retired"), "{}", out.stdout);
     assert_eq!(key_ids(&server, "t3_chat").await, vec![], "a working key was left behind");
+}
+
+#[tokio::test]
+async fn destroy_dry_run_on_a_bucket_with_objects_shows_the_plan_with_the_bucket_kept() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let client = s3(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION));
+    client.put_object().bucket(BUCKET).key("users/1/a.pdf").body(b"%PDF".to_vec().into()).send().await.unwrap();
+
+    let out = run(ws.acting(&server).args(["destroy", "--dry-run", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report = out.json();
+    let bucket = report["steps"].as_array().unwrap().iter().find(|s| s["resource"] == "bucket").unwrap().clone();
+    assert_eq!(bucket["status"], "kept", "{bucket}");
+    assert!(bucket["name"].as_str().unwrap().contains("holds 1 object version: kept, needs --force"), "{bucket}");
+    assert!(report["steps"].as_array().unwrap().iter().any(|s| s["resource"] == "policy" && s["status"] == "delete"));
+
+    // Without --dry-run and --force: refused, nothing deleted.
+    let out = run(ws.acting(&server).args(["destroy", "--yes"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("--force"), "{}", out.stderr);
+    assert_eq!(run(ws.t3s3().arg("verify")).code, 0, "something was deleted");
+    // ls says "1 object".
+    let out = run(ws.t3s3().arg("ls"));
+    assert!(out.stdout.contains("1 object, 4 B in"), "{}", out.stdout);
 }

@@ -23,7 +23,10 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
         group: args.group.clone(),
         ci_role: args.role_name.clone(),
     };
-    let plan = teardown::plan(&clients, &env_path, &names, args.force).await?;
+    let mut plan = teardown::plan(&clients, &env_path, &names, args.force).await?;
+    if let Some(refusal) = plan.needs_force.take().filter(|_| !args.dry_run) {
+        return Err(refusal.into());
+    }
     printer.note(&format!("Acting as {} (account {})", plan.caller.arn, plan.caller.account));
     if args.dry_run || plan.is_empty() {
         printer.report(&teardown::DestroyReport { ok: true, dry_run: args.dry_run, steps: plan.steps });

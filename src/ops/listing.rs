@@ -97,7 +97,9 @@ impl Render for ListReport {
             }
         }
         let under = self.prefix.as_deref().map(|p| format!(" under `{}`", one_line(p))).unwrap_or_default();
-        let line = format!("{} object(s), {} in `{}`{under}", self.total_objects, size(self.total_bytes), self.bucket);
+        let objects =
+            if self.total_objects == 1 { "1 object".to_string() } else { format!("{} objects", self.total_objects) };
+        let line = format!("{objects}, {} in `{}`{under}", size(self.total_bytes), self.bucket);
         outln!(out, "{}", style::note(&line));
     }
 }

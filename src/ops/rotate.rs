@@ -301,20 +301,29 @@ pub struct RetireReport {
     pub env_file: String,
     /// The key the .env holds (kept).
     pub key: String,
-    pub old_key: String,
-    pub old_key_action: OldKeyAction,
+    /// The key retired; `None` when none awaited retirement (a second `--retire`).
+    pub old_key: Option<String>,
+    pub old_key_action: Option<OldKeyAction>,
 }
 
 impl Render for RetireReport {
     fn text(&self, out: &mut String) {
-        let action = if self.old_key_action == OldKeyAction::Deleted { "deleted" } else { "deactivated" };
+        let (Some(old_key), Some(old_key_action)) = (&self.old_key, self.old_key_action) else {
+            let line = format!(
+                "✓ Nothing to retire: no key of `{}` awaits retirement; {} holds {}.",
+                self.user, self.env_file, self.key
+            );
+            outln!(out, "{}", style::ok(&line));
+            return;
+        };
+        let action = if old_key_action == OldKeyAction::Deleted { "deleted" } else { "deactivated" };
         if self.dry_run {
             outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
             let action = if action == "deleted" { "deactivated and deleted" } else { action };
             outln!(
                 out,
                 "  the old key {} of `{}` would be {action} ({} holds {})",
-                self.old_key,
+                old_key,
                 self.user,
                 self.env_file,
                 self.key
@@ -323,7 +332,7 @@ impl Render for RetireReport {
         }
         let line = format!(
             "✓ Retired: the old key {} of `{}` was {action}; {} holds {}.",
-            self.old_key, self.user, self.env_file, self.key
+            old_key, self.user, self.env_file, self.key
         );
         outln!(out, "{}", style::ok(&line));
     }
@@ -351,10 +360,9 @@ pub async fn retire(
             .hint("it was deleted or mistyped; run `t3s3 init` to create a new key instead")
     })?;
     let (keys, retiring) = iam::keys_and_retiring(&clients.iam, &user).await?;
+    // Retiring twice is done already: nothing to do, not an error.
     let Some(old_key) = retiring else {
-        return Err(Failure::bad_input(format!("no key of `{user}` awaits retirement; nothing was changed"))
-            .hint("`t3s3 rotate-key` starts a rotation; this step only retires the key it left working")
-            .into());
+        return Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key: None, old_key_action: None });
     };
     if old_key == key {
         return Err(Failure::bad_input(format!(
@@ -369,13 +377,15 @@ pub async fn retire(
     }
     if dry_run {
         let action = if keep_old { OldKeyAction::Deactivated } else { OldKeyAction::Deleted };
-        return Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action: action });
+        let (old_key, old_key_action) = (Some(old_key), Some(action));
+        return Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action });
     }
     let action = retire_key(clients, &user, &old_key, keep_old)
         .await
         .map_err(|error| after_changes(error, vec![format!("retiring {old_key}: it may be deactivated already")]))?;
     iam::unmark_retiring(&clients.iam, &user).await;
-    Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action: action })
+    let (old_key, old_key_action) = (Some(old_key), Some(action));
+    Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action })
 }
 
 /// Refuses (exit 1) when AWS saw `old_key` used after `new_key` was created: something, most

@@ -132,6 +132,9 @@ pub struct Plan {
     budget: bool,
     env: EnvFile,
     env_removes: bool,
+    /// Why the plan cannot be carried out without --force: the bucket holds objects (a dry
+    /// run still shows the whole plan, the bucket marked kept).
+    pub needs_force: Option<Failure>,
 }
 
 impl Plan {
@@ -159,7 +162,7 @@ fn step(resource: &'static str, name: impl Into<String>, status: DestroyStatus) 
 }
 
 /// Looks at everything first, the caller and policy, the bucket and the key at once. A
-/// bucket with objects stops the plan without `force`.
+/// bucket with objects is kept without `force`, and the plan says it needs it.
 pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &Names, force: bool) -> Result<Plan> {
     let (policy_name, group) = (names.policy.as_str(), names.group.as_str());
     let settings = AppSettings::from_file(env_path)?;
@@ -192,12 +195,12 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
     let (policy_side, bucket_side, key_side) = tokio::join!(policy_side, bucket_side, key_side);
     let (caller, policy_arn, policy, contents, (ci_steps, ci)) = policy_side?;
     let mut steps = Vec::new();
-    let bucket = match bucket_side? {
-        Some((bucket_step, bucket)) => {
+    let (bucket, needs_force) = match bucket_side? {
+        Some((bucket_step, bucket, needs_force)) => {
             steps.push(bucket_step);
-            bucket
+            (bucket, needs_force)
         }
-        None => None,
+        None => (None, None),
     };
     match &policy {
         Some((_, holders)) => {
@@ -224,18 +227,20 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
         steps.push(step("access_key", name, DestroyStatus::Delete));
     }
     let shown = env_path.display().to_string();
-    let removed = env.remove(&Key::ALL.map(Key::name));
+    let mut names: Vec<&str> = Key::ALL.map(Key::name).to_vec();
+    names.push(Key::S3EndpointUrl.name());
+    let removed = env.remove(&names);
     let env_removes = !removed.is_empty();
-    steps.push(if env_removes {
-        step("env_file", format!("{shown}: {}", removed.join(", ")), DestroyStatus::Remove)
-    } else {
-        step("env_file", shown, DestroyStatus::Absent)
+    steps.push(match (env_removes, env.exists()) {
+        (true, _) => step("env_file", format!("{shown}: {}", removed.join(", ")), DestroyStatus::Remove),
+        (false, true) => step("env_file", format!("{shown} (holds none of t3s3's settings)"), DestroyStatus::Kept),
+        (false, false) => step("env_file", shown, DestroyStatus::Absent),
     });
     let (budget_step, budget) = plan_budget(clients, &caller.account).await;
     steps.extend(budget_step);
     let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
     steps.push(step("user", user, DestroyStatus::Kept));
-    Ok(Plan { caller, steps, bucket, policy, group, ci, key, retiring, budget, env, env_removes })
+    Ok(Plan { caller, steps, bucket, policy, group, ci, key, retiring, budget, env, env_removes, needs_force })
 }
 
 /// The budget `init --budget-email` made (its name is t3s3's own): deleted. Credentials that
@@ -354,32 +359,43 @@ fn plan_group(
 }
 
 /// The bucket's row of the plan, and what deleting it takes.
-async fn plan_bucket(clients: &ActingClients, name: &str, force: bool) -> Result<(DestroyStep, Option<BucketPlan>)> {
+type BucketSide = (DestroyStep, Option<BucketPlan>, Option<Failure>);
+
+async fn plan_bucket(clients: &ActingClients, name: &str, force: bool) -> Result<BucketSide> {
     match bucket::presence(&clients.s3_in("us-east-1"), name).await? {
         Presence::Ours { region } => {
             let s3 = clients.s3_in(&region);
             let versions = bucket::all_versions(&s3, name).await?;
             if !versions.is_empty() && !force {
-                return Err(Failure::bad_input(format!(
-                    "bucket `{name}` still holds {} object version(s); nothing was deleted",
-                    versions.len()
-                ))
-                .hint("run again with --force to delete them (every version) with the bucket, or empty it yourself")
-                .into());
+                let count = plural(versions.len(), "object version");
+                let refusal = Failure::bad_input(format!("bucket `{name}` still holds {count}; nothing was deleted"))
+                    .hint(
+                        "run again with --force to delete them (every version) with the bucket, or empty it yourself",
+                    );
+                let kept = format!("{name} (holds {count}: kept, needs --force)");
+                return Ok((step("bucket", kept, DestroyStatus::Kept), None, Some(refusal)));
             }
             let detail = if versions.is_empty() {
                 name.to_string()
             } else {
-                format!("{name} and its {} object version(s)", versions.len())
+                format!("{name} and its {}", plural(versions.len(), "object version"))
             };
             Ok((
                 step("bucket", detail, DestroyStatus::Delete),
                 Some(BucketPlan { s3, name: name.to_string(), versions }),
+                None,
             ))
         }
-        Presence::Missing => Ok((step("bucket", name, DestroyStatus::Absent), None)),
-        Presence::OtherOwner => Ok((step("bucket", format!("{name} (another account's)"), DestroyStatus::Kept), None)),
+        Presence::Missing => Ok((step("bucket", name, DestroyStatus::Absent), None, None)),
+        Presence::OtherOwner => {
+            Ok((step("bucket", format!("{name} (another account's)"), DestroyStatus::Kept), None, None))
+        }
     }
+}
+
+/// "1 object version", "3 object versions".
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
 }
 
 /// Carries out the plan: the .env first, so it never names a key that no longer exists;
