@@ -632,7 +632,7 @@ mod tests {
         completed.build();
         let policy = completed.find_subcommand("policy").expect("policy");
         let longs: Vec<&str> = policy.get_arguments().filter_map(|a| a.get_long()).collect();
-        assert_eq!(longs, ["bucket", "color", "json", "help"]);
+        assert_eq!(longs, ["bucket", "env-file", "color", "json", "help"]);
         let top: Vec<&str> = completed.get_arguments().filter_map(|a| a.get_long()).collect();
         assert!(top.contains(&"profile") && top.contains(&"endpoint-url"), "{top:?}");
     }
