@@ -204,14 +204,18 @@ fn relative_to_repo(path: &Path) -> Option<(PathBuf, String)> {
     Some((root, relative))
 }
 
-/// Commits (short hashes, any branch) that ever held `path`: a secret committed once
-/// stays readable in history after the file is removed.
-pub fn commits_with_file(path: &Path) -> Vec<String> {
+/// Every commit (short hash, any branch) that ever held `path`, with the file's bytes there
+/// (`Err` when git cannot give them), read at once with `git cat-file --batch`.
+pub fn committed_versions(path: &Path) -> Vec<(String, Result<Vec<u8>, String>)> {
     let Some((root, relative)) = relative_to_repo(path) else { return Vec::new() };
-    git(&root, &["log", "--all", "--format=%h", "--", &relative])
+    // Commits that added or changed it (a deletion holds no bytes to read).
+    let commits: Vec<String> = git(&root, &["log", "--all", "--format=%h", "--diff-filter=ACMRT", "--", &relative])
         .filter(|output| output.status.success())
         .map(|output| String::from_utf8_lossy(&output.stdout).lines().map(str::to_string).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let names: Vec<String> = commits.iter().map(|commit| format!("{commit}:{relative}")).collect();
+    let ids: Vec<&str> = names.iter().map(String::as_str).collect();
+    commits.into_iter().zip(read_objects(&root, &ids)).collect()
 }
 
 /// Commits (short hashes) whose changes add or remove `needle` anywhere in the repository.

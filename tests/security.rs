@@ -169,6 +169,26 @@ async fn doctor_fails_a_tracked_env_and_one_that_was_ever_committed() {
 }
 
 #[tokio::test]
+async fn a_env_committed_without_any_aws_key_is_a_warning_naming_the_commit() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    git(ws.path(), &["init", "-q"]);
+    ws.write("backend/.env", "# T3 Chat\nDATABASE_URL=postgres://localhost/t3\n");
+    git(ws.path(), &["add", "-f", "backend/.env"]);
+    git(ws.path(), &["commit", "-qm", "the database settings"]);
+    let commit = git(ws.path(), &["log", "-1", "--format=%h"]).trim().to_string();
+    git(ws.path(), &["rm", "-q", "--cached", "backend/.env"]);
+    git(ws.path(), &["commit", "-qm", "untrack it"]);
+    ws.initialise(&server, BUCKET);
+
+    let out = run(ws.acting(&server).args(["doctor", "--json"]));
+    let check = check_in(&out.json(), "env_never_committed");
+    assert_eq!(check["status"], "WARN", "no AWS key was ever committed: {check}");
+    assert!(check["evidence"].as_str().unwrap().contains(&commit), "{check}");
+    assert!(check["evidence"].as_str().unwrap().contains("holding no AWS key"), "{check}");
+}
+
+#[tokio::test]
 async fn doctor_skips_what_needs_acting_credentials_when_there_are_none() {
     let server = moto(None);
     let ws = initialised(&server);

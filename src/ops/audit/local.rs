@@ -146,13 +146,40 @@ fn git_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
     } else {
         audit.add(CheckId::EnvUntracked, CheckStatus::Pass, format!("git does not track {shown}"), "");
     }
-    let mut commits = git::commits_with_file(env_path);
+    never_committed_check(audit, env_path, settings);
+}
+
+/// env_never_committed: FAIL when history holds an AWS key (the .env's own, or any the
+/// guard's scanner finds in a committed version of the file, or a version git cannot read);
+/// WARN when the file was committed without one.
+fn never_committed_check(audit: &Audit, env_path: &Path, settings: &AppSettings) {
+    let shown = env_path.display().to_string();
+    let ours: Vec<&str> = [Key::AccessKeyId, Key::SecretAccessKey].iter().filter_map(|k| settings.get(*k)).collect();
+    let versions = git::committed_versions(env_path);
+    let holds_a_key = |bytes: &Result<Vec<u8>, String>| match bytes {
+        Err(_) => true,
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(bytes);
+            ours.iter().any(|value| text.contains(value))
+                || crate::guard::scan(&shown, bytes).iter().any(|f| f.line > 0)
+        }
+    };
+    let mut commits: Vec<String> =
+        versions.iter().filter(|(_, bytes)| holds_a_key(bytes)).map(|(commit, _)| commit.clone()).collect();
     if let Some(key_id) = settings.get(Key::AccessKeyId) {
         commits.extend(git::commits_mentioning(env_path, key_id));
     }
     commits.sort();
     commits.dedup();
-    if commits.is_empty() {
+    let committed: Vec<&str> = versions.iter().map(|(commit, _)| commit.as_str()).collect();
+    if commits.is_empty() && !committed.is_empty() {
+        audit.add(
+            CheckId::EnvNeverCommitted,
+            CheckStatus::Warn,
+            format!("{shown} is in commit(s) {}, holding no AWS key there", committed.join(", ")),
+            "no AWS key leaked; if it held other secrets (a database password), change them and rewrite history (git filter-repo)",
+        );
+    } else if commits.is_empty() {
         audit.add(CheckId::EnvNeverCommitted, CheckStatus::Pass, "no commit holds the file or the key ID", "");
     } else {
         audit.add(
