@@ -80,6 +80,41 @@ pub fn config_declares(dir: &Path, name: &str) -> bool {
     })
 }
 
+/// The S3 client modules of the common layouts, relative to the backend folder.
+pub const CLIENT_MODULES: [&str; 4] =
+    ["storage/s3_client.py", "app/storage/s3_client.py", "app/services/s3_client.py", "s3_client.py"];
+
+/// Where the backend builds a boto3 client (or session) with an explicit key and secret but
+/// no `aws_session_token`: role credentials (a key, a secret and a token) then reach AWS
+/// without their token and are refused. `(file, line)` of the call, read, never run.
+pub fn drops_session_token(dir: &Path) -> Option<(String, usize)> {
+    for module in CLIENT_MODULES {
+        let Some(text) = crate::fsio::read_text(&dir.join(module)) else { continue };
+        let lines: Vec<&str> = text.lines().collect();
+        for (index, line) in lines.iter().enumerate() {
+            let code = line.split('#').next().unwrap_or_default();
+            if !(code.contains("boto3.client(") || code.contains("boto3.Session(") || code.contains("boto3.resource("))
+            {
+                continue;
+            }
+            // The call's arguments: from this line until its parentheses close.
+            let (mut depth, mut call) = (0i32, String::new());
+            for next in &lines[index..] {
+                let code = next.split('#').next().unwrap_or_default();
+                call.push_str(code);
+                depth += code.matches('(').count() as i32 - code.matches(')').count() as i32;
+                if depth <= 0 {
+                    break;
+                }
+            }
+            if call.contains("aws_secret_access_key") && !call.contains("aws_session_token") {
+                return Some((module.to_string(), index + 1));
+            }
+        }
+    }
+    None
+}
+
 /// The guide's layout in `dir`, or which of its files are missing.
 pub fn missing_files(dir: &Path) -> Vec<String> {
     REQUIRED_FILES.iter().filter(|file| !dir.join(file).is_file()).map(|file| file.to_string()).collect()
@@ -335,6 +370,10 @@ pub enum Event {
     Client {
         endpoint_url: Option<String>,
         region: Option<String>,
+        /// Whether the credentials the backend's boto3 client resolved carry a session
+        /// token (None: the driver could not tell).
+        #[serde(default)]
+        session_token: Option<bool>,
     },
     Step(Box<DriverStep>),
     /// The key `upload_file()` returned, and whether the driver proved it is the run's own

@@ -138,6 +138,18 @@ def botocore_clients(s3_client):
     return clients
 
 
+def has_token(client):
+    """Whether the credentials a botocore client signs with carry a session token (never the
+    token itself); None when it cannot tell."""
+    try:
+        credentials = client._request_signer._credentials
+        if credentials is None:
+            return None
+        return bool(credentials.get_frozen_credentials().token)
+    except Exception:
+        return None
+
+
 class Run:
     def __init__(self):
         self.settings = None
@@ -206,7 +218,7 @@ class Run:
         clients = botocore_clients(self.client)
         if clients:
             meta = clients[0].meta
-            emit("client", endpoint_url=meta.endpoint_url, region=meta.region_name)
+            emit("client", endpoint_url=meta.endpoint_url, region=meta.region_name, session_token=has_token(clients[0]))
         return ["S3 client created successfully"]
 
     def upload(self):

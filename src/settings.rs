@@ -7,7 +7,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::AppCredentials;
-use crate::envfile::{EnvFile, LintIssue, Severity};
+use std::collections::BTreeMap;
+
+use crate::envfile::{EnvFile, EnvValue, LintIssue, Severity};
 use crate::exit::Failure;
 use crate::keys::Key;
 pub use crate::region::{RegionName, is_region_name};
@@ -102,22 +104,7 @@ impl AppSettings {
         };
         let mut values = file.as_ref().map(|file| file.values().0).unwrap_or_default();
         let mut lint = file.as_ref().map(EnvFile::lint).unwrap_or_default();
-        // A template's stand-in (`your_bucket_name`) is no value: unset, and said where.
-        values.retain(|name, found| {
-            let placeholder = Key::from_name(name).is_some() && crate::keys::is_placeholder(&found.value);
-            if placeholder {
-                lint.push(LintIssue {
-                    line: found.line,
-                    key: None,
-                    severity: Severity::Warning,
-                    message: format!(
-                        "{name}={} is a placeholder: treated as unset (`t3s3 init` fills it in)",
-                        found.value
-                    ),
-                });
-            }
-            !placeholder
-        });
+        drop_placeholders(&mut values, &mut lint);
 
         let setting = |name: Key, flag: Option<&str>| {
             if let Some(value) = flag {
@@ -139,26 +126,11 @@ impl AppSettings {
             .into_iter()
             .map(|name| setting(name, if name == Key::Region { overrides.region.as_deref() } else { None }))
             .collect::<Vec<_>>();
-        let mut endpoint_url = setting(Key::EndpointUrl, overrides.endpoint_url.as_deref());
-        // The backend's own name: an emulator's address in S3_ENDPOINT_URL alone must never
-        // leave t3s3 testing real AWS.
-        let s3_endpoint = setting(Key::S3EndpointUrl, None);
-        match (&endpoint_url.value, &s3_endpoint.value) {
-            (None, Some(_)) => endpoint_url = s3_endpoint,
-            (Some(ours), Some(theirs)) if ours != theirs => lint.push(LintIssue {
-                line: match s3_endpoint.source {
-                    Source::File { line, .. } => line,
-                    _ => 0,
-                },
-                key: None,
-                severity: Severity::Warning,
-                message: format!(
-                    "AWS_ENDPOINT_URL ({ours}, {}) and S3_ENDPOINT_URL ({theirs}, {}) differ: t3s3 and boto3 use the first, the T3 Chat backend's config the second; make them the same",
-                    endpoint_url.source, s3_endpoint.source
-                ),
-            }),
-            _ => {}
-        }
+        let endpoint_url = either_endpoint(
+            setting(Key::EndpointUrl, overrides.endpoint_url.as_deref()),
+            setting(Key::S3EndpointUrl, None),
+            &mut lint,
+        );
         let mut session_token = setting(Key::SessionToken, None);
         let key_from_file = matches!(required[0].source, Source::File { .. });
         let ignored_session_token = key_from_file && session_token.source == Source::Environment;
@@ -237,6 +209,44 @@ impl AppSettings {
             session_token: self.get(Key::SessionToken).map(str::to_string),
         })
     }
+}
+
+/// A template's stand-in (`your_bucket_name`) is no value: unset, and said where.
+fn drop_placeholders(values: &mut BTreeMap<String, EnvValue>, lint: &mut Vec<LintIssue>) {
+    values.retain(|name, found| {
+        let placeholder = Key::from_name(name).is_some() && crate::keys::is_placeholder(&found.value);
+        if placeholder {
+            lint.push(LintIssue {
+                line: found.line,
+                key: None,
+                severity: Severity::Warning,
+                message: format!("{name}={} is a placeholder: treated as unset (`t3s3 init` fills it in)", found.value),
+            });
+        }
+        !placeholder
+    });
+}
+
+/// AWS_ENDPOINT_URL, else the backend's own S3_ENDPOINT_URL: an emulator's address in the
+/// latter alone must never leave t3s3 testing real AWS. Two different values are a warning.
+fn either_endpoint(ours: Setting, theirs: Setting, lint: &mut Vec<LintIssue>) -> Setting {
+    match (&ours.value, &theirs.value) {
+        (None, Some(_)) => return theirs,
+        (Some(a), Some(b)) if a != b => lint.push(LintIssue {
+            line: match theirs.source {
+                Source::File { line, .. } => line,
+                _ => 0,
+            },
+            key: None,
+            severity: Severity::Warning,
+            message: format!(
+                "AWS_ENDPOINT_URL ({a}, {}) and S3_ENDPOINT_URL ({b}, {}) differ: t3s3 and boto3 use the first, the T3 Chat backend's config the second; make them the same",
+                ours.source, theirs.source
+            ),
+        }),
+        _ => {}
+    }
+    ours
 }
 
 /// Parses a region where it enters; a name that is not one is refused, saying which region

@@ -524,3 +524,52 @@ async fn the_backends_own_endpoint_variable_is_read_written_and_compared() {
     assert!(out.stdout.contains("AWS_ENDPOINT_URL (http://127.0.0.1:9"), "{}", out.stdout);
     assert!(out.stdout.contains("differ"), "{}", out.stdout);
 }
+
+#[tokio::test]
+async fn a_backend_that_drops_the_session_token_is_named_with_the_line_to_change() {
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
+    // Role credentials as STS issues them (moto, unenforced, takes any).
+    let session_token = "IQoJb3JpZ2luX2VjEXAMPLEtokenFQoGZXIvYXdzEBYaDHVzZXJuYW1lLXRva2VuIjAwLgIhAO1bcd2kFZ3nUq7";
+    let key = Key { id: "ASIAQXZ3B4C5D6E7F8G9".into(), secret: "Tk9/pQ2+vR9sT4uW1yZ3aB5cD8eF0gH6iJ2kL4mX".into() };
+    let ws = project(&server);
+    let env = ws.write_env("backend/.env", &key, APP_REGION, BUCKET, &server.url());
+    let mut text = std::fs::read_to_string(&env).unwrap();
+    text.push_str(&format!("S3_ENDPOINT_URL={}\nAWS_SESSION_TOKEN={session_token}\n", server.url()));
+    std::fs::write(&env, text).unwrap();
+    let call_line =
+        ws.read("backend/storage/s3_client.py").lines().position(|l| l.contains("boto3.client(")).unwrap() + 1;
+
+    // moto lets the token-less request through; AWS would refuse it: t3s3 says so anyway.
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(report["steps"][6]["status"], "passed", "t3s3's own client sends the token");
+    assert_eq!(report["backend"]["ok"], false);
+    assert_eq!(report["backend"]["client"]["session_token"], false, "{}", report["backend"]);
+    let differences = report["backend"]["differences"].as_array().unwrap();
+    let token = differences.iter().find(|d| d["setting"] == "AWS_SESSION_TOKEN").expect("the token difference");
+    assert!(token["backend"].as_str().unwrap().contains(&format!("storage/s3_client.py line {call_line}")), "{token}");
+    assert!(!out.stdout.contains(session_token), "the token was printed");
+    let doctor = run(ws.t3s3().args(["doctor", "--json"]));
+    let check = check_in(&doctor.json(), "backend_session_token");
+    assert_eq!(check["status"], "FAIL", "{check}");
+    assert!(check["evidence"].as_str().unwrap().contains(&format!("line {call_line}")), "{check}");
+
+    // The change the fix names: the token passed on.
+    patch(
+        &ws,
+        "config.py",
+        "    s3_endpoint_url: Optional[str] = None\n",
+        "    s3_endpoint_url: Optional[str] = None\n    aws_session_token: Optional[str] = None\n",
+    );
+    patch(
+        &ws,
+        "storage/s3_client.py",
+        "aws_secret_access_key=settings.aws_secret_access_key,",
+        "aws_secret_access_key=settings.aws_secret_access_key,\n            aws_session_token=settings.aws_session_token,",
+    );
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["backend"]["client"]["session_token"], true);
+    assert_eq!(check_in(&run(ws.t3s3().args(["doctor", "--json"])).json(), "backend_session_token")["status"], "PASS");
+}

@@ -34,6 +34,9 @@ const METHODS: [&str; 7] = [
 pub struct ClientFacts {
     pub endpoint_url: Option<String>,
     pub region: Option<String>,
+    /// Whether the client's credentials carry a session token (None: unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<bool>,
 }
 
 /// A setting the backend loaded differently from t3s3.
@@ -225,7 +228,60 @@ pub async fn run(
         selftest::remove_run_objects(settings, &options.selftest, UPLOAD_PREFIX, &test_id, handled.as_deref()).await;
     report.ok = selftest::finish_steps(&mut report.steps);
     report.differences = differences(&report, settings);
+    if let Some(dropped) = token_dropped(&report, settings, &backend.dir) {
+        explain_token_dropped(&mut report, dropped);
+    }
     report
+}
+
+/// The session token t3s3 uses, dropped by the backend's client: the difference, the cause and
+/// the code change. Seen by the driver (the credentials the client resolved carry no token) or
+/// read from the code (explicit key and secret, no `aws_session_token`).
+struct TokenDropped {
+    difference: Difference,
+    cause: String,
+    fix: Vec<String>,
+}
+
+fn token_dropped(report: &BackendReport, settings: &AppSettings, dir: &std::path::Path) -> Option<TokenDropped> {
+    settings.get(Key::SessionToken)?;
+    let seen = report.client.as_ref().and_then(|c| c.session_token);
+    let call = backend::drops_session_token(dir);
+    if seen == Some(true) || (seen.is_none() && call.is_none()) {
+        return None;
+    }
+    let at = call.map_or_else(|| "the backend's S3 client".to_string(), |(file, line)| format!("{file} line {line}"));
+    Some(TokenDropped {
+        difference: Difference {
+            setting: Key::SessionToken.name().into(),
+            backend: format!("not passed to boto3 ({at})"),
+            t3s3: format!("set ({})", settings.where_set(Key::SessionToken)),
+        },
+        cause: format!(
+            "The .env holds role credentials (a key, a secret and AWS_SESSION_TOKEN), but {at} builds its boto3 client with the key and secret only: AWS refuses a temporary key without its token (403, InvalidAccessKeyId)."
+        ),
+        fix: vec![
+            format!(
+                "In {at}, pass aws_session_token=settings.aws_session_token to boto3.client (and add `aws_session_token: Optional[str] = None` to Settings)."
+            ),
+            "Or pass no keys at all when none are set, and let boto3 find the credentials (the environment, the role)."
+                .into(),
+        ],
+    })
+}
+
+/// Says so: a difference naming the call, the failing step's cause and fix, and the run
+/// fails even where an emulator let the request through: on AWS it would not pass.
+fn explain_token_dropped(report: &mut BackendReport, dropped: TokenDropped) {
+    report.differences.push(dropped.difference);
+    report.ok = false;
+    let Some(step) = report.steps.iter_mut().find(|s| s.status == StepStatus::Failed) else { return };
+    step.cause = Some(dropped.cause.clone());
+    step.fix = Some(dropped.fix.join(" "));
+    if let Some(diagnosis) = &mut step.diagnosis {
+        diagnosis.cause = dropped.cause;
+        diagnosis.fix = dropped.fix;
+    }
 }
 
 impl Seen<'_> {
@@ -234,8 +290,12 @@ impl Seen<'_> {
         match event {
             Event::Python(facts) => self.report.versions = (**facts).clone(),
             Event::Settings(loaded) => self.report.loaded = Some((**loaded).clone()),
-            Event::Client { endpoint_url, region } => {
-                self.report.client = Some(ClientFacts { endpoint_url: endpoint_url.clone(), region: region.clone() })
+            Event::Client { endpoint_url, region, session_token } => {
+                self.report.client = Some(ClientFacts {
+                    endpoint_url: endpoint_url.clone(),
+                    region: region.clone(),
+                    session_token: *session_token,
+                })
             }
             Event::Object { key, .. } => self.key = Some(key.clone()),
             Event::Cleanup(cleanup) => {

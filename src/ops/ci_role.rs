@@ -68,6 +68,13 @@ impl Render for CiRoleReport {
         );
         outln!(out, "Paste this into .github/workflows/s3.yml (no AWS key is stored in GitHub):\n");
         outln!(out, "{}", self.workflow);
+        outln!(
+            out,
+            "{}",
+            style::note(
+                "CI proves t3s3's own client on the role's temporary credentials, not the backend's: a backend that builds boto3.client with a key and secret but no aws_session_token fails on them (`t3s3 verify --backend` and doctor's backend_session_token check it)."
+            )
+        );
     }
 }
 

@@ -66,6 +66,7 @@ check_ids! {
     Boto3Installed => "boto3_installed",
     Boto3Declared => "boto3_declared",
     Boto3EndpointEnv => "boto3_endpoint_env",
+    BackendSessionToken => "backend_session_token",
     AppIdentity => "app_identity",
     BucketNamespace => "bucket_namespace",
     BucketRegion => "bucket_region",
@@ -402,10 +403,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 32);
+        assert_eq!(names.len(), 33);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 32);
+        assert_eq!(names.len(), 33);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }

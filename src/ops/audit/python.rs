@@ -9,6 +9,15 @@ use crate::settings::AppSettings;
 
 use super::{Audit, CheckId, CheckStatus, Options};
 
+/// The checks of this module.
+const SECTION_7: [CheckId; 5] = [
+    CheckId::BackendPython,
+    CheckId::Boto3Installed,
+    CheckId::Boto3Declared,
+    CheckId::Boto3EndpointEnv,
+    CheckId::BackendSessionToken,
+];
+
 /// Guide section 7: the backend's interpreter, boto3 in it and in its dependency files, and
 /// a botocore that reads the .env's AWS_ENDPOINT_URL.
 pub(super) async fn python_checks(audit: &Audit, options: &Options, env_path: &Path, settings: &AppSettings) {
@@ -16,10 +25,9 @@ pub(super) async fn python_checks(audit: &Audit, options: &Options, env_path: &P
     let later = [CheckId::Boto3Installed, CheckId::Boto3EndpointEnv];
     let named = options.backend_dir.is_some() || options.python.is_some();
     if !named && !backend::has_python_code(&dir) {
-        let all = [CheckId::BackendPython, CheckId::Boto3Installed, CheckId::Boto3Declared, CheckId::Boto3EndpointEnv];
         let reason =
             format!("no backend code in {} (no config.py, venv or dependency file); pass --backend DIR", dir.display());
-        audit.skip(&all, &reason);
+        audit.skip(&SECTION_7, &reason);
         return;
     }
     // doctor reads; it runs the backend's interpreter only when --python names it (then
@@ -38,6 +46,7 @@ pub(super) async fn python_checks(audit: &Audit, options: &Options, env_path: &P
         Err(failure) => Err(failure.message.clone()),
     };
     declared_check(audit, &dir, env_path);
+    session_token_check(audit, &dir, settings);
     let ((python, how), facts) = match (found, facts) {
         (Ok(found), Ok(facts)) => (found, facts),
         (_, facts) => {
@@ -117,5 +126,26 @@ fn declared_check(audit: &Audit, dir: &Path, env_path: &Path) {
             ),
             format!("add boto3 to {} so every install of the backend gets it", declared.files[0].display()),
         ),
+    }
+}
+
+/// backend_session_token: with role credentials in the .env (AWS_SESSION_TOKEN), the
+/// backend's client must pass the token on; one built with the key and secret alone is refused.
+fn session_token_check(audit: &Audit, dir: &Path, settings: &AppSettings) {
+    let id = CheckId::BackendSessionToken;
+    let Some(_) = settings.get(Key::SessionToken) else {
+        return audit.add(id, CheckStatus::Pass, "no AWS_SESSION_TOKEN: a long-term key needs none", "");
+    };
+    match backend::drops_session_token(dir) {
+        Some((file, line)) => audit.add(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "the .env holds role credentials, but {} line {line} builds boto3's client with the key and secret only: AWS refuses them without AWS_SESSION_TOKEN",
+                dir.join(&file).display()
+            ),
+            "pass aws_session_token=settings.aws_session_token to boto3.client (add the field to Settings), or pass no keys and let boto3 find the credentials",
+        ),
+        None => audit.add(id, CheckStatus::Pass, "the backend's client passes the session token on (or lets boto3 find the credentials)", ""),
     }
 }
