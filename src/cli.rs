@@ -144,6 +144,20 @@ Exit codes: 0 done; 1 the role holds more than the least-privilege policy, nothi
 2 bad input, a role t3s3 did not create (without --adopt) or a policy that differs, nothing
 changed; 3 an unexpected failure, nothing changed; 4 failed after changes")]
     CiRole(CiRoleArgs),
+    /// No key in production: a role only the platform the backend runs on can assume (EC2,
+    /// ECS, Lambda, Fly.io), holding the bucket's least-privilege policy
+    #[command(after_help = "Examples:
+  t3s3 --profile admin runtime-role --platform ec2
+  t3s3 --profile admin runtime-role --platform ecs --dry-run
+  t3s3 --profile admin runtime-role --platform fly --fly-org acme --fly-app t3-chat
+
+It prints what to do on the platform (the instance profile to associate, the task role, the
+execution role, or the Fly.io secret); there is no secret to print.
+
+Exit codes: 0 done; 1 the role holds more than the least-privilege policy, nothing changed;
+2 bad input, a role t3s3 did not make for this platform or a policy that differs, nothing
+changed; 3 an unexpected failure, nothing changed; 4 failed after changes")]
+    RuntimeRole(RuntimeRoleArgs),
     /// List what the backend stored: keys, sizes, dates, storage class, with the .env's key
     #[command(after_help = "Examples:
   t3s3 ls                      # every object, sorted by key, with a total
@@ -354,6 +368,35 @@ pub struct CiRoleArgs {
     /// nothing but the least-privilege policy); destroy still keeps it
     #[arg(long)]
     pub adopt: bool,
+    /// The bucket (default: the .env's S3_BUCKET_NAME)
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub bucket: Option<String>,
+    /// The .env naming the bucket and region (default: ./.env, else ./backend/.env)
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// The least-privilege policy attached to the role
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_POLICY)]
+    pub policy_name: String,
+    /// Show what would change after read-only calls; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RuntimeRoleArgs {
+    /// Where the backend runs
+    #[arg(long, value_enum)]
+    pub platform: crate::runtime_trust::Platform,
+    /// The IAM role's name (and, on EC2, the instance profile's) [default: T3ChatBackendEc2,
+    /// T3ChatBackendEcs, T3ChatBackendLambda or T3ChatBackendFly]
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// The Fly.io organization whose tokens are trusted (with --platform fly)
+    #[arg(long, value_name = "ORG")]
+    pub fly_org: Option<String>,
+    /// The Fly.io app whose machines may assume the role (with --platform fly)
+    #[arg(long, value_name = "APP")]
+    pub fly_app: Option<String>,
     /// The bucket (default: the .env's S3_BUCKET_NAME)
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub bucket: Option<String>,

@@ -84,6 +84,7 @@ async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::RotateKey(args) => commands::rotate_key::run(args, &cli.global, printer).await,
         Command::Destroy(args) => commands::destroy::run(args, &cli.global, printer).await,
         Command::CiRole(args) => commands::ci_role::run(args, &cli.global, printer).await,
+        Command::RuntimeRole(args) => commands::runtime_role::run(args, &cli.global, printer).await,
     }
 }
 

@@ -35,7 +35,7 @@ fn marked_blocks() -> Vec<Vec<String>> {
 #[tokio::test]
 async fn the_readmes_commands_work_as_shown() {
     let blocks = marked_blocks();
-    assert_eq!(blocks.len(), 3, "the quick start, the everyday commands and CI");
+    assert_eq!(blocks.len(), 4, "the quick start, the everyday commands, CI and production");
     let server = moto(None);
     let ws = Workspace::new();
     std::fs::create_dir_all(ws.path().join(".aws")).unwrap();

@@ -87,7 +87,7 @@ async fn doctor_passes_a_fresh_setup_except_what_moto_cannot_have() {
             _ => assert_eq!(status, "PASS", "{id}: {evidence}"),
         }
     }
-    assert_eq!(checks.len(), 33, "{checks:?}");
+    assert_eq!(checks.len(), 35, "{checks:?}");
     assert!(checks["root_mfa"].1.contains("AccountMFAEnabled is 0"));
 }
 

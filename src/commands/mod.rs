@@ -10,6 +10,7 @@ pub mod init;
 pub mod ls;
 pub mod policy;
 pub mod rotate_key;
+pub mod runtime_role;
 pub mod verify;
 
 use std::time::Duration;

@@ -58,6 +58,20 @@ pub async fn create_github_provider(iam: &Client) -> Result<String> {
     Ok(out.open_id_connect_provider_arn().unwrap_or_default().to_string())
 }
 
+/// Creates Fly.io's provider for one organization (`oidc.fly.io/ORG`) with the STS audience,
+/// tagged as t3s3's. IAM fetches the issuer's certificate itself.
+pub async fn create_fly_provider(iam: &Client, issuer: &str) -> Result<String> {
+    let out = iam
+        .create_open_id_connect_provider()
+        .url(format!("https://{issuer}"))
+        .client_id_list(GITHUB_AUDIENCE)
+        .set_tags(tag(CREATED_TAG, "runtime-role:fly").map(|t| vec![t]))
+        .send()
+        .await
+        .during("iam:CreateOpenIDConnectProvider", issuer)?;
+    Ok(out.open_id_connect_provider_arn().unwrap_or_default().to_string())
+}
+
 /// Adds the STS audience to a provider that lacks it.
 pub async fn add_audience(iam: &Client, arn: &str) -> Result<()> {
     let request = iam.add_client_id_to_open_id_connect_provider().open_id_connect_provider_arn(arn);
@@ -83,6 +97,9 @@ pub struct RoleState {
     pub ours: bool,
     /// `ci-role --adopt` took it over (its own tag): managed by t3s3, never deleted by it.
     pub adopted: bool,
+    /// The value of t3s3's created tag: which command made it (`ci-role`,
+    /// `runtime-role:ec2`, ...).
+    pub made_by: Option<String>,
     /// Its inline policies, by name.
     pub inline: Vec<String>,
     pub trust: String,
@@ -104,6 +121,7 @@ pub async fn role(iam: &Client, name: &str) -> Result<Option<RoleState>> {
         arn: role.arn().to_string(),
         ours: role.tags().iter().any(|t| t.key() == CREATED_TAG),
         adopted: role.tags().iter().any(|t| t.key() == ADOPTED_TAG),
+        made_by: role.tags().iter().find(|t| t.key() == CREATED_TAG).map(|t| t.value().to_string()),
         trust: decode_document(role.assume_role_policy_document().unwrap_or_default()),
         max_session_seconds: role.max_session_duration().unwrap_or(3600),
         policies: policies?,
@@ -145,15 +163,24 @@ async fn attached_role_policies(iam: &Client, name: &str) -> Result<Vec<String>>
     Ok(arns)
 }
 
+/// What a new role is: its trust policy, session limit, description, and which t3s3 command
+/// makes it (the value of its created tag).
+pub struct NewRole<'a> {
+    pub trust: &'a str,
+    pub seconds: i32,
+    pub description: &'a str,
+    pub made_by: &'a str,
+}
+
 /// Creates the role with its trust policy and session limit, tagged as t3s3's.
-pub async fn create_role(iam: &Client, name: &str, trust: &str, seconds: i32, description: &str) -> Result<String> {
+pub async fn create_role(iam: &Client, name: &str, role: NewRole<'_>) -> Result<String> {
     let out = iam
         .create_role()
         .role_name(name)
-        .assume_role_policy_document(trust)
-        .max_session_duration(seconds)
-        .description(description)
-        .set_tags(tag(CREATED_TAG, "ci-role").map(|t| vec![t]))
+        .assume_role_policy_document(role.trust)
+        .max_session_duration(role.seconds)
+        .description(role.description)
+        .set_tags(tag(CREATED_TAG, role.made_by).map(|t| vec![t]))
         .send()
         .await
         .during("iam:CreateRole", role_named(name))?;
@@ -210,4 +237,66 @@ pub async fn roles_trusting(iam: &Client, provider_arn: &str) -> Result<Vec<Stri
         }
     }
     Ok(names)
+}
+
+fn profile_named(name: &str) -> String {
+    format!("instance profile `{name}`")
+}
+
+/// An instance profile as IAM has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceProfile {
+    pub arn: String,
+    pub roles: Vec<String>,
+    /// t3s3 created it (its tag).
+    pub ours: bool,
+}
+
+/// The instance profile `name` (EC2 hands an instance its role through one), if it exists.
+pub async fn instance_profile(iam: &Client, name: &str) -> Result<Option<InstanceProfile>> {
+    match iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .during("iam:GetInstanceProfile", profile_named(name))
+    {
+        Ok(out) => Ok(out.instance_profile().map(|profile| InstanceProfile {
+            arn: profile.arn().to_string(),
+            roles: profile.roles().iter().map(|r| r.role_name().to_string()).collect(),
+            ours: profile.tags().iter().any(|t| t.key() == CREATED_TAG),
+        })),
+        Err(error) if error.is(&ErrorCode::NoSuchEntity) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Creates an instance profile, tagged as t3s3's.
+pub async fn create_instance_profile(iam: &Client, name: &str) -> Result<String> {
+    let request = iam
+        .create_instance_profile()
+        .instance_profile_name(name)
+        .set_tags(tag(CREATED_TAG, "runtime-role:ec2").map(|t| vec![t]));
+    let out = request.send().await.during("iam:CreateInstanceProfile", profile_named(name))?;
+    Ok(out.instance_profile().map(|p| p.arn().to_string()).unwrap_or_default())
+}
+
+pub async fn add_role_to_instance_profile(iam: &Client, profile: &str, role: &str) -> Result<()> {
+    let request = iam.add_role_to_instance_profile().instance_profile_name(profile).role_name(role);
+    request.send().await.during("iam:AddRoleToInstanceProfile", profile_named(profile))?;
+    Ok(())
+}
+
+/// Takes its roles out of the instance profile, then deletes it.
+pub async fn delete_instance_profile(iam: &Client, name: &str, roles: &[String]) -> Result<()> {
+    for role in roles {
+        let request = iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(role);
+        request.send().await.during("iam:RemoveRoleFromInstanceProfile", profile_named(name))?;
+    }
+    iam.delete_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .during("iam:DeleteInstanceProfile", profile_named(name))?;
+    Ok(())
 }

@@ -244,7 +244,9 @@ impl Work<'_> {
                 role_arn.to_string()
             } else {
                 let description = format!("GitHub Actions of {subject} (t3s3 ci-role)");
-                let arn = iam::create_role(iam_client, name, trust, MAX_SESSION_SECONDS, &description).await?;
+                let new_role =
+                    iam::NewRole { trust, seconds: MAX_SESSION_SECONDS, description: &description, made_by: "ci-role" };
+                let arn = iam::create_role(iam_client, name, new_role).await?;
                 self.changes.borrow_mut().push(format!("role {name} created"));
                 iam::attach_to_role(iam_client, name, policy_arn).await?;
                 self.changes.borrow_mut().push(format!("{} attached to role {name}", self.options.policy_name));

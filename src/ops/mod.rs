@@ -8,6 +8,7 @@ pub mod ci_role;
 pub mod converge;
 pub mod listing;
 pub mod rotate;
+pub mod runtime_role;
 pub mod selftest;
 pub mod teardown;
 

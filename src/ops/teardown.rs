@@ -11,8 +11,10 @@ use crate::budgets;
 use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
 use crate::iam;
+use crate::join::join_all;
 use crate::keys::Key;
 use crate::outln;
+use crate::runtime_trust::Platform;
 use crate::settings::AppSettings;
 use crate::sts::{self, Caller};
 use crate::ui::{Render, style};
@@ -125,6 +127,8 @@ pub struct Plan {
     /// The CI role `ci-role` made (with its policies), and GitHub's provider when t3s3 made
     /// it and no other role trusts it.
     ci: (Option<(String, Vec<String>)>, Option<String>),
+    /// The runtime roles `runtime-role` made, with their instance profiles and providers.
+    runtime: RuntimePlan,
     key: Option<(String, String)>,
     /// The key a rotation left working, (user, id): it goes with the .env's key.
     retiring: Option<(String, String)>,
@@ -191,9 +195,10 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
             None => Ok(None),
         }
     };
-    let key_side = plan_keys(clients, &settings);
-    let (policy_side, bucket_side, key_side) = tokio::join!(policy_side, bucket_side, key_side);
+    let (policy_side, bucket_side, key_side, runtime) =
+        tokio::join!(policy_side, bucket_side, plan_keys(clients, &settings), plan_runtime(clients));
     let (caller, policy_arn, policy, contents, (ci_steps, ci)) = policy_side?;
+    let (runtime_steps, runtime) = runtime?;
     let mut steps = Vec::new();
     let (bucket, needs_force) = match bucket_side? {
         Some((bucket_step, bucket, needs_force)) => {
@@ -215,7 +220,7 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
     }
     let (group_step, group) = plan_group(group, contents, &policy_arn);
     steps.push(group_step);
-    steps.extend(ci_steps);
+    steps.extend(ci_steps.into_iter().chain(runtime_steps));
     let (env_key, retiring) = key_side?;
     let key = env_key.and_then(|(id, user)| {
         let (key_step, key) = plan_key(id, user);
@@ -240,7 +245,7 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
     steps.extend(budget_step);
     let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
     steps.push(step("user", user, DestroyStatus::Kept));
-    Ok(Plan { caller, steps, bucket, policy, group, ci, key, retiring, budget, env, env_removes, needs_force })
+    Ok(Plan { caller, steps, bucket, policy, group, ci, runtime, key, retiring, budget, env, env_removes, needs_force })
 }
 
 /// The budget `init --budget-email` made (its name is t3s3's own): deleted. Credentials that
@@ -297,6 +302,68 @@ async fn plan_ci(
         None => None,
     };
     Ok((steps, (role_plan, provider_plan)))
+}
+
+/// What `runtime-role` made, to delete: roles (with their policies), EC2 instance profiles
+/// (with the roles in them) and Fly.io providers no other role trusts.
+#[derive(Debug, Default)]
+struct RuntimePlan {
+    roles: Vec<(String, Vec<String>)>,
+    profiles: Vec<(String, Vec<String>)>,
+    providers: Vec<String>,
+}
+
+/// The runtime roles by their default names: deleted when `runtime-role` made them (their
+/// tag says which platform), kept otherwise; EC2's instance profile and Fly.io's provider go
+/// with them when t3s3 made those too (a provider only when no other role trusts it).
+async fn plan_runtime(clients: &ActingClients) -> Result<(Vec<DestroyStep>, RuntimePlan), AwsError> {
+    let names = Platform::ALL.map(Platform::default_role_name);
+    let found = join_all(names.iter().map(|name| iam::role(&clients.iam, name))).await;
+    let (mut steps, mut plan) = (Vec::new(), RuntimePlan::default());
+    for (name, found) in names.iter().zip(found) {
+        let Some(state) = found? else { continue };
+        let Some(platform) = state.made_by.as_deref().and_then(Platform::of_tag_value) else {
+            steps.push(step("runtime_role", format!("{name} (not made by t3s3 runtime-role)"), DestroyStatus::Kept));
+            continue;
+        };
+        steps.push(step("runtime_role", *name, DestroyStatus::Delete));
+        if platform == Platform::Ec2 {
+            if let Some(profile) = iam::instance_profile(&clients.iam, name).await?.filter(|p| p.ours) {
+                steps.push(step("instance_profile", *name, DestroyStatus::Delete));
+                plan.profiles.push((name.to_string(), profile.roles));
+            }
+        }
+        if let Some(provider) = fly_provider(&state.trust) {
+            let others: Vec<String> =
+                iam::roles_trusting(&clients.iam, &provider).await?.into_iter().filter(|r| r != name).collect();
+            match iam::oidc_provider(&clients.iam, &provider).await? {
+                Some(found) if found.ours && others.is_empty() => {
+                    steps.push(step("oidc_provider", &provider, DestroyStatus::Delete));
+                    plan.providers.push(provider);
+                }
+                Some(_) => steps.push(step(
+                    "oidc_provider",
+                    format!("{provider} (kept: not t3s3's, or trusted by {})", others.join(", ")),
+                    DestroyStatus::Kept,
+                )),
+                None => {}
+            }
+        }
+        plan.roles.push((name.to_string(), state.policies));
+    }
+    Ok((steps, plan))
+}
+
+/// The Fly.io provider a trust policy names, if any.
+fn fly_provider(trust: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(trust).ok()?;
+    let statements = value["Statement"].as_array()?.clone();
+    statements.iter().find_map(|s| {
+        s["Principal"]["Federated"]
+            .as_str()
+            .filter(|arn| arn.contains(":oidc-provider/oidc.fly.io/"))
+            .map(str::to_string)
+    })
 }
 
 /// The .env's key (and its user), and the key a rotation replaced and never retired: its
@@ -448,6 +515,7 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
         if let Some(provider) = &plan.ci.1 {
             iam::delete_oidc_provider(&clients.iam, provider).await?;
         }
+        delete_runtime(clients, &plan.runtime, plan.policy.as_ref().map(|(state, _)| state.arn.as_str())).await?;
         Ok::<_, AwsError>(deleted)
     };
     let bucket = async {
@@ -462,7 +530,7 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
     let (key, policy, bucket) = tokio::join!(key, policy, bucket);
     for (result, resources) in [
         (&key, &["access_key"][..]),
-        (&policy, &["attachment", "policy", "group", "ci_role", "oidc_provider"]),
+        (&policy, &["attachment", "policy", "group", "ci_role", "oidc_provider", "runtime_role", "instance_profile"]),
         (&bucket, &["bucket"]),
     ] {
         if matches!(result, Ok(true)) {
@@ -481,6 +549,25 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
     Ok(())
 }
 
+/// Instance profiles first (a role in one cannot be deleted), then the roles, then providers.
+async fn delete_runtime(
+    clients: &ActingClients,
+    plan: &RuntimePlan,
+    deleted_policy: Option<&str>,
+) -> Result<(), AwsError> {
+    for (profile, roles) in &plan.profiles {
+        iam::delete_instance_profile(&clients.iam, profile, roles).await?;
+    }
+    for (role, policies) in &plan.roles {
+        let rest: Vec<String> = policies.iter().filter(|arn| Some(arn.as_str()) != deleted_policy).cloned().collect();
+        iam::delete_role(&clients.iam, role, &rest).await?;
+    }
+    for provider in &plan.providers {
+        iam::delete_oidc_provider(&clients.iam, provider).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,6 +577,7 @@ mod tests {
             arn: "arn:aws:iam::1:role/T3ChatCI".into(),
             ours,
             adopted,
+            made_by: ours.then(|| "ci-role".to_string()),
             inline: Vec::new(),
             trust: String::new(),
             max_session_seconds: 3600,

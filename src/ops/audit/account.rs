@@ -9,8 +9,10 @@ use crate::bucket;
 use crate::bucket_name::{self, BucketName};
 use crate::diagnose;
 use crate::iam;
+use crate::join::join_all;
 use crate::keys::Key;
 use crate::policy;
+use crate::runtime_trust::Platform;
 use crate::settings::AppSettings;
 use crate::sts;
 
@@ -387,6 +389,88 @@ impl Scope<'_> {
     }
 
     /// The CI role admits one repository's branch, nothing wider.
+    /// The roles t3s3 makes: CI's, and the deployed backend's (with whether the backend still
+    /// needs a long-lived key).
+    pub(super) async fn roles(&self, audit: &Audit, ci_role: &str) {
+        tokio::join!(self.ci_role_trust(audit, ci_role), self.runtime_roles(audit));
+    }
+
+    /// runtime_role_trust: every runtime role t3s3 made (by its default names) is trusted by
+    /// its platform alone and holds nothing but the least-privilege policy.
+    /// runtime_credentials: with a long-lived key in the .env and no such role, production
+    /// would run on that key.
+    async fn runtime_roles(&self, audit: &Audit) {
+        let names = Platform::ALL.map(Platform::default_role_name);
+        let found = join_all(names.iter().map(|name| iam::role(&self.clients.iam, name))).await;
+        let mut ours = Vec::new();
+        for (name, found) in names.iter().zip(found) {
+            match found {
+                Ok(Some(state)) => {
+                    if let Some(platform) = state.made_by.as_deref().and_then(Platform::of_tag_value) {
+                        ours.push((name, platform, state));
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    let why = format!("cannot read role `{name}`: {}", error.code_name());
+                    return audit.skip(&[CheckId::RuntimeRoleTrust, CheckId::RuntimeCredentials], &why);
+                }
+            }
+        }
+        self.runtime_credentials(audit, ours.len());
+        if ours.is_empty() {
+            let why = "no runtime role (`t3s3 runtime-role --platform ec2|ecs|lambda|fly` makes one)";
+            return audit.skip(&[CheckId::RuntimeRoleTrust], why);
+        }
+        let mut problems = Vec::new();
+        for (name, platform, state) in &ours {
+            let account = state.arn.split(':').nth(4).unwrap_or_default();
+            let policy_arn = iam::policy_arn(iam::partition(&state.arn), account, self.policy_name);
+            let wide = crate::runtime_trust::too_wide(&state.trust, *platform, account);
+            let extra = crate::ops::ci_role::extra_role_policies(state, &policy_arn);
+            problems.extend(wide.into_iter().chain(extra).map(|p| format!("`{name}` ({}): {p}", platform.name())));
+        }
+        let names: Vec<String> =
+            ours.iter().map(|(name, platform, _)| format!("`{name}` ({})", platform.name())).collect();
+        if problems.is_empty() {
+            let evidence =
+                format!("{} trusted by its platform alone, holding only {}", names.join(", "), self.policy_name);
+            audit.add(CheckId::RuntimeRoleTrust, CheckStatus::Pass, evidence, "");
+        } else {
+            audit.add(
+                CheckId::RuntimeRoleTrust,
+                CheckStatus::Fail,
+                problems.join("; "),
+                format!("detach every policy but {} from the role, then `t3s3 runtime-role --platform PLATFORM` rewrites its trust", self.policy_name),
+            );
+        }
+    }
+
+    fn runtime_credentials(&self, audit: &Audit, runtime_roles: usize) {
+        let id = CheckId::RuntimeCredentials;
+        if self.key_id.is_empty() {
+            return audit.skip(&[id], "no .env key to judge");
+        }
+        match (runtime_roles, self.key_id.starts_with("AKIA")) {
+            (0, true) => audit.add(
+                id,
+                CheckStatus::Warn,
+                format!(
+                    "the backend's only credentials are the long-lived key {}: production would hold it for years",
+                    self.key_id
+                ),
+                "give the deployed backend a role instead: `t3s3 runtime-role --platform ec2|ecs|lambda|fly`",
+            ),
+            (0, false) => audit.add(id, CheckStatus::Pass, format!("{} is temporary (a role's)", self.key_id), ""),
+            (n, _) => audit.add(
+                id,
+                CheckStatus::Pass,
+                format!("{n} runtime role(s) give the deployed backend temporary credentials"),
+                "",
+            ),
+        }
+    }
+
     pub(super) async fn ci_role_trust(&self, audit: &Audit, role: &str) {
         let id = CheckId::CiRoleTrust;
         match iam::role(&self.clients.iam, role).await {

@@ -77,6 +77,8 @@ check_ids! {
     PolicyDrift => "policy_drift",
     PolicyViaGroup => "policy_via_group",
     CiRoleTrust => "ci_role_trust",
+    RuntimeRoleTrust => "runtime_role_trust",
+    RuntimeCredentials => "runtime_credentials",
     PublicAccessBlock => "public_access_block",
     AclsDisabled => "acls_disabled",
     DefaultEncryption => "default_encryption",
@@ -300,7 +302,7 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
         scope.bucket_settings(&acting, &s3),
         scope.bucket_policy(&acting, &s3),
         scope.root_mfa(&acting),
-        scope.ci_role_trust(&acting, &options.ci_role),
+        scope.roles(&acting, &options.ci_role),
         scope.storage(&acting, &s3),
         scope.access_logging(&acting, &s3),
     );
@@ -338,7 +340,7 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
 /// What is account-wide needs no .env: the root's MFA and the CI role's trust, when acting
 /// credentials are at hand.
 async fn account_checks(audit: &Audit, options: &Options, explicit: &Target) {
-    let account_wide = [CheckId::RootMfa, CheckId::CiRoleTrust, CheckId::BillingAlert];
+    let account_wide = [CheckId::RootMfa, CheckId::CiRoleTrust, CheckId::RuntimeRoleTrust, CheckId::BillingAlert];
     let clients = match aws::acting_clients(explicit).await {
         Ok(clients) => clients,
         Err(failure) => {
@@ -352,7 +354,7 @@ async fn account_checks(audit: &Audit, options: &Options, explicit: &Target) {
     let scope = Scope { clients: &clients, key_id: "", bucket: "", policy_name: &options.policy_name };
     tokio::join!(
         scope.root_mfa(audit),
-        scope.ci_role_trust(audit, &options.ci_role),
+        scope.roles(audit, &options.ci_role),
         scope.billing_alert(audit, &caller.account)
     );
 }
@@ -403,10 +405,10 @@ mod tests {
     #[test]
     fn check_ids_are_unique_and_serialize_as_their_names() {
         let mut names: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-        assert_eq!(names.len(), 33);
+        assert_eq!(names.len(), 35);
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 33);
+        assert_eq!(names.len(), 35);
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_value(id).unwrap(), id.as_str());
         }
