@@ -400,6 +400,68 @@ impl ActingClients {
     }
 }
 
+/// The default credential chain, in boto3's order, and the first source that answers: what
+/// a backend with no key in its .env runs on (a role on EC2, ECS, Lambda or Fly.io). Returns
+/// the credentials as they are now (a snapshot; the self-test is short), with `region` and
+/// `endpoint_url`, and the source's name; or why none answered.
+pub async fn chain_credentials(
+    region: &str,
+    endpoint_url: Option<&str>,
+    limit: Duration,
+) -> Result<(AppCredentials, &'static str), String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let region = Region::new(region.to_string());
+    let sources: [(&'static str, SharedCredentialsProvider); 5] = [
+        (
+            "environment (AWS_ACCESS_KEY_ID)",
+            SharedCredentialsProvider::new(aws_config::environment::EnvironmentVariableCredentialsProvider::new()),
+        ),
+        (
+            "profile (~/.aws, AWS_PROFILE)",
+            SharedCredentialsProvider::new(aws_config::profile::ProfileFileCredentialsProvider::builder().build()),
+        ),
+        (
+            "web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN: Fly.io, EKS)",
+            SharedCredentialsProvider::new(
+                aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+                    .configure(
+                        &aws_config::provider_config::ProviderConfig::default().with_region(Some(region.clone())),
+                    )
+                    .build(),
+            ),
+        ),
+        (
+            "container (the ECS task role)",
+            SharedCredentialsProvider::new(aws_config::ecs::EcsCredentialsProvider::builder().build()),
+        ),
+        (
+            "instance metadata (the EC2 instance profile)",
+            SharedCredentialsProvider::new(aws_config::imds::credentials::ImdsCredentialsProvider::builder().build()),
+        ),
+    ];
+    let mut tried = Vec::new();
+    for (name, provider) in sources {
+        match tokio::time::timeout(limit, provider.provide_credentials()).await {
+            Ok(Ok(found)) => {
+                let app = AppCredentials {
+                    access_key_id: found.access_key_id().to_string(),
+                    secret_access_key: found.secret_access_key().to_string(),
+                    region: region.to_string(),
+                    endpoint_url: endpoint_url.map(str::to_string),
+                    session_token: found.session_token().map(str::to_string),
+                };
+                crate::mask::know(&app.secret_access_key);
+                if let Some(token) = &app.session_token {
+                    crate::mask::know(token);
+                }
+                return Ok((app, name));
+            }
+            Ok(Err(_)) | Err(_) => tried.push(name.split(' ').next().unwrap_or(name)),
+        }
+    }
+    Err(format!("no source of the default credential chain answered ({})", tried.join(", ")))
+}
+
 /// Configuration for the backend's static key only: no profile, no machine credentials.
 pub fn app_config(app: &AppCredentials, timeout: Duration) -> SdkConfig {
     let credentials =

@@ -355,9 +355,10 @@ pub struct CiRoleArgs {
     /// The GitHub repository whose workflows may assume the role, OWNER/NAME
     #[arg(long, value_name = "OWNER/NAME")]
     pub repo: String,
-    /// The only branch whose runs may assume it
-    #[arg(long, value_name = "NAME", default_value = "main")]
-    pub branch: String,
+    /// The only branch whose runs may assume it [default: the repository's default branch
+    /// (origin's HEAD, else the branch checked out), else main]
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
     /// Trust only jobs of this GitHub deployment environment (subject repo:OWNER/NAME:environment:NAME)
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,

@@ -24,6 +24,26 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+/// The repository's default branch as `dir`'s checkout knows it: origin's HEAD
+/// (`refs/remotes/origin/HEAD`), else the branch checked out; `None` outside a repository.
+pub fn default_branch(dir: &Path) -> Option<String> {
+    let read = |args: &[&str]| {
+        git(dir, args)
+            .filter(|output| output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+            .filter(|name| !name.is_empty())
+    };
+    read(&["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"])
+        .map(|name| name.strip_prefix("origin/").unwrap_or(&name).to_string())
+        .or_else(|| read(&["symbolic-ref", "--quiet", "--short", "HEAD"]))
+}
+
+/// Whether `branch` exists here, locally or as origin's; `None` when git cannot tell.
+pub fn branch_exists(dir: &Path, branch: &str) -> Option<bool> {
+    let output = git(dir, &["branch", "--all", "--list", branch, &format!("origin/{branch}")])?;
+    output.status.success().then(|| !String::from_utf8_lossy(&output.stdout).trim().is_empty())
+}
+
 /// The nearest `.git` (a folder, or a worktree's file) at or above `dir`.
 fn dot_git_above(dir: &Path) -> Option<PathBuf> {
     let start = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -181,20 +201,46 @@ pub fn ensure_ignored(gitignore: &Path, dry_run: bool) -> Result<Vec<String>> {
     if missing.is_empty() || dry_run {
         return Ok(missing);
     }
-    let mut text = existing.clone();
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    if !text.is_empty() {
-        text.push_str("\n# Secrets (added by t3s3)\n");
-    }
-    for pattern in &missing {
-        text.push_str(pattern);
-        text.push('\n');
-    }
+    let text = with_patterns(&existing, &missing);
     let mode = crate::fsio::file_mode(gitignore).unwrap_or(0o644);
     write_atomic(gitignore, text.as_bytes(), mode).with_context(|| format!("cannot update {}", gitignore.display()))?;
     Ok(missing)
+}
+
+/// `existing` with `missing` added: at the end, or, when the file already re-includes
+/// something one of them would ignore (`!.env.example` and the new `.env.*`), just above that
+/// negation, so it keeps its meaning (git: the last matching line wins).
+fn with_patterns(existing: &str, missing: &[String]) -> String {
+    let lines: Vec<&str> = existing.lines().collect();
+    let overridden = |line: &str| {
+        let negated = line.trim().strip_prefix('!').map(|p| p.trim_start_matches('/'))?;
+        let name = negated.rsplit('/').next().unwrap_or(negated);
+        missing.iter().any(|pattern| !pattern.starts_with('!') && glob_matches(pattern, name)).then_some(())
+    };
+    let block: String = std::iter::once("# Secrets (added by t3s3)")
+        .chain(missing.iter().map(String::as_str))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    match lines.iter().position(|line| overridden(line).is_some()) {
+        Some(at) => {
+            let before: String = lines[..at].iter().map(|l| format!("{l}\n")).collect();
+            let after: String = lines[at..].iter().map(|l| format!("{l}\n")).collect();
+            format!("{before}{block}{after}")
+        }
+        None if existing.is_empty() => missing.iter().map(|p| format!("{p}\n")).collect(),
+        None => {
+            let separator = if existing.ends_with('\n') { "\n" } else { "\n\n" };
+            format!("{existing}{separator}{block}")
+        }
+    }
+}
+
+/// A gitignore pattern of t3s3's (only `*` is special in them) against a file name.
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, tail)) => name.len() >= head.len() + tail.len() && name.starts_with(head) && name.ends_with(tail),
+    }
 }
 
 fn relative_to_repo(path: &Path) -> Option<(PathBuf, String)> {
@@ -329,6 +375,23 @@ pub fn read_objects(root: &Path, ids: &[&str]) -> Vec<Result<Vec<u8>, String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patterns_never_override_a_negation_already_there() {
+        let missing: Vec<String> = [".env.*", "*.env"].map(String::from).to_vec();
+        let theirs = "node_modules/\n.env\n!.env.example\n";
+        assert_eq!(
+            with_patterns(theirs, &missing),
+            "node_modules/\n.env\n# Secrets (added by t3s3)\n.env.*\n*.env\n!.env.example\n"
+        );
+        assert_eq!(with_patterns("dist/\n", &missing), "dist/\n\n# Secrets (added by t3s3)\n.env.*\n*.env\n");
+        assert_eq!(with_patterns("", &missing), ".env.*\n*.env\n");
+        assert!(
+            glob_matches(".env.*", ".env.example")
+                && glob_matches("*.env", "prod.env")
+                && !glob_matches("*.env", ".envrc")
+        );
+    }
 
     #[test]
     fn raw_lines_keep_paths_as_bytes_and_skip_submodules() {

@@ -163,6 +163,13 @@ impl AppSettings {
         self.required.iter().chain([&self.endpoint_url, &self.session_token]).find(|s| s.name == name)
     }
 
+    /// A .env with the region and bucket but neither key nor secret: the backend runs on the
+    /// default credential chain (a role), as a production server without a key does.
+    pub fn keyless(&self) -> bool {
+        [Key::AccessKeyId, Key::SecretAccessKey].iter().all(|k| self.get(*k).is_none())
+            && [Key::Region, Key::Bucket].iter().all(|k| self.get(*k).is_some())
+    }
+
     /// The required settings that have no value, by name.
     pub fn missing(&self) -> Vec<&'static str> {
         self.required.iter().filter(|s| s.value.is_none()).map(|s| s.name.name()).collect()

@@ -221,6 +221,14 @@ impl Printer {
         }
     }
 
+    /// Something the user should look at that does not stop the command: on stderr, text
+    /// and JSON alike.
+    pub fn warning(&self, message: &str) {
+        if !self.quiet {
+            self.err(&format!("{} {message}\n", style::warn("warning:")));
+        }
+    }
+
     /// A wait the user should know about; on stderr with --json so stdout stays one object.
     pub fn waiting(&self, message: &str) {
         if self.quiet {

@@ -381,3 +381,20 @@ async fn under_iam_enforcement_the_roles_credentials_pass_verify_only_with_its_p
     assert_eq!(statuses(&out)[1], "failed", "{}", out.all());
     assert!(out.stdout.contains("AccessDenied"), "{}", out.stdout);
 }
+
+#[tokio::test]
+async fn the_role_trusts_the_repositorys_default_branch_and_warns_of_one_that_does_not_exist() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    git(ws.path(), &["init", "-q", "-b", "master"]);
+    git(ws.path(), &["commit", "-q", "--allow-empty", "-m", "first"]);
+    let out = ci_role(&ws, &server, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["subject"], "repo:acme/t3-chat:ref:refs/heads/master", "a repository on master");
+    assert!(out.json()["workflow"].as_str().unwrap().contains("branches: ['master']"));
+    assert!(!out.stderr.contains("warning:"), "{}", out.stderr);
+
+    let out = ci_role(&ws, &server, &["--branch", "release"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("warning: branch `release` does not exist"), "{}", out.stderr);
+}

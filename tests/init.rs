@@ -827,3 +827,25 @@ fn a_region_aws_does_not_have_is_refused_before_any_request() {
     assert_eq!(ws.read("backend/.env"), "DEBUG=1\n");
     assert!(listener.accept().is_err(), "a request was sent");
 }
+
+#[tokio::test]
+async fn init_never_ignores_what_the_repositorys_gitignore_re_includes() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    git(ws.path(), &["init", "-q"]);
+    ws.write(".gitignore", "node_modules/\n.env\n!.env.example\n");
+    ws.write("backend/.env", "DEBUG=1\n");
+    ws.write("backend/.env.example", "S3_BUCKET_NAME=your_bucket_name\n");
+    let out = init(&ws, &server, APP_REGION, &["--create-user", "--no-verify"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let check = Command::new("git")
+        .current_dir(ws.path())
+        .args(["check-ignore", "-q", "backend/.env.example"])
+        .status()
+        .unwrap();
+    assert!(!check.success(), "init made git ignore .env.example:\n{}", ws.read(".gitignore"));
+    let check =
+        Command::new("git").current_dir(ws.path()).args(["check-ignore", "-q", "backend/.env"]).status().unwrap();
+    assert!(check.success(), "git does not ignore backend/.env");
+    assert!(ws.read(".gitignore").ends_with("!.env.example\n"), "{}", ws.read(".gitignore"));
+}

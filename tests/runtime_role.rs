@@ -222,7 +222,35 @@ async fn the_roles_credentials_pass_verify_with_a_env_that_holds_no_key() {
         .env("AWS_SESSION_TOKEN", credentials.session_token())
         .args(["verify", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["credentials"], "AWS_ACCESS_KEY_ID (environment)");
     assert!(!out.stdout.contains(credentials.secret_access_key()));
+    assert!(!out.stdout.contains(credentials.session_token()));
+
+    // The same credentials from the machine (a profile here; instance metadata, the ECS
+    // container or a web identity token on a server): the default chain, and its source named.
+    production.write(
+        "no-aws-credentials",
+        &format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            credentials.session_token()
+        ),
+    );
+    let out = run(production.t3s3().args(["verify", "--json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.json()["credentials"], "the default credential chain: profile (~/.aws, AWS_PROFILE)");
+    assert!(!out.stdout.contains(credentials.secret_access_key()));
+    let text = run(production.t3s3().arg("verify"));
+    assert!(text.stdout.contains("Credentials: profile (~/.aws, AWS_PROFILE), key ASIA"), "{}", text.stdout);
+    std::fs::remove_file(production.path().join("no-aws-credentials")).unwrap();
+
+    // No source answers (no key anywhere, no profile, no role): said, with the way to give
+    // the server its role.
+    let out = run(production.t3s3().arg("verify"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stdout.contains("no source of the default credential chain answered"), "{}", out.stdout);
+    assert!(out.stdout.contains("t3s3 runtime-role --platform"), "{}", out.stdout);
     // Under IAM enforcement (moto then fails presigned URLs signed with a session token, so
     // verify ran before) the role may do exactly what the policy says, and nothing else.
     enforce_from_now(&server);

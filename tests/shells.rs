@@ -25,7 +25,7 @@ fn fish_completes_each_command_with_its_own_options_and_zsh_reads_its_script() {
         text.lines().map(|l| l.split('\t').next().unwrap_or_default().to_string()).collect::<Vec<_>>()
     };
     assert_eq!(complete("t3s3 ver"), ["verify"]);
-    assert_eq!(complete("t3s3 policy --"), ["--bucket", "--color", "--help", "--json"]);
+    assert_eq!(complete("t3s3 policy --"), ["--bucket", "--color", "--env-file", "--help", "--json"]);
     let verify = complete("t3s3 verify --");
     assert!(verify.contains(&"--backend".to_string()) && verify.contains(&"--endpoint-url".to_string()), "{verify:?}");
     assert!(!verify.contains(&"--profile".to_string()), "{verify:?}");

@@ -12,7 +12,15 @@ use crate::settings::{AppSettings, Overrides};
 use crate::ui::Printer;
 
 pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    ci_role::check_repo_and_branch(&args.repo, &args.branch)
+    // The repository's own default branch (a repository on `master` gets a role for master).
+    let here = std::path::Path::new(".");
+    let branch = args.branch.clone().or_else(|| crate::git::default_branch(here)).unwrap_or_else(|| "main".into());
+    if args.environment.is_none() && crate::git::branch_exists(here, &branch) == Some(false) {
+        printer.warning(&format!(
+            "branch `{branch}` does not exist in this checkout: the role only works once a workflow runs on it"
+        ));
+    }
+    ci_role::check_repo_and_branch(&args.repo, &branch)
         .map_err(|problem| Failure::bad_input(problem).hint("pass --repo OWNER/NAME and --branch NAME, exactly"))?;
     ci_role::check_role_name(&args.role_name).map_err(Failure::bad_input)?;
     if let Some(environment) = &args.environment {
@@ -38,7 +46,7 @@ pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> R
     };
     let options = ci_role::Options {
         repo: args.repo.clone(),
-        branch: args.branch.clone(),
+        branch,
         environment: args.environment.clone(),
         adopt: args.adopt,
         role_name: args.role_name.clone(),

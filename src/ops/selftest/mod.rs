@@ -92,6 +92,7 @@ fn empty_report(settings: &AppSettings) -> VerifyReport {
             .chain([&settings.endpoint_url, &settings.session_token])
             .map(|s| SettingReport { name: s.name, set: s.value.is_some(), source: s.source.clone() })
             .collect(),
+        credentials: None,
         lint: settings.lint.clone(),
         steps: Vec::new(),
         cleanup: None,
@@ -101,7 +102,16 @@ fn empty_report(settings: &AppSettings) -> VerifyReport {
 /// Runs the seven steps with `settings`, telling `progress` as each ends.
 pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progress) -> VerifyReport {
     let mut run = Run { report: empty_report(settings), progress, started: Instant::now() };
-    let app = match check_settings(settings) {
+    let chain = match settings.keyless() {
+        true => Some(aws::chain_credentials(settings.region(), settings.get(Key::EndpointUrl), options.timeout).await),
+        false => None,
+    };
+    run.report.credentials = match &chain {
+        Some(Ok((_, source))) => Some(format!("the default credential chain: {source}")),
+        Some(Err(_)) => None,
+        None => settings.setting(Key::AccessKeyId).map(|s| format!("AWS_ACCESS_KEY_ID ({})", s.source)),
+    };
+    let app = match check_settings(settings, chain) {
         Ok((lines, app)) => {
             run.record(1, Ok(lines));
             app
@@ -196,11 +206,14 @@ async fn timed<F: Future>(future: F) -> (F::Output, Duration) {
 }
 
 /// Step 1: every setting set, well formed, and the .env free of errors.
-fn check_settings(settings: &AppSettings) -> Result<(Lines, AppCredentials), (Lines, Diagnosis)> {
+fn check_settings(settings: &AppSettings, chain: Option<Chain>) -> Result<(Lines, AppCredentials), (Lines, Diagnosis)> {
     let mut lines = Vec::new();
     for setting in &settings.required {
         match &setting.value {
             Some(_) => lines.push((Mark::Ok, format!("{}: ✓ SET ({})", setting.name, setting.source))),
+            None if chain.is_some() => {
+                lines.push((Mark::Info, format!("{}: not set: the default credential chain signs", setting.name)))
+            }
             None => lines.push((Mark::Fail, format!("{}: ✗ MISSING", setting.name))),
         }
     }
@@ -219,7 +232,15 @@ fn check_settings(settings: &AppSettings) -> Result<(Lines, AppCredentials), (Li
         let mark = if issue.severity == Severity::Error { Mark::Fail } else { Mark::Warn };
         lines.push((mark, format!("{} line {}: {}", settings.env_display(), issue.line, issue.message)));
     }
-    let Some(app) = settings.app_credentials() else {
+    let app = match chain {
+        Some(Ok((app, source))) => {
+            lines.push((Mark::Ok, format!("Credentials: {source}, key {}", app.access_key_id)));
+            Some(app)
+        }
+        Some(Err(why)) => return Err((lines, no_chain_credentials(why))),
+        None => settings.app_credentials(),
+    };
+    let Some(app) = app else {
         return Err((lines, missing_settings(settings)));
     };
     let problems = setting_problems(settings);
@@ -245,6 +266,22 @@ fn check_settings(settings: &AppSettings) -> Result<(Lines, AppCredentials), (Li
         lines.push((Mark::Info, format!("Endpoint: {endpoint}")));
     }
     Ok((lines, app))
+}
+
+/// The default chain's answer for a .env without a key.
+type Chain = Result<(AppCredentials, &'static str), String>;
+
+/// No key in the .env and no source of the default chain answered.
+fn no_chain_credentials(why: String) -> Diagnosis {
+    Diagnosis {
+        code: Subject::NoCredentials,
+        message: why,
+        cause: "The .env holds no key, so the backend (and t3s3) look for credentials the way boto3 does: the environment, a profile, a web identity token, the ECS container or EC2 instance metadata; none answered.".into(),
+        fix: vec![
+            "On the server: give it its role (`t3s3 runtime-role --platform ec2|ecs|lambda|fly` prints how).".into(),
+            "On a developer machine: run `t3s3 init` to write a key to the .env, or export AWS_PROFILE.".into(),
+        ],
+    }
 }
 
 fn missing_settings(settings: &AppSettings) -> Diagnosis {

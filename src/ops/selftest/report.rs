@@ -124,6 +124,10 @@ pub struct VerifyReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     pub settings: Vec<SettingReport>,
+    /// Where the credentials that signed came from: the key's setting, or the default
+    /// chain's source when the .env holds no key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
     pub lint: Vec<LintIssue>,
     pub steps: Vec<Step>,
     /// What happened to the test object after a failure.
