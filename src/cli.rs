@@ -456,6 +456,10 @@ pub struct DestroyArgs {
     /// Delete the bucket's objects (every version) first; without it a non-empty bucket is kept
     #[arg(long)]
     pub force: bool,
+    /// Delete the bucket, policy and group even while other developers' users (holding the
+    /// policy, or members of the group, with an active key) still use them
+    #[arg(long)]
+    pub include_others: bool,
     /// Show the plan; change nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -558,3 +558,34 @@ async fn destroy_dry_run_on_a_bucket_with_objects_shows_the_plan_with_the_bucket
     let out = run(ws.t3s3().arg("ls"));
     assert!(out.stdout.contains("1 object, 4 B in"), "{}", out.stdout);
 }
+
+#[tokio::test]
+async fn a_team_gets_a_user_each_and_destroy_keeps_what_another_developer_uses() {
+    let server = moto(None);
+    let alice = initialised(&server);
+    // Bob's clone: the same bucket, his own user in the shared group.
+    let bob = Workspace::new();
+    git(bob.path(), &["init", "-q"]);
+    bob.write("backend/.env", "DEBUG=1\n");
+    let out = run(bob.acting(&server).args(["--region", APP_REGION, "init", "--bucket", BUCKET]).args([
+        "--create-user",
+        "--user",
+        "t3_chat-bob",
+        "--no-verify",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(run(bob.t3s3().arg("verify")).code, 0);
+
+    let out = run(alice.acting(&server).args(["destroy", "--yes"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("`t3_chat-bob` still uses"), "{}", out.stderr);
+    assert!(out.stderr.contains("--include-others"), "{}", out.stderr);
+    assert_eq!(run(bob.t3s3().arg("verify")).code, 0, "Bob's clone lost S3");
+    let plan = run(alice.acting(&server).args(["destroy", "--dry-run"]));
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(plan.stderr.contains("warning:") && plan.stderr.contains("t3_chat-bob"), "{}", plan.stderr);
+
+    let out = run(alice.acting(&server).args(["destroy", "--yes", "--include-others"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_ne!(run(bob.t3s3().arg("verify")).code, 0, "asked to, destroy took the team's bucket");
+}

@@ -27,6 +27,23 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
     if let Some(refusal) = plan.needs_force.take().filter(|_| !args.dry_run) {
         return Err(refusal.into());
     }
+    // A team shares the bucket, policy and group: another developer's user still using them
+    // stops the teardown, unless asked for.
+    let others = teardown::other_users(&clients, &plan).await?;
+    if !others.is_empty() && !args.include_others {
+        let message = format!(
+            "{} still use{} the bucket, policy and group (an active key, and {})",
+            others.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "),
+            if others.len() == 1 { "s" } else { "" },
+            names.policy
+        );
+        if !args.dry_run {
+            return Err(Failure::bad_input(format!("{message}; nothing was deleted"))
+                .hint("to leave the team's setup in place, delete only your own key (`aws iam delete-access-key --user-name USER --access-key-id ID`) and its .env lines; --include-others tears everything down for the whole team")
+                .into());
+        }
+        printer.warning(&format!("{message}: destroy will refuse without --include-others"));
+    }
     printer.note(&format!("Acting as {} (account {})", plan.caller.arn, plan.caller.account));
     if args.dry_run || plan.is_empty() {
         printer.report(&teardown::DestroyReport { ok: true, dry_run: args.dry_run, steps: plan.steps });

@@ -549,6 +549,25 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
     Ok(())
 }
 
+/// Users other than the .env key's that hold the policy (directly or as members of the group)
+/// and have an active access key: another developer's clone runs on the bucket.
+pub async fn other_users(clients: &ActingClients, plan: &Plan) -> Result<Vec<String>, AwsError> {
+    let mine = plan.key.as_ref().map(|(user, _)| user.as_str());
+    let mut users: Vec<String> = plan.policy.iter().flat_map(|(_, holders)| holders.users.clone()).collect();
+    users.extend(plan.group.iter().flat_map(|(_, members)| members.clone()));
+    users.sort();
+    users.dedup();
+    users.retain(|user| Some(user.as_str()) != mine);
+    let keys = join_all(users.iter().map(|user| iam::list_keys(&clients.iam, user, false))).await;
+    let mut active = Vec::new();
+    for (user, keys) in users.into_iter().zip(keys) {
+        if keys?.iter().any(iam::KeyInfo::active) {
+            active.push(user);
+        }
+    }
+    Ok(active)
+}
+
 /// Instance profiles first (a role in one cannot be deleted), then the roles, then providers.
 async fn delete_runtime(
     clients: &ActingClients,

@@ -233,7 +233,7 @@ pub(super) async fn key_plan(
         listing.join("\n")
     ))
     .hint(format!(
-        "free a slot: deactivate, then delete a key nothing uses (IAM → Users → {user} → Security credentials, or `aws iam delete-access-key --user-name {user} --access-key-id ID`); or put the key the backend uses, with its secret, in {env} so init keeps it"
+        "another developer's clone? Give each developer a user of their own in the shared group: `t3s3 init --create-user --user {user}-$(whoami)`; or free a slot: deactivate, then delete a key nothing uses (IAM → Users → {user} → Security credentials, or `aws iam delete-access-key --user-name {user} --access-key-id ID`); or put the key the backend uses, with its secret, in {env} so init keeps it"
     ))
     .into())
 }
