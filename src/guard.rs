@@ -14,10 +14,30 @@ pub struct GuardReport {
     /// How many files were read.
     pub files: usize,
     pub findings: Vec<Finding>,
+    /// Findings on lines marked `t3s3:allow`: not blocking, never silent.
+    pub allowed: Vec<Finding>,
+    /// Files read as binary, in which guard looks for nothing.
+    pub binary: Vec<String>,
+}
+
+impl GuardReport {
+    /// Sorts what was found into blocking findings and allowed ones.
+    pub fn new(files: usize, found: Vec<Finding>, binary: Vec<String>) -> GuardReport {
+        let (allowed, findings): (Vec<Finding>, Vec<Finding>) = found.into_iter().partition(|f| f.allowed);
+        GuardReport { ok: findings.is_empty(), files, findings, allowed, binary }
+    }
 }
 
 impl Render for GuardReport {
     fn text(&self, out: &mut String) {
+        for finding in &self.allowed {
+            let place = format!("{}:{}", crate::ui::one_line(&finding.path), finding.line);
+            outln!(out, "{place}: {} {} (the line says t3s3:allow)", style::warn("allowed:"), finding.what);
+        }
+        if !self.binary.is_empty() {
+            let names: Vec<String> = self.binary.iter().map(|p| crate::ui::one_line(p)).collect();
+            outln!(out, "{} {} (binary: not scanned)", style::note("skipped:"), names.join(", "));
+        }
         for finding in &self.findings {
             let place =
                 if finding.line == 0 { finding.path.clone() } else { format!("{}:{}", finding.path, finding.line) };
@@ -39,6 +59,9 @@ pub struct Finding {
     pub line: usize,
     pub what: String,
     pub fix: String,
+    /// The line says `t3s3:allow`: reported, not blocking.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allowed: bool,
 }
 
 /// The largest named file guard reads; a larger one is reported as unreadable (blocked).
@@ -63,6 +86,7 @@ pub fn unreadable(path: &str, why: &str) -> Finding {
     Finding {
         path: path.to_string(),
         line: 0,
+        allowed: false,
         what: format!("could not be read ({why}), so it cannot be shown free of secrets"),
         fix: "check it by hand, then commit with the file readable (or unstage it)".into(),
     }
@@ -75,32 +99,42 @@ pub fn scan(path: &str, bytes: &[u8]) -> Vec<Finding> {
         found.push(Finding {
             path: path.to_string(),
             line: 0,
+            allowed: false,
             what: "an env file: it holds the backend's secret".into(),
             fix: format!("unstage it (`git restore --staged {path}`) and keep `.env`, `*.env` and `.env.*` in .gitignore (`t3s3 init` adds them)"),
         });
     }
-    // Binary files hold no key a developer typed; UTF-16 text (PowerShell's `>`) is text.
+    // Binary files hold no key a developer typed (the caller says which it skipped); UTF-16
+    // text (PowerShell's `>`) is text.
     let Some(text) = decode(bytes) else { return found };
     for (index, line) in text.lines().enumerate() {
+        let at = |what: String, fix: &str| Finding {
+            path: path.to_string(),
+            line: index + 1,
+            what,
+            fix: fix.to_string(),
+            allowed: allowed(line),
+        };
+        let rotate = "take it out; if it was ever pushed, rotate the key (`t3s3 rotate-key`)";
         for key_id in access_key_ids(line) {
-            found.push(Finding {
-                path: path.to_string(),
-                line: index + 1,
-                what: format!("an AWS access key id ({})", masked(key_id)),
-                fix: "take it out; if it was ever pushed, rotate the key (`t3s3 rotate-key`)".into(),
-            });
+            found.push(at(format!("an AWS access key id ({})", masked(key_id)), rotate));
         }
         for (name, secret) in assigned_secrets(line) {
-            found.push(Finding {
-                path: path.to_string(),
-                line: index + 1,
-                what: format!("a 40-character secret assigned to `{name}` ({})", masked(secret)),
-                fix: "keep secrets in the git-ignored .env; if it was ever pushed, rotate the key (`t3s3 rotate-key`)"
-                    .into(),
-            });
+            found.push(at(
+                format!("a 40-character secret assigned to `{name}` ({})", masked(secret)),
+                "keep secrets in the git-ignored .env; if it was ever pushed, rotate the key (`t3s3 rotate-key`)",
+            ));
+        }
+        for token in session_tokens(line) {
+            found.push(at(format!("an AWS session token ({})", masked(token)), rotate));
         }
     }
     found
+}
+
+/// Whether guard reads `bytes` as binary (and so finds nothing in them).
+pub fn is_binary(bytes: &[u8]) -> bool {
+    decode(bytes).is_none()
 }
 
 /// A file's text: UTF-8 (BOM or not), or UTF-16 with a byte-order mark or in the shape
@@ -136,12 +170,65 @@ fn masked(secret: &str) -> String {
     format!("{}…", secret.chars().take(4).collect::<String>())
 }
 
-/// AWS's own documentation examples (`AKIAIOSFODNN7EXAMPLE`, `…EXAMPLEKEY`) are not secrets.
+/// Stand-ins, not secrets: AWS's documentation examples (`AKIAIOSFODNN7EXAMPLE`,
+/// `…EXAMPLEKEY`), values that say what they are (SAMPLE, TEST, FAKE, DUMMY), and runs of one
+/// character (`xxxx…`, `0000…`).
 fn is_documentation_example(value: &str) -> bool {
-    value.contains("EXAMPLE")
+    let upper = value.to_ascii_uppercase();
+    let says = ["EXAMPLE", "SAMPLE", "TEST", "FAKE", "DUMMY", "PLACEHOLDER"].iter().any(|w| upper.contains(w));
+    let mut chars: Vec<char> = value.chars().filter(char::is_ascii_alphanumeric).collect();
+    chars.sort_unstable();
+    chars.dedup();
+    says || chars.len() <= 3
 }
 
-/// `AKIA` or `ASIA` and 16 upper-case letters or digits, not inside a longer word.
+/// Bits per character: random base64 (a secret key) has about 5, words and identifiers less.
+fn entropy(value: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for c in value.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    let n = value.chars().count() as f64;
+    counts.values().map(|&k| k as f64 / n).map(|p| -p * p.log2()).sum()
+}
+
+/// Whether `value` has the shape of a secret access key: 40 characters of its alphabet,
+/// upper and lower case and a digit (or `/`, `+`), random enough; not a stand-in.
+fn is_secret_shaped(value: &str) -> bool {
+    let has = |f: fn(&char) -> bool| value.chars().any(|c| f(&c));
+    value.len() == 40
+        && has(char::is_ascii_lowercase)
+        && has(char::is_ascii_uppercase)
+        && (has(char::is_ascii_digit) || value.contains(['/', '+']))
+        && entropy(value) >= 4.2
+        && !is_documentation_example(value)
+}
+
+/// Whether the words before a value name an AWS secret: `aws_secret_access_key`,
+/// `secretAccessKey`, `aws-secret-access-key`, `AWS_SECRET`, `aws_key`, `secret_key`, and
+/// the generic `secret`, `password`, `token`, `credential`, `private_key`, `api_key`.
+fn names_a_secret(before: &str) -> Option<String> {
+    let words: Vec<&str> = before
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    // The nearest few words: a name, maybe a type (`str`), a keyword (`ENV`, `set`).
+    for word in words.iter().rev().take(4) {
+        let squashed: String =
+            word.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+        let named =
+            ["secret", "password", "passwd", "token", "credential", "privatekey", "apikey", "awskey", "accesskey"]
+                .iter()
+                .any(|w| squashed.contains(w));
+        if named {
+            return Some(word.to_string());
+        }
+    }
+    None
+}
+
+/// An access key id: `AKIA`, `ASIA`, `ABIA`, `ACCA` or `A3T` and a letter or digit, then 16
+/// upper-case letters or digits, not inside a longer word.
 fn access_key_ids(line: &str) -> Vec<&str> {
     let bytes = line.as_bytes();
     let word = |b: u8| b.is_ascii_alphanumeric();
@@ -149,7 +236,8 @@ fn access_key_ids(line: &str) -> Vec<&str> {
     let mut start = 0;
     while start + 20 <= bytes.len() {
         let candidate = &bytes[start..start + 20];
-        let prefixed = candidate.starts_with(b"AKIA") || candidate.starts_with(b"ASIA");
+        let prefixed = [b"AKIA", b"ASIA", b"ABIA", b"ACCA"].iter().any(|p| candidate.starts_with(*p))
+            || (candidate.starts_with(b"A3T") && (candidate[3].is_ascii_uppercase() || candidate[3].is_ascii_digit()));
         let shaped = candidate[4..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         let bounded = (start == 0 || !word(bytes[start - 1])) && bytes.get(start + 20).is_none_or(|b| !word(*b));
         if prefixed && shaped && bounded {
@@ -165,58 +253,67 @@ fn access_key_ids(line: &str) -> Vec<&str> {
     found
 }
 
-/// Every `NAME = value` / `NAME: value` on a line (quoted or not, anywhere: keyword
-/// arguments, dict and JSON entries, `export`) where NAME looks like it holds a secret and
-/// the value is exactly 40 characters of a secret access key's alphabet.
-fn assigned_secrets(line: &str) -> Vec<(&str, &str)> {
-    let bytes = line.as_bytes();
-    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
-    let is_secret = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=');
+/// Every 40-character value with a secret access key's shape on a line whose nearest words
+/// before it name a secret, whatever stands between: `=`, `:`, a type annotation
+/// (`aws_secret_access_key: str = "…"`), a quoted name and a comma (`os.getenv("AWS_SECRET_ACCESS_KEY", "…")`),
+/// a subscript (`os.environ["…"] = "…"`), a space (`ENV AWS_SECRET_ACCESS_KEY …`,
+/// `aws configure set aws_secret_access_key …`), JSON-escaped quotes (a notebook's `\"…\"`) or
+/// a markdown table's `|`. As (the name, the value).
+fn assigned_secrets(line: &str) -> Vec<(String, &str)> {
+    let is_secret = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '+');
     let mut found = Vec::new();
-    for (at, _) in line.match_indices(['=', ':']) {
-        // Backwards: spaces, a closing quote, the name.
-        let mut end = at;
-        while end > 0 && bytes[end - 1] == b' ' {
-            end -= 1;
-        }
-        if end > 0 && matches!(bytes[end - 1], b'"' | b'\'') {
-            end -= 1;
-        }
-        let mut start = end;
-        while start > 0 && is_name(bytes[start - 1]) {
-            start -= 1;
-        }
-        let name = &line[start..end];
-        let lower = name.to_ascii_lowercase();
-        let key_like =
-            ["secret", "password", "token", "credential", "private_key", "api_key"].iter().any(|w| lower.contains(w));
-        if !key_like {
+    let mut rest = line.char_indices().peekable();
+    while let Some((start, c)) = rest.next() {
+        if !is_secret(c) || line[..start].chars().next_back().is_some_and(is_secret) {
             continue;
         }
-        // Forwards: `=` of `==`/`=>` is no assignment of a value, then spaces, an opening quote, the value.
-        let mut from = at + 1;
-        if bytes.get(from).is_some_and(|b| *b == b'>') {
-            from += 1;
+        let end = line[start..].find(|c: char| !is_secret(c)).map_or(line.len(), |n| start + n);
+        let value = &line[start..end];
+        // Base64 padding may follow; anything else of the alphabet makes it a longer token.
+        let after = line[end..].trim_start_matches('=');
+        let bounded = after.chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
+        if bounded && is_secret_shaped(value) {
+            if let Some(name) = names_a_secret(&line[..start]) {
+                found.push((name, value));
+            }
         }
-        while bytes.get(from).is_some_and(|b| *b == b' ') {
-            from += 1;
-        }
-        if bytes.get(from).is_some_and(|b| matches!(b, b'"' | b'\'')) {
-            from += 1;
-        }
-        let mut to = from;
-        while to < bytes.len() && is_secret(bytes[to]) {
-            to += 1;
-        }
-        let value = line[from..to].trim_end_matches('=');
-        let value = if value.len() == 40 { value } else { &line[from..to] };
-        let shaped = value.len() == 40;
-        let mixed = value.chars().any(|c| c.is_ascii_lowercase()) && value.chars().any(|c| c.is_ascii_uppercase());
-        if shaped && mixed && !is_documentation_example(value) {
-            found.push((name, value));
+        while rest.peek().is_some_and(|(at, _)| *at < end) {
+            rest.next();
         }
     }
     found
+}
+
+/// A session token: by its name (`aws_session_token`, `sessionToken`) before a long base64
+/// value, or by the prefixes STS gives them (`IQoJb3JpZ2luX2Vj`, `FwoGZXIvYXdzE`).
+fn session_tokens(line: &str) -> Vec<&str> {
+    let is_token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '=');
+    let mut found = Vec::new();
+    for (start, _) in line.match_indices(|c: char| is_token(c)) {
+        if line[..start].chars().next_back().is_some_and(is_token) {
+            continue;
+        }
+        let end = line[start..].find(|c: char| !is_token(c)).map_or(line.len(), |n| start + n);
+        let value = &line[start..end];
+        if value.len() < 100 || is_documentation_example(value) {
+            continue;
+        }
+        let prefixed = value.starts_with("IQoJb3JpZ2luX2Vj") || value.starts_with("FwoGZXIvYXdzE");
+        let named = names_a_secret(&line[..start]).is_some_and(|n| {
+            let squashed: String =
+                n.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+            squashed.contains("sessiontoken") || squashed.contains("securitytoken")
+        });
+        if prefixed || (named && entropy(value) >= 4.5) {
+            found.push(value);
+        }
+    }
+    found
+}
+
+/// Whether a line carries the inline escape hatch (`t3s3:allow` in a comment).
+pub fn allowed(line: &str) -> bool {
+    line.contains("t3s3:allow")
 }
 
 #[cfg(test)]
@@ -262,6 +359,72 @@ mod tests {
             assert_eq!(scan("a.txt", clean.as_bytes()), Vec::new(), "{clean}");
         }
         assert_eq!(scan("a.bin", &[0, 65, 75, 73, 65]), Vec::new());
+    }
+
+    #[test]
+    fn a_secret_without_its_key_id_is_found_wherever_a_name_says_what_it_is() {
+        for line in [
+            format!("    aws_secret_access_key: str = \"{SECRET}\""),
+            format!("secret = os.getenv(\"AWS_SECRET_ACCESS_KEY\", \"{SECRET}\")"),
+            format!("os.environ.setdefault('AWS_SECRET_ACCESS_KEY', '{SECRET}')"),
+            format!("props.set(\"aws-secret-access-key\", \"{SECRET}\");"),
+            format!("os.environ[\"AWS_SECRET_ACCESS_KEY\"] = \"{SECRET}\""),
+            format!("ENV AWS_SECRET_ACCESS_KEY {SECRET}"),
+            format!("aws configure set aws_secret_access_key {SECRET}"),
+            format!("    \"aws_secret_access_key = \\\"{SECRET}\\\"\\n\","),
+            format!("| AWS_SECRET_ACCESS_KEY | {SECRET} |"),
+            format!("const secretAccessKey = '{SECRET}';"),
+            format!("aws_key = \"{SECRET}\""),
+            format!("AWS_SECRET_ACCESS_KEY={SECRET}=="),
+        ] {
+            let found = scan("app.py", line.as_bytes());
+            assert_eq!(found.len(), 1, "{line}: {found:?}");
+            assert!(!found[0].what.contains(SECRET));
+        }
+    }
+
+    #[test]
+    fn every_key_id_prefix_and_session_tokens_are_found() {
+        for id in [
+            "AKIA2OGYBAH6TQ4XLGMK",
+            "ASIA2OGYBAH6TQ4XLGMK",
+            "ABIA2OGYBAH6TQ4XLGMK",
+            "ACCA2OGYBAH6TQ4XLGMK",
+            "A3TX2OGYBAH6TQ4XLGMK",
+        ] {
+            assert_eq!(scan("a.txt", format!("id: {id}").as_bytes()).len(), 1, "{id}");
+        }
+        let token = format!(
+            "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD{}",
+            "k1hQ7rZ2p9Xv0Lw3Tn8Ys4Bd6Fg5Jm2Qe7Ru9Wa0".repeat(3)
+        );
+        let found = scan("a.py", format!("session = \"{token}\"").as_bytes());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].what.contains("session token") && !found[0].what.contains(&token));
+    }
+
+    #[test]
+    fn placeholders_and_identifiers_are_not_secrets_and_allowed_lines_are_reported() {
+        for clean in [
+            "aws_secret_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYSAMPLEKEY1\"",
+            "AWS_SECRET_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "AWS_SECRET_ACCESS_KEY=your-secret-access-key-goes-here-in-env",
+            "AWS_SECRET_ACCESS_KEY=<your-secret-access-key>",
+            "public class SecretManagerServiceClientBuilderFactory : Base",
+            "aws_secret_access_key = \"TestSecretKeyForUnitTestsOnlyAbCdEfGhIj\"",
+            "secret: ThisIsNotARealSecretButAnIdentifierName",
+        ] {
+            assert_eq!(scan("a.cs", clean.as_bytes()), Vec::new(), "{clean}");
+        }
+        let line = format!("AWS_SECRET_ACCESS_KEY = '{SECRET}'  # t3s3:allow fixture for the parser test");
+        let found = scan("tests/parse.py", line.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert!(found[0].allowed);
+        let report = GuardReport::new(1, found, vec!["logo.png".into()]);
+        assert!(report.ok && report.findings.is_empty() && report.allowed.len() == 1);
+        let mut text = String::new();
+        report.text(&mut text);
+        assert!(text.contains("allowed:") && text.contains("t3s3:allow") && text.contains("logo.png"), "{text}");
     }
 
     #[test]

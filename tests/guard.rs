@@ -198,3 +198,41 @@ fn a_staged_object_git_cannot_read_blocks_the_commit() {
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("app.py: blocked: could not be read"), "{}", out.stdout);
 }
+
+#[test]
+fn a_secret_without_its_key_id_blocks_and_an_allowed_line_or_a_binary_file_is_said() {
+    let ws = Workspace::new();
+    git(ws.path(), &["init", "-q"]);
+    ws.write("Dockerfile", &format!("FROM python:3.12\nENV AWS_SECRET_ACCESS_KEY {SECRET}\n"));
+    ws.write("backend/config.py", &format!("class Settings:\n    aws_secret_access_key: str = \"{SECRET}\"\n"));
+    ws.write(
+        "tests/test_parse.py",
+        &format!("FIXTURE = \"aws_secret_access_key={SECRET}\"  # t3s3:allow parser fixture\n"),
+    );
+    std::fs::write(ws.path().join("logo.png"), [0x89, b'P', b'N', b'G', 0, 0, 0, 13, 0, 1]).unwrap();
+    git(ws.path(), &["add", "Dockerfile", "backend/config.py", "tests/test_parse.py", "logo.png"]);
+    let out = run(ws.t3s3().args(["guard", "--json"]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    let places = |field: &str| -> Vec<String> {
+        report[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["line"]))
+            .collect()
+    };
+    assert_eq!(places("findings"), ["Dockerfile:2", "backend/config.py:2"]);
+    assert_eq!(places("allowed"), ["tests/test_parse.py:1"]);
+    assert_eq!(report["binary"], serde_json::json!(["logo.png"]));
+    let text = run(ws.t3s3().arg("guard"));
+    assert!(text.stdout.contains("allowed:") && text.stdout.contains("t3s3:allow"), "{}", text.stdout);
+    assert!(text.stdout.contains("skipped: logo.png (binary"), "{}", text.stdout);
+    assert!(!text.stdout.contains(SECRET), "a secret was printed");
+
+    // With the two real findings unstaged, the allowed line alone does not block.
+    git(ws.path(), &["rm", "-q", "--cached", "Dockerfile", "backend/config.py"]);
+    let out = run(ws.t3s3().arg("guard"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("tests/test_parse.py:1: allowed:"), "{}", out.stdout);
+}

@@ -14,6 +14,13 @@ use crate::ui::Printer;
 
 pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
     let mut findings = Vec::new();
+    let mut binary = Vec::new();
+    let mut scan = |path: &str, bytes: &[u8]| {
+        if guard::is_binary(bytes) {
+            binary.push(path.to_string());
+        }
+        guard::scan(path, bytes)
+    };
     let files = if args.paths.is_empty() {
         let Some((root, staged)) = git::staged(&PathBuf::from(".")) else {
             // A repository git cannot read (someone else's, a corrupt index, no git) is not
@@ -43,7 +50,7 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
                 continue;
             }
             match contents.next() {
-                Some(Ok(bytes)) => findings.extend(guard::scan(&path, &bytes)),
+                Some(Ok(bytes)) => findings.extend(scan(&path, &bytes)),
                 Some(Err(why)) => findings.push(guard::unreadable(&path, &why)),
                 None => findings.push(guard::unreadable(&path, "git gave no content")),
             }
@@ -66,11 +73,11 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
                         .into());
                 }
             };
-            findings.extend(guard::scan(&shown, &bytes));
+            findings.extend(scan(&shown, &bytes));
         }
         args.paths.len()
     };
-    let report = GuardReport { ok: findings.is_empty(), files, findings };
+    let report = GuardReport::new(files, findings, binary);
     printer.report(&report);
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }
