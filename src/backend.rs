@@ -115,6 +115,40 @@ pub fn drops_session_token(dir: &Path) -> Option<(String, usize)> {
     None
 }
 
+/// Where the backend's settings require a key to count as configured (`s3_configured`
+/// returning `... aws_access_key_id and ...`): `(file, line)`, read, never run.
+pub fn requires_a_key(dir: &Path) -> Option<(String, usize)> {
+    for module in CONFIG_MODULES {
+        let Some(text) = crate::fsio::read_text(&dir.join(module)) else { continue };
+        let lines: Vec<&str> = text.lines().collect();
+        let Some(at) = lines.iter().position(|l| l.contains("def s3_configured") || l.contains("s3_configured ="))
+        else {
+            continue;
+        };
+        for (offset, line) in lines[at..].iter().take(8).enumerate() {
+            if line.contains("aws_access_key_id") || line.contains("AWS_ACCESS_KEY_ID") {
+                return Some((module.to_string(), at + offset + 1));
+            }
+        }
+    }
+    None
+}
+
+/// Where the backend's client passes an explicit key to boto3 (empty when the .env has none,
+/// so the role's credentials are never looked for): `(file, line)`.
+pub fn passes_explicit_keys(dir: &Path) -> Option<(String, usize)> {
+    for module in CLIENT_MODULES {
+        let Some(text) = crate::fsio::read_text(&dir.join(module)) else { continue };
+        for (index, line) in text.lines().enumerate() {
+            let code = line.split('#').next().unwrap_or_default();
+            if code.contains("aws_access_key_id=") && !code.contains(" if ") {
+                return Some((module.to_string(), index + 1));
+            }
+        }
+    }
+    None
+}
+
 /// The guide's layout in `dir`, or which of its files are missing.
 pub fn missing_files(dir: &Path) -> Vec<String> {
     REQUIRED_FILES.iter().filter(|file| !dir.join(file).is_file()).map(|file| file.to_string()).collect()

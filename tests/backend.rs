@@ -573,3 +573,44 @@ async fn a_backend_that_drops_the_session_token_is_named_with_the_line_to_change
     assert_eq!(out.json()["backend"]["client"]["session_token"], true);
     assert_eq!(check_in(&run(ws.t3s3().args(["doctor", "--json"])).json(), "backend_session_token")["status"], "PASS");
 }
+
+#[tokio::test]
+async fn a_backend_that_cannot_run_on_a_role_is_named_with_its_lines() {
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
+    let ws = project(&server);
+    // A server on a role: the .env holds no key; the machine's credentials (a profile here).
+    ws.write(
+        "backend/.env",
+        &format!(
+            "AWS_REGION={APP_REGION}\nS3_BUCKET_NAME={BUCKET}\nAWS_ENDPOINT_URL={0}\nS3_ENDPOINT_URL={0}\n",
+            server.url()
+        ),
+    );
+    ws.write(
+        "no-aws-credentials",
+        &format!("[default]\naws_access_key_id = {ROOT_KEY_ID}\naws_secret_access_key = {ROOT_SECRET}\n"),
+    );
+    let config_line =
+        ws.read("backend/config.py").lines().position(|l| l.contains("return bool(self.aws_access_key_id")).unwrap()
+            + 1;
+    let client_line =
+        ws.read("backend/storage/s3_client.py").lines().position(|l| l.contains("aws_access_key_id=")).unwrap() + 1;
+
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    assert_eq!(report["steps"][6]["status"], "passed", "t3s3's own run uses the role's credentials");
+    assert!(report["credentials"].as_str().unwrap().contains("profile"), "{}", report["credentials"]);
+    let differences = report["backend"]["differences"].as_array().unwrap();
+    let needs = differences.iter().find(|d| d["setting"] == "credentials").expect("the backend needs a key");
+    let named = needs["backend"].as_str().unwrap();
+    assert!(named.contains(&format!("config.py line {config_line}")), "{needs}");
+    assert!(named.contains(&format!("storage/s3_client.py line {client_line}")), "{needs}");
+    let failed =
+        report["backend"]["steps"].as_array().unwrap().iter().find(|s| s["status"] == "failed").unwrap().clone();
+    assert!(
+        failed["fix"].as_str().unwrap().contains("let boto3 find the credentials")
+            || failed["fix"].as_str().unwrap().contains("Let boto3 find the credentials"),
+        "{failed}"
+    );
+}

@@ -228,22 +228,25 @@ pub async fn run(
         selftest::remove_run_objects(settings, &options.selftest, UPLOAD_PREFIX, &test_id, handled.as_deref()).await;
     report.ok = selftest::finish_steps(&mut report.steps);
     report.differences = differences(&report, settings);
-    if let Some(dropped) = token_dropped(&report, settings, &backend.dir) {
-        explain_token_dropped(&mut report, dropped);
+    if let Some(problem) =
+        token_dropped(&report, settings, &backend.dir).or_else(|| needs_a_key(settings, &backend.dir))
+    {
+        explain_code_problem(&mut report, problem);
     }
     report
 }
 
-/// The session token t3s3 uses, dropped by the backend's client: the difference, the cause and
-/// the code change. Seen by the driver (the credentials the client resolved carry no token) or
+/// Something in the backend's code that breaks it where t3s3's own client works: the
+/// difference, the cause and the code change.
+/// The session token t3s3 uses, dropped by the backend's client. Seen by the driver (the credentials the client resolved carry no token) or
 /// read from the code (explicit key and secret, no `aws_session_token`).
-struct TokenDropped {
+struct CodeProblem {
     difference: Difference,
     cause: String,
     fix: Vec<String>,
 }
 
-fn token_dropped(report: &BackendReport, settings: &AppSettings, dir: &std::path::Path) -> Option<TokenDropped> {
+fn token_dropped(report: &BackendReport, settings: &AppSettings, dir: &std::path::Path) -> Option<CodeProblem> {
     settings.get(Key::SessionToken)?;
     let seen = report.client.as_ref().and_then(|c| c.session_token);
     let call = backend::drops_session_token(dir);
@@ -251,7 +254,7 @@ fn token_dropped(report: &BackendReport, settings: &AppSettings, dir: &std::path
         return None;
     }
     let at = call.map_or_else(|| "the backend's S3 client".to_string(), |(file, line)| format!("{file} line {line}"));
-    Some(TokenDropped {
+    Some(CodeProblem {
         difference: Difference {
             setting: Key::SessionToken.name().into(),
             backend: format!("not passed to boto3 ({at})"),
@@ -270,9 +273,39 @@ fn token_dropped(report: &BackendReport, settings: &AppSettings, dir: &std::path
     })
 }
 
+/// A .env without a key (a server on a role): a backend that requires AWS_ACCESS_KEY_ID
+/// (`s3_configured` needing both keys) or passes explicit keys to boto3 cannot run on the
+/// role's credentials; the file and line, and the change.
+fn needs_a_key(settings: &AppSettings, dir: &std::path::Path) -> Option<CodeProblem> {
+    if !settings.keyless() {
+        return None;
+    }
+    let places: Vec<String> = [backend::requires_a_key(dir), backend::passes_explicit_keys(dir)]
+        .into_iter()
+        .flatten()
+        .map(|(file, line)| format!("{file} line {line}"))
+        .collect();
+    if places.is_empty() {
+        return None;
+    }
+    let at = places.join(" and ");
+    Some(CodeProblem {
+        difference: Difference {
+            setting: "credentials".into(),
+            backend: format!("requires a key in its settings ({at})"),
+            t3s3: "the default credential chain (the .env holds no key)".into(),
+        },
+        cause: format!("The .env holds no key, as on a server that runs on a role, but the backend's code cannot run without one: {at}."),
+        fix: vec![
+            "Let boto3 find the credentials when no key is set: pass aws_access_key_id/aws_secret_access_key to boto3.client only when they are set (e.g. `**({'aws_access_key_id': s.aws_access_key_id, 'aws_secret_access_key': s.aws_secret_access_key} if s.aws_access_key_id else {})`).".into(),
+            "Make s3_configured require the bucket (and region), not the keys.".into(),
+        ],
+    })
+}
+
 /// Says so: a difference naming the call, the failing step's cause and fix, and the run
 /// fails even where an emulator let the request through: on AWS it would not pass.
-fn explain_token_dropped(report: &mut BackendReport, dropped: TokenDropped) {
+fn explain_code_problem(report: &mut BackendReport, dropped: CodeProblem) {
     report.differences.push(dropped.difference);
     report.ok = false;
     let Some(step) = report.steps.iter_mut().find(|s| s.status == StepStatus::Failed) else { return };
