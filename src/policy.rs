@@ -295,7 +295,8 @@ fn excludes_all_of_s3(action: &str) -> bool {
     action == "*" || action.eq_ignore_ascii_case("s3:*")
 }
 
-fn as_list(value: &Value) -> Vec<Value> {
+/// A policy field that may be one value or a list of them, as a list.
+pub fn as_list(value: &Value) -> Vec<Value> {
     match value {
         Value::Array(items) => items.clone(),
         Value::Null => Vec::new(),

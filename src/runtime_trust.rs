@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use crate::policy::as_list;
+
 /// Where the backend runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,14 +114,6 @@ pub fn trust(platform: Platform, account: &str, provider_arn: Option<&str>, fly:
         (_, None, None) => json!({}),
     };
     json!({"Version": "2012-10-17", "Statement": [statement]}).to_string()
-}
-
-fn as_list(value: &Value) -> Vec<Value> {
-    match value {
-        Value::Array(items) => items.clone(),
-        Value::Null => Vec::new(),
-        single => vec![single.clone()],
-    }
 }
 
 /// Why a runtime role's trust lets anything but its platform assume it: every Allow

@@ -3,12 +3,9 @@
 
 use anyhow::Result;
 
-use crate::aws;
 use crate::cli::{CiRoleArgs, GlobalArgs};
 use crate::exit::{ExitStatus, Failure};
-use crate::keys::Key;
-use crate::ops::{self, ci_role};
-use crate::settings::{AppSettings, Overrides};
+use crate::ops::ci_role;
 use crate::ui::Printer;
 
 pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
@@ -26,24 +23,8 @@ pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> R
     if let Some(environment) = &args.environment {
         ci_role::check_environment(environment).map_err(Failure::bad_input)?;
     }
-    let target = super::target(global)?;
-    // The bucket and region come from the flags, else the backend's .env.
-    let settings = AppSettings::resolve(args.env_file.as_deref(), &Overrides::default()).ok();
-    let from_env = |key: Key| settings.as_ref().and_then(|s| s.get(key)).map(str::to_string);
-    let Some(bucket) = args.bucket.clone().or_else(|| from_env(Key::Bucket)) else {
-        return Err(Failure::bad_input("no bucket: neither --bucket nor the .env's S3_BUCKET_NAME names one")
-            .hint("pass --bucket NAME, or run in the folder of the backend's .env (`t3s3 init` writes it)")
-            .into());
-    };
-    let bucket = crate::bucket_name::parse(&bucket, "pass a valid --bucket")?;
-    let target = match &settings {
-        Some(settings) => ops::acting_target(&target, settings),
-        None => target,
-    };
-    let clients = aws::acting_clients(&target).await?;
-    let Some(region) = clients.region() else {
-        return Err(Failure::bad_input("no AWS region for the workflow").hint("pass --region REGION").into());
-    };
+    let (bucket, clients, region) =
+        super::bucket_and_clients(global, args.bucket.as_deref(), args.env_file.as_deref()).await?;
     let options = ci_role::Options {
         repo: args.repo.clone(),
         branch,

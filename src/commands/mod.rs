@@ -52,6 +52,41 @@ fn target(global: &GlobalArgs) -> Result<Target> {
     })
 }
 
+/// For the commands that make roles (`ci-role`, `runtime-role`): the bucket (the flag, else
+/// the .env's S3_BUCKET_NAME), the acting clients aimed at the .env's region and endpoint
+/// unless the flags say otherwise, and the region. A .env named with --env-file must exist
+/// and read; without one, a missing .env just means the flags must say it all.
+async fn bucket_and_clients(
+    global: &GlobalArgs,
+    bucket: Option<&str>,
+    env_file: Option<&std::path::Path>,
+) -> Result<(crate::bucket_name::BucketName, aws::ActingClients, String)> {
+    use crate::keys::Key;
+    use crate::settings::{AppSettings, Overrides};
+    let target = target(global)?;
+    let settings = match (env_file, AppSettings::resolve(env_file, &Overrides::default())) {
+        (_, Ok(settings)) => Some(settings),
+        (Some(_), Err(error)) => return Err(error),
+        (None, Err(_)) => None,
+    };
+    let from_env = settings.as_ref().and_then(|s| s.get(Key::Bucket)).map(str::to_string);
+    let Some(bucket) = bucket.map(str::to_string).or(from_env) else {
+        return Err(Failure::bad_input("no bucket: neither --bucket nor the .env's S3_BUCKET_NAME names one")
+            .hint("pass --bucket NAME, or run in the folder of the backend's .env (`t3s3 init` writes it)")
+            .into());
+    };
+    let bucket = crate::bucket_name::parse(&bucket, "pass a valid --bucket")?;
+    let target = match &settings {
+        Some(settings) => crate::ops::acting_target(&target, settings),
+        None => target,
+    };
+    let clients = aws::acting_clients(&target).await?;
+    let Some(region) = clients.region() else {
+        return Err(Failure::bad_input("no AWS region").hint("pass --region REGION").into());
+    };
+    Ok((bucket, clients, region))
+}
+
 /// `--timeout`, else the default.
 fn timeout(global: &GlobalArgs) -> Duration {
     global.timeout.map_or(aws::DEFAULT_TIMEOUT, Duration::from_secs)

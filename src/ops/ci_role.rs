@@ -2,15 +2,13 @@
 //! branch can assume, with the backend's least-privilege policy, looked at before anything is
 //! created; then the workflow to paste. A second run changes nothing.
 
-use std::cell::RefCell;
-
 use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::ActingClients;
 use crate::exit::{Failure, after_changes};
 use crate::iam;
-use crate::ops::converge::{Resource, Status};
+use crate::ops::converge::{Record, Resource, Status};
 use crate::outln;
 use crate::policy;
 use crate::sts;
@@ -110,13 +108,12 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<CiRoleRep
     if let Some(state) = &role {
         check_existing_role(state, options, &policy_arn)?;
     }
-    let work = Work { clients, options, rows: RefCell::new(Vec::new()), changes: RefCell::new(Vec::new()) };
+    let work = Work { clients, options, record: Record::new(options.dry_run) };
     let trust = policy::github_trust(&provider_arn, &options.subject());
     let role_arn = format!("arn:{partition}:iam::{}:role/{}", caller.account, options.role_name);
     let applied = work.apply(&provider_arn, provider, &policy_arn, policy.is_some(), (role, &role_arn), &trust).await;
-    let changes = work.changes.into_inner();
+    let (mut resources, changes) = work.record.into_parts();
     let role_arn = applied.map_err(|error| after_changes(error, changes.clone()))?;
-    let mut resources = work.rows.into_inner();
     resources.sort_by_key(|row| {
         ["oidc_provider", "policy", "role", "trust_policy", "session_limit", "attachment"]
             .iter()
@@ -140,25 +137,10 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<CiRoleRep
 struct Work<'a> {
     clients: &'a ActingClients,
     options: &'a Options,
-    rows: RefCell<Vec<Resource>>,
-    changes: RefCell<Vec<String>>,
+    record: Record,
 }
 
 impl Work<'_> {
-    fn row(&self, resource: &'static str, name: &str, status: Status, detail: impl Into<String>) {
-        self.rows.borrow_mut().push(Resource { resource, name: name.to_string(), status, detail: detail.into() });
-    }
-
-    fn status(&self, needed: bool, create: bool) -> Status {
-        match (needed, self.options.dry_run, create) {
-            (false, ..) => Status::Unchanged,
-            (true, true, true) => Status::WouldCreate,
-            (true, true, false) => Status::WouldUpdate,
-            (true, false, true) => Status::Created,
-            (true, false, false) => Status::Updated,
-        }
-    }
-
     /// Provider and policy at once; then the role, whose trust names the provider.
     async fn apply(
         &self,
@@ -183,25 +165,30 @@ impl Work<'_> {
             None => {
                 if !dry_run {
                     iam::create_github_provider(iam_client).await?;
-                    self.changes.borrow_mut().push(format!("OIDC provider {arn} created"));
+                    self.record.changed(format!("OIDC provider {arn} created"));
                 }
-                self.row("oidc_provider", arn, self.status(true, true), format!("audience {}", iam::GITHUB_AUDIENCE));
+                self.record.row(
+                    "oidc_provider",
+                    arn,
+                    self.record.status(true, true),
+                    format!("audience {}", iam::GITHUB_AUDIENCE),
+                );
             }
             Some(provider) if !provider.audiences.iter().any(|a| a == iam::GITHUB_AUDIENCE) => {
                 if !dry_run {
                     iam::add_audience(iam_client, arn).await?;
-                    self.changes.borrow_mut().push(format!("audience {} added to {arn}", iam::GITHUB_AUDIENCE));
+                    self.record.changed(format!("audience {} added to {arn}", iam::GITHUB_AUDIENCE));
                 }
-                self.row(
+                self.record.row(
                     "oidc_provider",
                     arn,
-                    self.status(true, false),
+                    self.record.status(true, false),
                     format!("audience {} added", iam::GITHUB_AUDIENCE),
                 );
             }
             Some(provider) => {
                 let whose = if provider.ours { "made by t3s3" } else { "already there; kept as it is" };
-                self.row(
+                self.record.row(
                     "oidc_provider",
                     arn,
                     Status::Unchanged,
@@ -214,19 +201,7 @@ impl Work<'_> {
 
     async fn policy(&self, arn: &str, exists: bool) -> Result<()> {
         let (name, bucket) = (&self.options.policy_name, &self.options.bucket);
-        if !exists && !self.options.dry_run {
-            let document =
-                serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(bucket)?)?)?;
-            iam::create_policy(&self.clients.iam, name, &document, policy::DESCRIPTION).await?;
-            self.changes.borrow_mut().push(format!("policy {name} created"));
-        }
-        self.row(
-            "policy",
-            arn,
-            self.status(!exists, true),
-            format!("{name}: the backend's least privilege on `{bucket}`"),
-        );
-        Ok(())
+        crate::ops::ensure_policy(self.clients, &self.record, arn, exists, name, bucket).await
     }
 
     /// The role: created, or its trust, session limit and policy made to match.
@@ -238,7 +213,7 @@ impl Work<'_> {
         policy_arn: &str,
     ) -> Result<String> {
         let (iam_client, name, dry_run) = (&self.clients.iam, self.options.role_name.as_str(), self.options.dry_run);
-        let subject = self.options.subject();
+        let (subject, record, policy_name) = (self.options.subject(), &self.record, &self.options.policy_name);
         let Some(state) = found else {
             let arn = if dry_run {
                 role_arn.to_string()
@@ -247,19 +222,19 @@ impl Work<'_> {
                 let new_role =
                     iam::NewRole { trust, seconds: MAX_SESSION_SECONDS, description: &description, made_by: "ci-role" };
                 let arn = iam::create_role(iam_client, name, new_role).await?;
-                self.changes.borrow_mut().push(format!("role {name} created"));
+                record.changed(format!("role {name} created"));
                 iam::attach_to_role(iam_client, name, policy_arn).await?;
-                self.changes.borrow_mut().push(format!("{} attached to role {name}", self.options.policy_name));
+                record.changed(format!("{} attached to role {name}", policy_name));
                 arn
             };
-            self.row("role", name, self.status(true, true), format!("assumable only by {subject}"));
-            self.row("attachment", name, self.status(true, true), format!("{} → {name}", self.options.policy_name));
+            record.row("role", name, record.status(true, true), format!("assumable only by {subject}"));
+            record.row("attachment", name, record.status(true, true), format!("{} → {name}", policy_name));
             return Ok(arn);
         };
         let adopt = !state.ours && !state.adopted;
         if adopt && !dry_run {
             iam::tag_adopted(iam_client, name).await?;
-            self.changes.borrow_mut().push(format!("role {name} adopted (tagged {})", iam::ADOPTED_TAG));
+            record.changed(format!("role {name} adopted (tagged {})", iam::ADOPTED_TAG));
         }
         let trust_differs = !policy::same_document(&state.trust, trust);
         let session_differs = state.max_session_seconds != MAX_SESSION_SECONDS;
@@ -268,21 +243,21 @@ impl Work<'_> {
             let update_trust = async {
                 if trust_differs {
                     iam::update_trust(iam_client, name, trust).await?;
-                    self.changes.borrow_mut().push(format!("trust policy of role {name} replaced"));
+                    record.changed(format!("trust policy of role {name} replaced"));
                 }
                 Ok::<_, anyhow::Error>(())
             };
             let limit = async {
                 if session_differs {
                     iam::set_max_session(iam_client, name, MAX_SESSION_SECONDS).await?;
-                    self.changes.borrow_mut().push(format!("session limit of role {name} set to one hour"));
+                    record.changed(format!("session limit of role {name} set to one hour"));
                 }
                 Ok::<_, anyhow::Error>(())
             };
             let attached = async {
                 if attach {
                     iam::attach_to_role(iam_client, name, policy_arn).await?;
-                    self.changes.borrow_mut().push(format!("{} attached to role {name}", self.options.policy_name));
+                    record.changed(format!("{} attached to role {name}", policy_name));
                 }
                 Ok::<_, anyhow::Error>(())
             };
@@ -292,13 +267,18 @@ impl Work<'_> {
             c?;
         }
         match adopt {
-            true => self.row("role", name, self.status(true, false), format!("{} adopted (--adopt)", state.arn)),
-            false => self.row("role", name, Status::Unchanged, &state.arn),
+            true => record.row("role", name, record.status(true, false), format!("{} adopted (--adopt)", state.arn)),
+            false => record.row("role", name, Status::Unchanged, &state.arn),
         }
-        self.row("trust_policy", name, self.status(trust_differs, false), format!("only {subject}"));
+        record.row("trust_policy", name, record.status(trust_differs, false), format!("only {subject}"));
         let was = if session_differs { format!(" (was {} s)", state.max_session_seconds) } else { String::new() };
-        self.row("session_limit", name, self.status(session_differs, false), format!("{MAX_SESSION_SECONDS} s{was}"));
-        self.row("attachment", name, self.status(attach, true), format!("{} → {name}", self.options.policy_name));
+        record.row(
+            "session_limit",
+            name,
+            record.status(session_differs, false),
+            format!("{MAX_SESSION_SECONDS} s{was}"),
+        );
+        record.row("attachment", name, record.status(attach, true), format!("{} → {name}", policy_name));
         Ok(state.arn)
     }
 }

@@ -44,6 +44,28 @@ pub fn acting_target(explicit: &Target, settings: &AppSettings) -> Target {
     }
 }
 
+/// The least-privilege policy for a role (ci-role, runtime-role): created when it is missing
+/// (not in a dry run), and its row.
+pub async fn ensure_policy(
+    clients: &crate::aws::ActingClients,
+    record: &converge::Record,
+    arn: &str,
+    exists: bool,
+    name: &str,
+    bucket: &crate::bucket_name::BucketName,
+) -> anyhow::Result<()> {
+    let needed = !exists;
+    if needed && !record.dry_run() {
+        let document =
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&crate::policy::render(bucket)?)?)?;
+        crate::iam::create_policy(&clients.iam, name, &document, crate::policy::DESCRIPTION).await?;
+        record.changed(format!("policy {name} created"));
+    }
+    let detail = format!("{name}: the backend's least privilege on `{bucket}`");
+    record.row("policy", arn, record.status(needed, true), detail);
+    Ok(())
+}
+
 /// Where requests signed with the backend's key go, as `verify` resolves it: the flag, the
 /// environment's AWS_ENDPOINT_URL, then the .env's. With an endpoint configured anywhere, no
 /// request signed with the key goes to an AWS host.

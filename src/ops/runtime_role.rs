@@ -4,15 +4,13 @@
 //! tokens); looked at before anything is created, then made to match. A second run changes
 //! nothing. It prints what to do on the platform; there is no secret to print.
 
-use std::cell::RefCell;
-
 use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::ActingClients;
 use crate::exit::{Failure, after_changes};
 use crate::iam;
-use crate::ops::converge::{Resource, Status};
+use crate::ops::converge::{Record, Resource, Status};
 use crate::outln;
 use crate::policy;
 use crate::runtime_trust::{self, FlyApp, Platform};
@@ -129,7 +127,7 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<RuntimeRo
         .into());
     }
     let trust = runtime_trust::trust(options.platform, &caller.account, provider_arn.as_deref(), options.fly.as_ref());
-    let work = Work { clients, options, rows: RefCell::new(Vec::new()), changes: RefCell::new(Vec::new()) };
+    let work = Work { clients, options, record: Record::new(options.dry_run) };
     let role_arn = format!("arn:{partition}:iam::{}:role/{}", caller.account, options.role_name);
     let applied = async {
         let (provider_done, policy_done) =
@@ -144,7 +142,7 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<RuntimeRo
         Ok::<_, anyhow::Error>((role_arn, profile_arn))
     };
     let applied = applied.await;
-    let changes = work.changes.into_inner();
+    let (resources, changes) = work.record.into_parts();
     let (role_arn, instance_profile_arn) = applied.map_err(|error| after_changes(error, changes))?;
     Ok(RuntimeRoleReport {
         ok: true,
@@ -156,7 +154,7 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<RuntimeRo
         instance_profile_arn,
         provider_arn,
         trust_policy: serde_json::from_str(&trust).unwrap_or_default(),
-        resources: work.rows.into_inner(),
+        resources,
         requests: clients.log.operations().len(),
         changes: clients.log.mutating().len(),
     })
@@ -240,29 +238,10 @@ fn next_steps(options: &Options, role_arn: &str) -> Vec<String> {
 struct Work<'a> {
     clients: &'a ActingClients,
     options: &'a Options,
-    rows: RefCell<Vec<Resource>>,
-    changes: RefCell<Vec<String>>,
+    record: Record,
 }
 
 impl Work<'_> {
-    fn row(&self, resource: &'static str, name: &str, status: Status, detail: impl Into<String>) {
-        self.rows.borrow_mut().push(Resource { resource, name: name.to_string(), status, detail: detail.into() });
-    }
-
-    fn changed(&self, what: String) {
-        self.changes.borrow_mut().push(what);
-    }
-
-    fn status(&self, needed: bool, create: bool) -> Status {
-        match (needed, self.options.dry_run, create) {
-            (false, ..) => Status::Unchanged,
-            (true, true, true) => Status::WouldCreate,
-            (true, true, false) => Status::WouldUpdate,
-            (true, false, true) => Status::Created,
-            (true, false, false) => Status::Updated,
-        }
-    }
-
     /// Fly.io's provider for the organization: created (tagged) when missing, the STS
     /// audience added when it lacks it.
     async fn provider(&self, arn: Option<&str>, found: Option<iam::OidcProvider>) -> Result<()> {
@@ -273,25 +252,35 @@ impl Work<'_> {
             None => {
                 if !dry_run {
                     iam::create_fly_provider(&self.clients.iam, &issuer).await?;
-                    self.changed(format!("OIDC provider {arn} created"));
+                    self.record.changed(format!("OIDC provider {arn} created"));
                 }
-                self.row(
+                self.record.row(
                     "oidc_provider",
                     arn,
-                    self.status(true, true),
+                    self.record.status(true, true),
                     format!("audience {}", runtime_trust::FLY_AUDIENCE),
                 );
             }
             Some(provider) if !provider.audiences.iter().any(|a| a == runtime_trust::FLY_AUDIENCE) => {
                 if !dry_run {
                     iam::add_audience(&self.clients.iam, arn).await?;
-                    self.changed(format!("audience {} added to {arn}", runtime_trust::FLY_AUDIENCE));
+                    self.record.changed(format!("audience {} added to {arn}", runtime_trust::FLY_AUDIENCE));
                 }
-                self.row("oidc_provider", arn, self.status(true, false), "audience sts.amazonaws.com added");
+                self.record.row(
+                    "oidc_provider",
+                    arn,
+                    self.record.status(true, false),
+                    "audience sts.amazonaws.com added",
+                );
             }
             Some(provider) => {
                 let whose = if provider.ours { "made by t3s3" } else { "already there; kept as it is" };
-                self.row("oidc_provider", arn, Status::Unchanged, format!("audience sts.amazonaws.com; {whose}"));
+                self.record.row(
+                    "oidc_provider",
+                    arn,
+                    Status::Unchanged,
+                    format!("audience sts.amazonaws.com; {whose}"),
+                );
             }
         }
         Ok(())
@@ -299,19 +288,7 @@ impl Work<'_> {
 
     async fn policy(&self, arn: &str, exists: bool) -> Result<()> {
         let (name, bucket) = (&self.options.policy_name, &self.options.bucket);
-        if !exists && !self.options.dry_run {
-            let document =
-                serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&policy::render(bucket)?)?)?;
-            iam::create_policy(&self.clients.iam, name, &document, policy::DESCRIPTION).await?;
-            self.changed(format!("policy {name} created"));
-        }
-        self.row(
-            "policy",
-            arn,
-            self.status(!exists, true),
-            format!("{name}: the backend's least privilege on `{bucket}`"),
-        );
-        Ok(())
+        crate::ops::ensure_policy(self.clients, &self.record, arn, exists, name, bucket).await
     }
 
     /// The role: created, or its trust and policy made to match.
@@ -333,28 +310,43 @@ impl Work<'_> {
                 let new_role =
                     iam::NewRole { trust, seconds: MAX_SESSION_SECONDS, description: &description, made_by: &made_by };
                 let arn = iam::create_role(iam_client, name, new_role).await?;
-                self.changed(format!("role {name} created"));
+                self.record.changed(format!("role {name} created"));
                 iam::attach_to_role(iam_client, name, policy_arn).await?;
-                self.changed(format!("{} attached to role {name}", self.options.policy_name));
+                self.record.changed(format!("{} attached to role {name}", self.options.policy_name));
                 arn
             };
-            self.row("role", name, self.status(true, true), format!("trusted only by {}", who(platform)));
-            self.row("attachment", name, self.status(true, true), format!("{} → {name}", self.options.policy_name));
+            self.record.row("role", name, self.record.status(true, true), format!("trusted only by {}", who(platform)));
+            self.record.row(
+                "attachment",
+                name,
+                self.record.status(true, true),
+                format!("{} → {name}", self.options.policy_name),
+            );
             return Ok(arn);
         };
         let trust_differs = !policy::same_document(&state.trust, trust);
         let attach = !state.policies.iter().any(|arn| arn == policy_arn);
         if trust_differs && !dry_run {
             iam::update_trust(iam_client, name, trust).await?;
-            self.changed(format!("trust policy of role {name} replaced"));
+            self.record.changed(format!("trust policy of role {name} replaced"));
         }
         if attach && !dry_run {
             iam::attach_to_role(iam_client, name, policy_arn).await?;
-            self.changed(format!("{} attached to role {name}", self.options.policy_name));
+            self.record.changed(format!("{} attached to role {name}", self.options.policy_name));
         }
-        self.row("role", name, Status::Unchanged, &state.arn);
-        self.row("trust_policy", name, self.status(trust_differs, false), format!("only {}", who(platform)));
-        self.row("attachment", name, self.status(attach, true), format!("{} → {name}", self.options.policy_name));
+        self.record.row("role", name, Status::Unchanged, &state.arn);
+        self.record.row(
+            "trust_policy",
+            name,
+            self.record.status(trust_differs, false),
+            format!("only {}", who(platform)),
+        );
+        self.record.row(
+            "attachment",
+            name,
+            self.record.status(attach, true),
+            format!("{} → {name}", self.options.policy_name),
+        );
         Ok(state.arn)
     }
 
@@ -372,17 +364,17 @@ impl Work<'_> {
             None if dry_run => (format!("arn:{partition}:iam::{account}:instance-profile/{name}"), true),
             None => {
                 let arn = iam::create_instance_profile(iam_client, name).await?;
-                self.changed(format!("instance profile {name} created"));
+                self.record.changed(format!("instance profile {name} created"));
                 (arn, true)
             }
         };
         let holds = found.is_some_and(|p| p.roles.iter().any(|r| r == name));
         if !holds && !dry_run {
             iam::add_role_to_instance_profile(iam_client, name, name).await?;
-            self.changed(format!("role {name} added to instance profile {name}"));
+            self.record.changed(format!("role {name} added to instance profile {name}"));
         }
-        let status = if created { self.status(true, true) } else { self.status(!holds, false) };
-        self.row("instance_profile", name, status, format!("holds role {name}"));
+        let status = if created { self.record.status(true, true) } else { self.record.status(!holds, false) };
+        self.record.row("instance_profile", name, status, format!("holds role {name}"));
         Ok(arn)
     }
 }

@@ -39,6 +39,42 @@ pub enum Status {
     WouldUpdate,
 }
 
+/// The rows of a summary and the changes made, recorded as they happen (ci-role,
+/// runtime-role): what a failure part way lists, and what the report shows.
+pub struct Record {
+    dry_run: bool,
+    rows: std::cell::RefCell<Vec<Resource>>,
+    changes: std::cell::RefCell<Vec<String>>,
+}
+
+impl Record {
+    pub fn new(dry_run: bool) -> Record {
+        Record { dry_run, rows: Default::default(), changes: Default::default() }
+    }
+
+    pub fn row(&self, resource: &'static str, name: &str, status: Status, detail: impl Into<String>) {
+        self.rows.borrow_mut().push(Resource { resource, name: name.to_string(), status, detail: detail.into() });
+    }
+
+    /// `unchanged` when nothing is needed, else created / updated (or would be).
+    pub fn status(&self, needed: bool, create: bool) -> Status {
+        if needed { Status::changed(self.dry_run, create) } else { Status::Unchanged }
+    }
+
+    pub fn changed(&self, what: String) {
+        self.changes.borrow_mut().push(what);
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// The rows, and the changes made.
+    pub fn into_parts(self) -> (Vec<Resource>, Vec<String>) {
+        (self.rows.into_inner(), self.changes.into_inner())
+    }
+}
+
 impl Status {
     fn changed(dry_run: bool, create: bool) -> Self {
         match (dry_run, create) {
