@@ -247,10 +247,11 @@ impl EnvFile {
             let Some(key) = statement.binding.key.clone() else { continue };
             let number = statement.first + 1;
             let severity = if Key::from_name(&key).is_some() { Severity::Error } else { Severity::Warning };
-            let mut push =
-                |message: String| issues.push(LintIssue { line: number, key: Some(key.clone()), severity, message });
             for problem in statement_problems(statement, &self.lines[statement.first].text) {
-                push(problem);
+                // python-dotenv (the backend's loader) reads `KEY = value` as KEY=value: a
+                // warning, not a reason to stop.
+                let severity = if problem.starts_with("spaces around '='") { Severity::Warning } else { severity };
+                issues.push(LintIssue { line: number, key: Some(key.clone()), severity, message: problem });
             }
             let raw = statement.binding.raw_value.clone();
             match seen.get(&key) {
@@ -453,7 +454,7 @@ fn statement_problems(statement: &Statement, first_line: &str) -> Vec<String> {
     }
     if let Some(assignment) = assignment(first_line) {
         if assignment.key.ends_with(char::is_whitespace) || assignment.value.starts_with(char::is_whitespace) {
-            problems.push(format!("spaces around '=': write `{key}=value` with nothing between key, '=' and value"));
+            problems.push(format!("spaces around '=': python-dotenv reads it, a shell's `source` does not; `t3s3 init` writes `{key}=value`"));
         }
     }
     if let Some(problem) = quote_problem(raw.trim()) {
@@ -526,7 +527,7 @@ mod tests {
         let spaces = findings("# c\nAWS_REGION = us-east-1\n");
         assert_eq!(spaces[0].line, 2);
         assert!(spaces[0].message.contains("spaces around '='"));
-        assert_eq!(spaces[0].severity, Severity::Error);
+        assert_eq!(spaces[0].severity, Severity::Warning, "python-dotenv reads it");
 
         let quote = findings("S3_BUCKET_NAME=abc\"\n");
         assert!(quote[0].message.contains("quote"), "{quote:?}");
