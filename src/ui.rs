@@ -214,6 +214,14 @@ impl Printer {
         }
     }
 
+    /// With --quiet in text mode, the report's one-line verdict (its text was shown part by
+    /// part with [`Printer::progress`], which --quiet silences).
+    pub fn quiet_verdict(&self, report: &impl Render) {
+        if self.quiet && !self.json {
+            self.out(&format!("{}\n", report.verdict()));
+        }
+    }
+
     /// A line of progress (text mode only; JSON reports carry the same facts).
     pub fn note(&self, message: &str) {
         if !self.json && !self.quiet {

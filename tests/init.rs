@@ -849,3 +849,22 @@ async fn init_never_ignores_what_the_repositorys_gitignore_re_includes() {
     assert!(check.success(), "git does not ignore backend/.env");
     assert!(ws.read(".gitignore").ends_with("!.env.example\n"), "{}", ws.read(".gitignore"));
 }
+
+#[tokio::test]
+async fn init_quiet_prints_the_one_line_verdict() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    ws.write("backend/.env", "DEBUG=1\n");
+    let out = run(ws.t3s3().env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET).args([
+        "--endpoint-url",
+        &server.url(),
+        "--region",
+        APP_REGION,
+        "-q",
+        "init",
+        "--create-user",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout.lines().count(), 1, "one line: {:?}", out.stdout);
+    assert!(out.stdout.contains("PASSED"), "{:?}", out.stdout);
+}

@@ -81,6 +81,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     printer.progress(&Banner::SelfTest);
     let result = selftest::run(&AppSettings::from_file(&env_path)?, &test, printer).await;
     printer.progress(&result);
+    printer.quiet_verdict(&result);
     report.ok = result.ok;
     report.verify = Some(result);
     printer.print_json(&report);
