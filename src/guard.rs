@@ -244,7 +244,7 @@ fn access_key_ids(line: &str) -> Vec<&str> {
             let id = &line[start..start + 20];
             // AWS's example (`…EXAMPLE`) and a run of one character after the prefix
             // (`AKIAXXXXXXXXXXXXXXXX`) are stand-ins.
-            let run = id[4..].chars().all(|c| Some(c) == id[4..].chars().next());
+            let run = id[4..].chars().all(|c| id[4..].starts_with(c));
             if !id.contains("EXAMPLE") && !run {
                 found.push(id);
             }
