@@ -346,8 +346,12 @@ pub struct LsArgs {
 #[derive(Debug, Args)]
 pub struct GuardArgs {
     /// Files to check (default: what git has staged, as the commit would hold it)
-    #[arg(value_name = "PATH")]
+    #[arg(value_name = "PATH", conflicts_with = "history")]
     pub paths: Vec<PathBuf>,
+    /// Scan every commit reachable from HEAD instead (each file version once), reporting the
+    /// commit that introduced it, the path and the line
+    #[arg(long)]
+    pub history: bool,
 }
 
 #[derive(Debug, Args)]

@@ -320,6 +320,55 @@ fn parse_raw(out: &[u8]) -> Result<Vec<StagedBlob>, String> {
     Ok(blobs)
 }
 
+/// Every file version (blob) reachable from HEAD, each once, with the first commit (oldest
+/// first) that added it and its path there: what `guard --history` scans. `Err` when git
+/// cannot list them.
+pub fn history_blobs(root: &Path) -> Result<Vec<(String, Vec<u8>, String)>, String> {
+    let listed = git(
+        root,
+        &[
+            "log",
+            "--reverse",
+            "--format=%x00%H",
+            "--raw",
+            "-z",
+            "--no-renames",
+            "--no-abbrev",
+            "--diff-filter=AMT",
+            "HEAD",
+        ],
+    )
+    .ok_or_else(|| "git could not be run".to_string())?;
+    if !listed.status.success() {
+        return Err(String::from_utf8_lossy(&listed.stderr).trim().to_string());
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut blobs = Vec::new();
+    let mut commit = String::new();
+    let mut fields = listed.stdout.split(|b| *b == 0).peekable();
+    while let Some(field) = fields.next() {
+        let text = String::from_utf8_lossy(field);
+        let text = text.trim_start_matches('\n');
+        if text.is_empty() {
+            // `%x00` before each commit hash: the next field is the hash.
+            if let Some(hash) = fields.next() {
+                commit = String::from_utf8_lossy(hash).trim().to_string();
+            }
+            continue;
+        }
+        if let Some(raw) = text.strip_prefix(':') {
+            let parts: Vec<&str> = raw.split(' ').collect();
+            let path = fields.next().unwrap_or_default().to_vec();
+            if let [_, mode, _, id, _] = parts[..] {
+                if mode != "160000" && seen.insert(id.to_string()) {
+                    blobs.push((id.to_string(), path, commit.clone()));
+                }
+            }
+        }
+    }
+    Ok(blobs)
+}
+
 /// The bytes of each object, read at once by object id with `git cat-file --batch` (no
 /// path is parsed, so any file name works); an object git cannot give is an `Err`.
 pub fn read_objects(root: &Path, ids: &[&str]) -> Vec<Result<Vec<u8>, String>> {

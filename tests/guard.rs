@@ -277,3 +277,31 @@ fn the_other_scanners_corpus_is_held_to_its_figures() {
     assert!(found >= 32, "{found} secrets found");
     assert!(false_positives.len() <= 1, "clean samples blocked: {false_positives:?}");
 }
+
+#[test]
+fn history_names_the_commit_path_and_line_of_a_key_removed_since() {
+    let ws = Workspace::new();
+    git(ws.path(), &["init", "-q"]);
+    ws.write("README.md", "# T3 Chat\n");
+    git(ws.path(), &["add", "README.md"]);
+    git(ws.path(), &["commit", "-qm", "readme"]);
+    ws.write("backend/settings.py", &format!("DEBUG = True\naws_secret_access_key = \"{SECRET}\"\n"));
+    git(ws.path(), &["add", "backend/settings.py"]);
+    git(ws.path(), &["commit", "-qm", "settings"]);
+    let leaked = git(ws.path(), &["rev-parse", "HEAD"]).trim().to_string();
+    ws.write("backend/settings.py", "DEBUG = True\n");
+    git(ws.path(), &["commit", "-qam", "take the key out"]);
+
+    assert_eq!(run(ws.t3s3().arg("guard")).code, 0, "nothing staged");
+    let out = run(ws.t3s3().args(["guard", "--history", "--json"]));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let report = out.json();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["path"], format!("{}:backend/settings.py", &leaked[..12]));
+    assert_eq!(findings[0]["line"], 2);
+    assert_eq!(report["files"], 3, "each version once: the readme and two of settings.py");
+    assert!(!out.stdout.contains(SECRET));
+    let out = run(ws.t3s3().args(["guard", "--history", "README.md"]));
+    assert_eq!(out.code, 2, "--history takes no paths: {}", out.all());
+}

@@ -21,7 +21,9 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
         }
         guard::scan(path, bytes)
     };
-    let files = if args.paths.is_empty() {
+    let files = if args.history {
+        history(&mut findings, &mut scan)?
+    } else if args.paths.is_empty() {
         let Some((root, staged)) = git::staged(&PathBuf::from(".")) else {
             // A repository git cannot read (someone else's, a corrupt index, no git) is not
             // "no repository": say what git said.
@@ -80,4 +82,31 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
     let report = GuardReport::new(files, findings, binary);
     printer.report(&report);
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
+}
+
+/// `--history`: every file version reachable from HEAD, each once, read in batches by object
+/// id (`git cat-file --batch`); a finding names the commit that introduced the version.
+fn history(
+    findings: &mut Vec<guard::Finding>,
+    scan: &mut impl FnMut(&str, &[u8]) -> Vec<guard::Finding>,
+) -> Result<usize> {
+    let Some(root) = git::repo_root(&PathBuf::from(".").join("x")) else {
+        return Err(Failure::bad_input("not in a git repository: there is no history to scan")
+            .hint("run it inside the repository")
+            .into());
+    };
+    let blobs = git::history_blobs(&root).map_err(|why| {
+        Failure::bad_input(format!("git cannot list the history: {why}")).hint("run `git log` to see what git says")
+    })?;
+    for batch in blobs.chunks(500) {
+        let ids: Vec<&str> = batch.iter().map(|(id, ..)| id.as_str()).collect();
+        for ((_, path, commit), bytes) in batch.iter().zip(git::read_objects(&root, &ids)) {
+            let shown = format!("{}:{}", &commit[..commit.len().min(12)], String::from_utf8_lossy(path));
+            match bytes {
+                Ok(bytes) => findings.extend(scan(&shown, &bytes)),
+                Err(why) => findings.push(guard::unreadable(&shown, &why)),
+            }
+        }
+    }
+    Ok(blobs.len())
 }
