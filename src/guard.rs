@@ -16,15 +16,43 @@ pub struct GuardReport {
     pub findings: Vec<Finding>,
     /// Findings on lines marked `t3s3:allow`: not blocking, never silent.
     pub allowed: Vec<Finding>,
+    /// Findings whose fingerprint the committed ignore file ([`IGNORE_FILE`]) lists.
+    pub ignored: Vec<Finding>,
     /// Files read as binary, in which guard looks for nothing.
     pub binary: Vec<String>,
 }
 
+/// The committed file of finding fingerprints guard lets through, one a line (`#` comments),
+/// at the repository's top (as gitleaks' `.gitleaksignore`).
+pub const IGNORE_FILE: &str = ".t3s3ignore";
+
+impl Finding {
+    /// `path:rule:line`, what [`IGNORE_FILE`] lists to let a finding through.
+    pub fn fingerprint(&self) -> String {
+        format!("{}:{}:{}", self.path, self.rule, self.line)
+    }
+}
+
 impl GuardReport {
-    /// Sorts what was found into blocking findings and allowed ones.
-    pub fn new(files: usize, found: Vec<Finding>, binary: Vec<String>) -> GuardReport {
-        let (allowed, findings): (Vec<Finding>, Vec<Finding>) = found.into_iter().partition(|f| f.allowed);
-        GuardReport { ok: findings.is_empty(), files, findings, allowed, binary }
+    /// Sorts what was found into blocking findings, allowed ones (`t3s3:allow`) and ignored
+    /// ones (their fingerprint in `ignore`, the ignore file's text). An unreadable file is
+    /// never let through.
+    pub fn new(files: usize, found: Vec<Finding>, binary: Vec<String>, ignore: &str) -> GuardReport {
+        let listed: Vec<&str> =
+            ignore.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        let (mut allowed, mut ignored, mut findings) = (Vec::new(), Vec::new(), Vec::new());
+        for finding in found {
+            if finding.rule == "unreadable" {
+                findings.push(finding);
+            } else if finding.allowed {
+                allowed.push(finding);
+            } else if listed.contains(&finding.fingerprint().as_str()) {
+                ignored.push(finding);
+            } else {
+                findings.push(finding);
+            }
+        }
+        GuardReport { ok: findings.is_empty(), files, findings, allowed, ignored, binary }
     }
 }
 
@@ -33,6 +61,10 @@ impl Render for GuardReport {
         for finding in &self.allowed {
             let place = format!("{}:{}", crate::ui::one_line(&finding.path), finding.line);
             outln!(out, "{place}: {} {} (the line says t3s3:allow)", style::warn("allowed:"), finding.what);
+        }
+        for finding in &self.ignored {
+            let place = crate::ui::one_line(&finding.fingerprint());
+            outln!(out, "{place}: {} {} (listed in {IGNORE_FILE})", style::warn("ignored:"), finding.what);
         }
         if !self.binary.is_empty() {
             let names: Vec<String> = self.binary.iter().map(|p| crate::ui::one_line(p)).collect();
@@ -59,6 +91,9 @@ pub struct Finding {
     pub line: usize,
     pub what: String,
     pub fix: String,
+    /// What kind of finding: `env-file`, `aws-access-key-id`, `aws-secret-access-key`,
+    /// `aws-session-token`, `unreadable`.
+    pub rule: &'static str,
     /// The line says `t3s3:allow`: reported, not blocking.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allowed: bool,
@@ -87,6 +122,7 @@ pub fn unreadable(path: &str, why: &str) -> Finding {
         path: path.to_string(),
         line: 0,
         allowed: false,
+        rule: "unreadable",
         what: format!("could not be read ({why}), so it cannot be shown free of secrets"),
         fix: "check it by hand, then commit with the file readable (or unstage it)".into(),
     }
@@ -100,6 +136,7 @@ pub fn scan(path: &str, bytes: &[u8]) -> Vec<Finding> {
             path: path.to_string(),
             line: 0,
             allowed: false,
+            rule: "env-file",
             what: "an env file: it holds the backend's secret".into(),
             fix: format!("unstage it (`git restore --staged {path}`) and keep `.env`, `*.env` and `.env.*` in .gitignore (`t3s3 init` adds them)"),
         });
@@ -108,25 +145,27 @@ pub fn scan(path: &str, bytes: &[u8]) -> Vec<Finding> {
     // text (PowerShell's `>`) is text.
     let Some(text) = decode(bytes) else { return found };
     for (index, line) in text.lines().enumerate() {
-        let at = |what: String, fix: &str| Finding {
+        let at = |rule: &'static str, what: String, fix: &str| Finding {
             path: path.to_string(),
             line: index + 1,
             what,
             fix: fix.to_string(),
+            rule,
             allowed: allowed(line),
         };
         let rotate = "take it out; if it was ever pushed, rotate the key (`t3s3 rotate-key`)";
         for key_id in access_key_ids(line) {
-            found.push(at(format!("an AWS access key id ({})", masked(key_id)), rotate));
+            found.push(at("aws-access-key-id", format!("an AWS access key id ({})", masked(key_id)), rotate));
         }
         for (name, secret) in assigned_secrets(line) {
             found.push(at(
+                "aws-secret-access-key",
                 format!("a 40-character secret assigned to `{name}` ({})", masked(secret)),
                 "keep secrets in the git-ignored .env; if it was ever pushed, rotate the key (`t3s3 rotate-key`)",
             ));
         }
         for token in session_tokens(line) {
-            found.push(at(format!("an AWS session token ({})", masked(token)), rotate));
+            found.push(at("aws-session-token", format!("an AWS session token ({})", masked(token)), rotate));
         }
     }
     found
@@ -423,7 +462,7 @@ mod tests {
         let found = scan("tests/parse.py", line.as_bytes());
         assert_eq!(found.len(), 1);
         assert!(found[0].allowed);
-        let report = GuardReport::new(1, found, vec!["logo.png".into()]);
+        let report = GuardReport::new(1, found, vec!["logo.png".into()], "");
         assert!(report.ok && report.findings.is_empty() && report.allowed.len() == 1);
         let mut text = String::new();
         report.text(&mut text);

@@ -305,3 +305,36 @@ fn history_names_the_commit_path_and_line_of_a_key_removed_since() {
     let out = run(ws.t3s3().args(["guard", "--history", "README.md"]));
     assert_eq!(out.code, 2, "--history takes no paths: {}", out.all());
 }
+
+#[test]
+fn a_fingerprint_in_the_committed_ignore_file_is_reported_not_blocking() {
+    let ws = Workspace::new();
+    git(ws.path(), &["init", "-q"]);
+    ws.write("docs/setup.md", &format!("| AWS_SECRET_ACCESS_KEY | {SECRET} |\n"));
+    ws.write("backend/app.py", &format!("aws_secret_access_key = \"{SECRET}\"\n"));
+    git(ws.path(), &["add", "docs/setup.md", "backend/app.py"]);
+    let out = run(ws.t3s3().args(["guard", "--json"]));
+    assert_eq!(out.code, 1);
+    let fingerprints: Vec<String> = out.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}:{}:{}", f["path"].as_str().unwrap(), f["rule"].as_str().unwrap(), f["line"]))
+        .collect();
+    assert_eq!(fingerprints, ["backend/app.py:aws-secret-access-key:1", "docs/setup.md:aws-secret-access-key:1"]);
+
+    ws.write(".t3s3ignore", "# the docs show a revoked key on purpose\ndocs/setup.md:aws-secret-access-key:1\n");
+    let out = run(ws.t3s3().args(["guard", "--json"]));
+    assert_eq!(out.code, 1, "the other finding still blocks: {}", out.all());
+    let report = out.json();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(report["ignored"][0]["path"], "docs/setup.md");
+    git(ws.path(), &["rm", "-q", "--cached", "backend/app.py"]);
+    let out = run(ws.t3s3().arg("guard"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("docs/setup.md:aws-secret-access-key:1: ignored:") && out.stdout.contains(".t3s3ignore"),
+        "{}",
+        out.stdout
+    );
+}

@@ -79,7 +79,10 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
         }
         args.paths.len()
     };
-    let report = GuardReport::new(files, findings, binary);
+    // The committed ignore file of the repository guard looks at (or of this folder).
+    let root = git::repo_root(&PathBuf::from(".").join("x")).unwrap_or_else(|| PathBuf::from("."));
+    let ignore = crate::fsio::read_text(&root.join(guard::IGNORE_FILE)).unwrap_or_default();
+    let report = GuardReport::new(files, findings, binary, &ignore);
     printer.report(&report);
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }
