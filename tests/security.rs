@@ -589,3 +589,27 @@ async fn a_team_gets_a_user_each_and_destroy_keeps_what_another_developer_uses()
     assert_eq!(out.code, 0, "{}", out.all());
     assert_ne!(run(bob.t3s3().arg("verify")).code, 0, "asked to, destroy took the team's bucket");
 }
+
+#[tokio::test]
+async fn the_printed_next_step_works_when_pasted() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    let out = run(ws.acting(&server).args(["rotate-key", "--env-file", "backend/.env"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let next = out.stdout.lines().skip_while(|l| !l.contains("Next:")).nth(1).unwrap().trim().to_string();
+    assert_eq!(next, format!("t3s3 --endpoint-url {} rotate-key --env-file backend/.env --retire", server.url()));
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_t3s3")).parent().unwrap().to_path_buf();
+    let out = run(std::process::Command::new("bash")
+        .env_clear()
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("HOME", ws.path())
+        .env("AWS_CONFIG_FILE", ws.path().join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", ws.path().join("no-aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .current_dir(ws.path())
+        .args(["-c", &next]));
+    assert_eq!(out.code, 0, "`{next}` pasted: {}", out.all());
+    assert!(out.stdout.contains("Retired"), "{}", out.stdout);
+}

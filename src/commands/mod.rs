@@ -87,6 +87,35 @@ async fn bucket_and_clients(
     Ok((bucket, clients, region))
 }
 
+/// A t3s3 command line to print as a next step, repeating the options the user gave
+/// (`--profile`, `--region`, `--endpoint-url` and the command's `--env-file`), so it works
+/// when pasted: `t3s3 --profile admin rotate-key --env-file backend/.env --retire`.
+fn again(global: &GlobalArgs, command: &str, env_file: Option<&std::path::Path>, rest: &str) -> String {
+    let quote = |value: &str| {
+        if value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@".contains(c)) {
+            value.to_string()
+        } else {
+            format!("'{}'", value.replace('\'', "'\\''"))
+        }
+    };
+    let mut line = String::from("t3s3");
+    for (flag, value) in
+        [("--profile", &global.profile), ("--region", &global.region), ("--endpoint-url", &global.endpoint_url)]
+    {
+        if let Some(value) = value {
+            line.push_str(&format!(" {flag} {}", quote(value)));
+        }
+    }
+    line.push_str(&format!(" {command}"));
+    if let Some(path) = env_file {
+        line.push_str(&format!(" --env-file {}", quote(&path.display().to_string())));
+    }
+    if !rest.is_empty() {
+        line.push_str(&format!(" {rest}"));
+    }
+    line
+}
+
 /// `--timeout`, else the default.
 fn timeout(global: &GlobalArgs) -> Duration {
     global.timeout.map_or(aws::DEFAULT_TIMEOUT, Duration::from_secs)

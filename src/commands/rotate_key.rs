@@ -51,7 +51,8 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
             .into());
         }
     }
-    let report = rotate::run(&clients, &prepared, retire, super::timeout(global), printer).await?;
+    let mut report = rotate::run(&clients, &prepared, retire, super::timeout(global), printer).await?;
+    report.retire_command = super::again(global, "rotate-key", args.env_file.as_deref(), "--retire");
     printer.report(&report);
     Ok(if report.rolled_back { ExitStatus::CheckFailed } else { ExitStatus::Success })
 }

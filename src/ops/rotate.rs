@@ -46,6 +46,9 @@ pub struct RotateReport {
     pub freed_slot: Option<String>,
     pub rolled_back: bool,
     pub verify: Option<VerifyReport>,
+    /// The command that retires the old key, with the options this run was given.
+    #[serde(skip)]
+    pub retire_command: String,
 }
 
 impl Render for RotateReport {
@@ -67,7 +70,7 @@ impl Render for RotateReport {
             );
             outln!(out, "{}", style::ok(&line));
             outln!(out, "  Next: restart the backend so it loads the new key, then retire the old one:");
-            outln!(out, "    t3s3 rotate-key --retire");
+            outln!(out, "    {}", self.retire_command);
             return;
         }
         let action = match self.old_key_action {
@@ -225,6 +228,7 @@ async fn rotate(
         freed_slot,
         rolled_back: false,
         verify: Some(result),
+        retire_command: "t3s3 rotate-key --retire".into(),
     };
     if !report.ok {
         // Roll back: the .env names the old key again before the new key goes.
@@ -429,6 +433,7 @@ mod tests {
             freed_slot: None,
             rolled_back: false,
             verify: None,
+            retire_command: "t3s3 rotate-key --retire".into(),
         }
     }
 
