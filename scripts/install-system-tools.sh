@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools some tests need, outside the checkout (the one script that does):
-#   zsh, fish                     tests/shells.rs reads the completion scripts with them
-#   wine64, MinGW gcc, cmake, nasm  tests/windows.rs builds t3s3.exe and runs it under Wine
+#   zsh, fish                     tests/it/shells.rs reads the completion scripts with them
+#   wine64, MinGW gcc, cmake, nasm  tests/it/windows.rs builds t3s3.exe and runs it under Wine
 #   rustup target x86_64-pc-windows-gnu
 # Debian/Ubuntu packages, as root or with passwordless sudo. `.ci/run` runs it on a fresh
 # machine; on your own, run it once if you want those tests (scripts/test.sh names them as

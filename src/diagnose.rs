@@ -1,6 +1,6 @@
 //! AWS errors explained in the user's own terms: the guide's troubleshooting. [`diagnose`]
 //! explains what the backend's key met; [`explain`] explains what the acting credentials met.
-//! Both are plain functions of a typed [`AwsError`], table-tested below and in tests/replay.rs.
+//! Both are plain functions of a typed [`AwsError`], table-tested below and in tests/it/replay.rs.
 
 use serde::Serialize;
 

@@ -6,7 +6,7 @@
 //! fails. Cost: a handful of requests and one 49-byte object for a few seconds, nothing
 //! measurable within the free tier.
 //!
-//!   T3S3_LIVE_PROFILE=admin T3S3_LIVE_REGION=ap-south-1 cargo test --test live -- --ignored --nocapture
+//!   T3S3_LIVE_PROFILE=admin T3S3_LIVE_REGION=ap-south-1 cargo test --test it live:: -- --ignored --nocapture
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

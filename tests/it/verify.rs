@@ -1,12 +1,10 @@
 //! `t3s3 verify` against real servers: moto (with and without IAM enforcement), s3s-fs,
 //! and loopback stand-ins for what moto cannot emulate (wrong region, dead endpoints).
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-test";
 

@@ -5,15 +5,13 @@
 //!
 //! Wine cannot stand in for two things, covered by plain-function tests instead: ACLs (its
 //! icacls prints nothing and changes nothing: `fsio::acl_tests`) and Git for Windows
-//! (none in the prefix: guard is run on named files here, on staged ones in tests/guard.rs).
-
-mod common;
+//! (none in the prefix: guard is run on named files here, on staged ones in tests/it/guard.rs).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Once;
 
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-wine";
 

@@ -1,8 +1,6 @@
 //! `t3s3 policy`: the guide's least-privilege policy, and the bucket naming rules.
 
-mod common;
-
-use common::{Workspace, run};
+use crate::common::{Workspace, run};
 
 #[test]
 fn prints_only_valid_json_with_the_guides_five_actions() {

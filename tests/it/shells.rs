@@ -2,11 +2,9 @@
 //! own. Built only with `--features shell-tests` (scripts/test.sh turns it on when zsh and
 //! fish are here, and names it as skipped when they are not).
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// fish completes from the script as a user's shell would (`complete -C`), and zsh parses its
 /// script; each command is offered only its own options.

@@ -2,12 +2,10 @@
 //! that aborts incomplete multipart uploads, merged with what a bucket already has, and
 //! doctor's matching checks with their prowler ids. Against moto on 127.0.0.1.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-hardening";
 

@@ -3,8 +3,6 @@
 //! the four S3 settings leaves every other value, and every other line, as it was. Files t3s3
 //! refuses are refused as bad input (exit 2) naming the file.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,7 +82,7 @@ for path in sys.argv[1:]:
     except Exception as error:
         print(json.dumps({"error": type(error).__name__}))
 "#;
-    let python = common::repo().join(".venv/bin/python");
+    let python = crate::common::repo().join(".venv/bin/python");
     let output =
         Command::new(python).env_clear().arg("-c").arg(script).args(paths).output().expect("run python-dotenv");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

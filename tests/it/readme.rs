@@ -1,14 +1,12 @@
-//! The README's command blocks marked `<!-- tests/readme.rs runs this block against moto -->`,
+//! The README's command blocks marked `<!-- tests/it/readme.rs runs this block against moto -->`,
 //! run line by line as a user would paste them: bash, `t3s3` on PATH, an `admin` profile in
 //! ~/.aws whose endpoint is moto on 127.0.0.1, in a T3 Chat project.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
-const MARK: &str = "<!-- tests/readme.rs runs this block against moto -->";
+const MARK: &str = "<!-- tests/it/readme.rs runs this block against moto -->";
 
 /// The command lines of each marked block, in order.
 fn marked_blocks() -> Vec<Vec<String>> {

@@ -2,12 +2,10 @@
 //! Chat backend (tests/fixtures/backend: pydantic-settings config.py, boto3 s3_client.py)
 //! run by real Python interpreters: the test venv, and venvs made here with or without boto3.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-backend";
 

@@ -1,9 +1,7 @@
 //! The guide's billing alert (AWS Budgets, which moto implements) and `t3s3 ls`, against moto
 //! on loopback; the denied case under moto's IAM enforcement.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-budget";
 

@@ -1,12 +1,10 @@
 //! `t3s3 guard`, the commit guard: on staged files and on named ones, and as the pre-commit
 //! hook this repository publishes (`.pre-commit-hooks.yaml`), run by pre-commit itself.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 const KEY_ID: &str = "AKIA2OGYBAH6TQ4XLGMK";
 const SECRET: &str = "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";

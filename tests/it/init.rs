@@ -1,14 +1,12 @@
 //! `t3s3 init` against moto: fresh setups, idempotent re-runs, dry runs, every reason to
 //! stop, the .env merge, and what the created key may and may not do under IAM enforcement.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-init";
 
@@ -149,7 +147,7 @@ async fn without_a_bucket_name_one_is_generated_and_reused_on_the_next_run() {
     let server = moto(None);
     let ws = Workspace::new();
     // --global-namespace: the random name of the global namespace (the default is the
-    // account regional name, tested in tests/hardening.rs).
+    // account regional name, tested in tests/it/hardening.rs).
     let first = init(&ws, &server, APP_REGION, &["--create-user", "--no-verify", "--global-namespace"]);
     assert_eq!(first.code, 0, "{}", first.all());
     let bucket = first.json()["bucket"].as_str().unwrap().to_string();

@@ -1,11 +1,9 @@
 //! `t3s3 doctor`, `rotate-key` and `destroy` against moto: the guide's security practices.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-sec";
 

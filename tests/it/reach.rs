@@ -1,11 +1,9 @@
 //! First contact: what a new user meets before anything works. The version names its
 //! build; a missing key is said before a region is asked for; doctor's advice fits the case.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn version_names_the_commit_and_the_target() {

@@ -2,14 +2,12 @@
 //! cannot answer, files that are not files. Each case runs the real binary against moto or a
 //! loopback stand-in.
 
-mod common;
-
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-untrusted";
 

@@ -2,12 +2,10 @@
 //! it, against a release served on loopback: the binary lands on the job's PATH only when it
 //! matches the release's SHA256SUMS, and a ref with no release is built from source.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 const TAG: &str = "v9.9.9";
 

@@ -3,14 +3,12 @@
 //! no secret where git would see it, and a re-run ends with one key; two `init`s at once
 //! take turns and leave one key.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 
 /// A port nothing listens on: if a bad flag ever slipped through to a request, it would
 /// fail there (on loopback) instead of passing.

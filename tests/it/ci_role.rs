@@ -2,9 +2,7 @@
 //! can assume, against moto; the role's credentials then pass `t3s3 verify`; doctor and
 //! destroy know the role.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-ci";
 const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";

@@ -2,9 +2,7 @@
 //! holding exactly the least-privilege policy, against moto; doctor and destroy know it; the
 //! role's temporary credentials pass `verify` with a .env that holds no key.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const BUCKET: &str = "t3-chat-documents-rt";

@@ -3,13 +3,11 @@
 //! sends junk, and adds latency; verify and init must end cleanly every time: the right exit
 //! code, a message naming what failed, nothing lost, nothing left behind.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const BUCKET: &str = "t3-chat-documents-faults";
 const SLOW_DOWN: &str = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
