@@ -159,44 +159,8 @@ impl Work<'_> {
     }
 
     async fn provider(&self, arn: &str, found: Option<iam::OidcProvider>) -> Result<()> {
-        let iam_client = &self.clients.iam;
-        let dry_run = self.options.dry_run;
-        match found {
-            None => {
-                if !dry_run {
-                    iam::create_github_provider(iam_client).await?;
-                    self.record.changed(format!("OIDC provider {arn} created"));
-                }
-                self.record.row(
-                    "oidc_provider",
-                    arn,
-                    self.record.status(true, true),
-                    format!("audience {}", iam::GITHUB_AUDIENCE),
-                );
-            }
-            Some(provider) if !provider.audiences.iter().any(|a| a == iam::GITHUB_AUDIENCE) => {
-                if !dry_run {
-                    iam::add_audience(iam_client, arn).await?;
-                    self.record.changed(format!("audience {} added to {arn}", iam::GITHUB_AUDIENCE));
-                }
-                self.record.row(
-                    "oidc_provider",
-                    arn,
-                    self.record.status(true, false),
-                    format!("audience {} added", iam::GITHUB_AUDIENCE),
-                );
-            }
-            Some(provider) => {
-                let whose = if provider.ours { "made by t3s3" } else { "already there; kept as it is" };
-                self.record.row(
-                    "oidc_provider",
-                    arn,
-                    Status::Unchanged,
-                    format!("audience {}; {whose}", iam::GITHUB_AUDIENCE),
-                );
-            }
-        }
-        Ok(())
+        let create = iam::create_github_provider(&self.clients.iam);
+        crate::ops::ensure_provider(self.clients, &self.record, arn, found, create).await
     }
 
     async fn policy(&self, arn: &str, exists: bool) -> Result<()> {

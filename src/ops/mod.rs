@@ -44,6 +44,44 @@ pub fn acting_target(explicit: &Target, settings: &AppSettings) -> Target {
     }
 }
 
+/// An OIDC provider a role trusts (GitHub's for ci-role, Fly.io's for runtime-role): created by
+/// `create` when missing, given the STS audience when it lacks it, kept as it is otherwise;
+/// its row. Nothing is sent in a dry run.
+pub async fn ensure_provider<F>(
+    clients: &crate::aws::ActingClients,
+    record: &converge::Record,
+    arn: &str,
+    found: Option<crate::iam::OidcProvider>,
+    create: F,
+) -> anyhow::Result<()>
+where
+    F: std::future::Future<Output = Result<String, crate::aws_error::AwsError>>,
+{
+    let audience = crate::iam::GITHUB_AUDIENCE; // sts.amazonaws.com, for every provider here
+    let (status, detail) = match found {
+        None => {
+            if !record.dry_run() {
+                create.await?;
+                record.changed(format!("OIDC provider {arn} created"));
+            }
+            (record.status(true, true), format!("audience {audience}"))
+        }
+        Some(provider) if !provider.audiences.iter().any(|a| a == audience) => {
+            if !record.dry_run() {
+                crate::iam::add_audience(&clients.iam, arn).await?;
+                record.changed(format!("audience {audience} added to {arn}"));
+            }
+            (record.status(true, false), format!("audience {audience} added"))
+        }
+        Some(provider) => {
+            let whose = if provider.ours { "made by t3s3" } else { "already there; kept as it is" };
+            (converge::Status::Unchanged, format!("audience {audience}; {whose}"))
+        }
+    };
+    record.row("oidc_provider", arn, status, detail);
+    Ok(())
+}
+
 /// The least-privilege policy for a role (ci-role, runtime-role): created when it is missing
 /// (not in a dry run), and its row.
 pub async fn ensure_policy(

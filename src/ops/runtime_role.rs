@@ -247,43 +247,8 @@ impl Work<'_> {
     async fn provider(&self, arn: Option<&str>, found: Option<iam::OidcProvider>) -> Result<()> {
         let (Some(arn), Some(fly)) = (arn, &self.options.fly) else { return Ok(()) };
         let issuer = runtime_trust::fly_issuer(&fly.org);
-        let dry_run = self.options.dry_run;
-        match found {
-            None => {
-                if !dry_run {
-                    iam::create_fly_provider(&self.clients.iam, &issuer).await?;
-                    self.record.changed(format!("OIDC provider {arn} created"));
-                }
-                self.record.row(
-                    "oidc_provider",
-                    arn,
-                    self.record.status(true, true),
-                    format!("audience {}", runtime_trust::FLY_AUDIENCE),
-                );
-            }
-            Some(provider) if !provider.audiences.iter().any(|a| a == runtime_trust::FLY_AUDIENCE) => {
-                if !dry_run {
-                    iam::add_audience(&self.clients.iam, arn).await?;
-                    self.record.changed(format!("audience {} added to {arn}", runtime_trust::FLY_AUDIENCE));
-                }
-                self.record.row(
-                    "oidc_provider",
-                    arn,
-                    self.record.status(true, false),
-                    "audience sts.amazonaws.com added",
-                );
-            }
-            Some(provider) => {
-                let whose = if provider.ours { "made by t3s3" } else { "already there; kept as it is" };
-                self.record.row(
-                    "oidc_provider",
-                    arn,
-                    Status::Unchanged,
-                    format!("audience sts.amazonaws.com; {whose}"),
-                );
-            }
-        }
-        Ok(())
+        let create = iam::create_fly_provider(&self.clients.iam, &issuer);
+        crate::ops::ensure_provider(self.clients, &self.record, arn, found, create).await
     }
 
     async fn policy(&self, arn: &str, exists: bool) -> Result<()> {
