@@ -103,21 +103,47 @@ def env_files(settings):
     return [os.path.abspath(os.fspath(f)) for f in files]
 
 
-def origins(settings, files):
-    """Where each field's value came from, as pydantic-settings resolves it."""
-    values = {}
-    for path in files or []:
-        if os.path.isfile(path):
-            try:
-                from dotenv import dotenv_values
+def dotenv_files(files):
+    """The .env files the backend may read: its settings model's, and those `load_dotenv`
+    finds by itself (the backend's folder and the one above)."""
+    candidates = list(files or []) + [os.path.join(BACKEND, ".env"), os.path.join(os.path.dirname(BACKEND), ".env")]
+    seen = []
+    for path in candidates:
+        if os.path.isfile(path) and path not in seen:
+            seen.append(path)
+    return seen
 
-                for name, value in dotenv_values(path).items():
-                    values[name.lower()] = path
-            except Exception:
-                pass
+
+def file_values(paths):
+    """Each variable of those files (lower-case name) -> (value, path); the first file wins."""
+    found = {}
+    try:
+        from dotenv import dotenv_values
+    except Exception:
+        return found
+    for path in paths:
+        try:
+            for name, value in dotenv_values(path).items():
+                found.setdefault(name.lower(), (value, path))
+        except Exception:
+            pass
+    return found
+
+
+def origins(settings, files):
+    """Where each field's value came from, as pydantic-settings resolves it. A variable in the
+    environment whose value one of the .env files holds came from that file (`load_dotenv`
+    copies a file into the environment)."""
+    in_files = file_values(dotenv_files(files))
+    values = {}  # the settings model's own files: a later file wins, as in pydantic-settings
+    for path in [f for f in files or [] if os.path.isfile(f)]:
+        values.update({name: path for name in file_values([path])})
     found = {}
     for field in FIELDS:
-        if any(name.lower() == field for name in os.environ):
+        in_environment = [value for name, value in os.environ.items() if name.lower() == field]
+        if in_environment and field in in_files and in_files[field][0] == in_environment[0]:
+            found[field] = in_files[field][1]
+        elif in_environment:
             found[field] = "environment"
         elif field in values:
             found[field] = values[field]

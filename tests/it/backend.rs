@@ -612,3 +612,23 @@ async fn a_backend_that_cannot_run_on_a_role_is_named_with_its_lines() {
         "{failed}"
     );
 }
+
+#[tokio::test]
+async fn settings_load_dotenv_copied_into_the_environment_are_named_by_their_file() {
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
+    let ws = project(&server);
+    // The real backend loads backend/.env by absolute path with python-dotenv at import.
+    patch(
+        &ws,
+        "config.py",
+        "from pydantic_settings import BaseSettings, SettingsConfigDict\n",
+        "from pydantic_settings import BaseSettings, SettingsConfigDict\nimport os\nfrom dotenv import load_dotenv\n\nload_dotenv(os.path.join(os.path.dirname(os.path.abspath(__file__)), \".env\"))\n",
+    );
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let origins = out.json()["backend"]["loaded"]["origins"].clone();
+    for field in ["aws_access_key_id", "s3_bucket_name", "aws_region"] {
+        let origin = origins[field].as_str().unwrap();
+        assert!(origin.ends_with("backend/.env"), "{field} came from {origin}, not the environment: {origins}");
+    }
+}
