@@ -70,6 +70,10 @@ pub struct BackendReport {
     /// reported another.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub leftovers: Vec<Cleanup>,
+    /// The last lines the backend's code printed, when a step failed (its own error
+    /// messages, "Error uploading file: ..."), secrets masked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub printed: Vec<String>,
     /// Why the backend run did not happen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -104,6 +108,12 @@ impl Render for BackendReport {
         if let Some(reason) = &self.skipped {
             outln!(out, "\n{} backend test skipped: {reason}", style::note("–"));
             return;
+        }
+        if !self.printed.is_empty() {
+            outln!(out, "\n   {}", style::heading("The backend printed (its last lines):"));
+            for line in &self.printed {
+                outln!(out, "     | {}", crate::ui::one_line(line));
+            }
         }
         for cleanup in self.cleanup.iter().chain(&self.leftovers) {
             let text = if cleanup.deleted { style::note(&cleanup.message) } else { style::warn(&cleanup.message) };
@@ -161,6 +171,7 @@ fn empty(backend: &Backend, facts: &PythonFacts) -> BackendReport {
         differences: Vec::new(),
         cleanup: None,
         leftovers: Vec::new(),
+        printed: Vec::new(),
         skipped: None,
     }
 }
@@ -384,7 +395,13 @@ impl Seen<'_> {
                     "Raise --timeout if the network is slow.".into(),
                 ],
             },
-            Ok(_) if finished => return None,
+            Ok(run) if finished => {
+                // A step failed: what the backend printed on the way is its own account of it.
+                if self.report.steps.iter().any(|step| step.status == StepStatus::Failed) {
+                    self.report.printed = run.stderr_tail.lines().map(str::to_string).collect();
+                }
+                return None;
+            }
             Ok(run) => Diagnosis {
                 code: Subject::PythonStopped,
                 message: format!(

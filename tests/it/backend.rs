@@ -632,3 +632,25 @@ async fn settings_load_dotenv_copied_into_the_environment_are_named_by_their_fil
         assert!(origin.ends_with("backend/.env"), "{field} came from {origin}, not the environment: {origins}");
     }
 }
+
+#[tokio::test]
+async fn a_failed_step_shows_what_the_backends_own_code_printed() {
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
+    let ws = project(&server);
+    patch(
+        &ws,
+        "storage/s3_client.py",
+        "        s3_key = f\"{user_id}/{conversation_id}/{document_id}/{filename}\"\n",
+        "        s3_key = f\"{user_id}/{conversation_id}/{document_id}/{filename}\"\n        print(\"Error uploading file: NoSuchBucket \\x1b[2J\")\n        raise RuntimeError(\"upload failed\")\n",
+    );
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let printed = out.json()["backend"]["printed"].clone();
+    assert!(
+        printed.as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("Error uploading file: NoSuchBucket")),
+        "{printed}"
+    );
+    let text = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
+    assert!(text.stdout.contains("The backend printed"), "{}", text.stdout);
+    assert!(text.stdout.contains("| Error uploading file: NoSuchBucket \\x1b[2J"), "{}", text.stdout);
+}
