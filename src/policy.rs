@@ -135,13 +135,22 @@ pub fn trust_warnings(document: &str) -> Vec<String> {
     review_trust(document).1
 }
 
-fn review_trust(document: &str) -> (Vec<String>, Vec<String>) {
+/// The Allow statements of a trust policy that name the expected principal, and what every
+/// trust t3s3 writes must not hold, for ci-role's and runtime-role's reviews alike: a
+/// document that is not JSON, NotPrincipal, NotAction, a principal of `"*"` (anyone), any
+/// other principal (named), and any action but `action`. `expected(kind, value)` tells the
+/// principal t3s3 trusts from any other.
+pub fn allow_statements(
+    document: &str,
+    action: &str,
+    expected: impl Fn(&str, &str) -> bool,
+    what: &str,
+) -> (Vec<(String, Value)>, Vec<String>) {
     let Ok(value) = serde_json::from_str::<Value>(document) else {
-        return (vec!["the trust policy is not JSON".into()], Vec::new());
+        return (Vec::new(), vec!["the trust policy is not JSON".into()]);
     };
-    let (sub, aud) = (format!("{GITHUB_OIDC_HOST}:sub"), format!("{GITHUB_OIDC_HOST}:aud"));
-    let (mut problems, mut warnings) = (Vec::new(), Vec::new());
-    for (index, statement) in as_list(&value["Statement"]).iter().enumerate() {
+    let (mut matched, mut problems) = (Vec::new(), Vec::new());
+    for (index, statement) in as_list(&value["Statement"]).into_iter().enumerate() {
         if statement["Effect"] != "Allow" {
             continue;
         }
@@ -152,35 +161,44 @@ fn review_trust(document: &str) -> (Vec<String>, Vec<String>) {
             problems.push(format!("{name} allows everyone but {} (NotPrincipal)", statement["NotPrincipal"]));
             continue;
         }
-        let principal = &statement["Principal"];
-        let mut github = false;
-        match principal {
+        let mut named = false;
+        match &statement["Principal"] {
             Value::Object(kinds) => {
                 for (kind, values) in kinds {
                     for value in as_list(values) {
-                        let text = value.as_str().unwrap_or_default();
-                        if kind == "Federated" && text.ends_with(&format!("oidc-provider/{GITHUB_OIDC_HOST}")) {
-                            github = true;
+                        if expected(kind, value.as_str().unwrap_or_default()) {
+                            named = true;
                         } else {
-                            problems.push(format!("{name} also trusts {kind} {value}"));
+                            problems.push(format!("{name} trusts {kind} {value}, not only {what}"));
                         }
                     }
                 }
             }
             other => problems.push(format!("{name} trusts the principal {other}: anyone")),
         }
-        let actions: Vec<Value> = as_list(&statement["Action"]);
         if !statement["NotAction"].is_null() {
             problems.push(format!("{name} allows every action but {} (NotAction)", statement["NotAction"]));
         }
-        for action in &actions {
-            if action.as_str() != Some("sts:AssumeRoleWithWebIdentity") {
-                problems.push(format!("{name} allows {action}, not only sts:AssumeRoleWithWebIdentity"));
+        for allowed in as_list(&statement["Action"]) {
+            if allowed.as_str() != Some(action) {
+                problems.push(format!("{name} allows {allowed}, not only {action}"));
             }
         }
-        if !github {
-            continue;
+        if named {
+            matched.push((name, statement));
         }
+    }
+    (matched, problems)
+}
+
+fn review_trust(document: &str) -> (Vec<String>, Vec<String>) {
+    let (sub, aud) = (format!("{GITHUB_OIDC_HOST}:sub"), format!("{GITHUB_OIDC_HOST}:aud"));
+    let github =
+        |kind: &str, value: &str| kind == "Federated" && value.ends_with(&format!("oidc-provider/{GITHUB_OIDC_HOST}"));
+    let (statements, mut problems) =
+        allow_statements(document, "sts:AssumeRoleWithWebIdentity", github, "GitHub's OIDC provider");
+    let mut warnings = Vec::new();
+    for (name, statement) in statements {
         let exact = as_list(&statement["Condition"]["StringEquals"][&sub]);
         let like = as_list(&statement["Condition"]["StringLike"][&sub]);
         let wild = |v: &Value| v.as_str().is_none_or(|s| s.contains('*') || s.contains('?'));

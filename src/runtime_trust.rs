@@ -119,40 +119,11 @@ pub fn trust(platform: Platform, account: &str, provider_arn: Option<&str>, fly:
 /// Why a runtime role's trust lets anything but its platform assume it: every Allow
 /// statement counts. Empty when none.
 pub fn too_wide(document: &str, platform: Platform, account: &str) -> Vec<String> {
-    let Ok(value) = serde_json::from_str::<Value>(document) else { return vec!["the trust policy is not JSON".into()] };
-    let mut problems = Vec::new();
-    for (index, statement) in as_list(&value["Statement"]).iter().enumerate() {
-        if statement["Effect"] != "Allow" {
-            continue;
-        }
-        let name = statement["Sid"]
-            .as_str()
-            .map_or_else(|| format!("statement {}", index + 1), |sid| format!("statement `{sid}`"));
-        for negative in ["NotPrincipal", "NotAction"] {
-            if !statement[negative].is_null() {
-                problems
-                    .push(format!("{name} uses {negative} ({}): it allows more than it names", statement[negative]));
-            }
-        }
-        let wanted_action = if platform == Platform::Fly { "sts:AssumeRoleWithWebIdentity" } else { "sts:AssumeRole" };
-        for action in as_list(&statement["Action"]) {
-            if action.as_str() != Some(wanted_action) {
-                problems.push(format!("{name} allows {action}, not only {wanted_action}"));
-            }
-        }
-        match &statement["Principal"] {
-            Value::Object(kinds) => {
-                for (kind, values) in kinds {
-                    for value in as_list(values) {
-                        if !principal_is_the_platform(platform, kind, value.as_str().unwrap_or_default()) {
-                            problems.push(format!("{name} trusts {kind} {value}, not only {}", platform.name()));
-                        }
-                    }
-                }
-            }
-            other => problems.push(format!("{name} trusts the principal {other}: anyone")),
-        }
-        problems.extend(condition_problems(statement, platform, account).into_iter().map(|p| format!("{name}: {p}")));
+    let action = if platform == Platform::Fly { "sts:AssumeRoleWithWebIdentity" } else { "sts:AssumeRole" };
+    let expected = |kind: &str, value: &str| principal_is_the_platform(platform, kind, value);
+    let (statements, mut problems) = crate::policy::allow_statements(document, action, expected, platform.name());
+    for (name, statement) in statements {
+        problems.extend(condition_problems(&statement, platform, account).into_iter().map(|p| format!("{name}: {p}")));
     }
     problems
 }
