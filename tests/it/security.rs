@@ -611,3 +611,14 @@ async fn the_printed_next_step_works_when_pasted() {
     assert_eq!(out.code, 0, "`{next}` pasted: {}", out.all());
     assert!(out.stdout.contains("Retired"), "{}", out.stdout);
 }
+
+#[test]
+fn doctor_outside_a_project_says_so_in_a_line_not_thirty() {
+    let ws = Workspace::new();
+    let out = run(ws.t3s3().arg("doctor"));
+    assert_eq!(out.code, 1, "{}", out.all());
+    let skipped: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("SKIPPED")).collect();
+    assert!(skipped.len() <= 3, "one line a reason: {}", out.stdout);
+    assert!(out.stdout.contains("SKIPPED 30 checks: no .env file to audit"), "{}", out.stdout);
+    assert!(out.stdout.contains("FAIL    env_exists"), "{}", out.stdout);
+}

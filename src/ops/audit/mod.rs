@@ -168,7 +168,19 @@ pub struct DoctorReport {
 
 impl Render for DoctorReport {
     fn text(&self, out: &mut String) {
+        // The id column is as wide as the longest id, so long ids keep the columns.
+        let width = self.checks.iter().map(|c| c.id.as_str().len()).max().unwrap_or(22);
+        let mut skipped: Vec<(&str, Vec<&str>)> = Vec::new();
         for check in &self.checks {
+            if check.status == CheckStatus::Skipped {
+                // Checks skipped for one reason are said once, below (outside a project,
+                // nearly all of them are).
+                match skipped.iter_mut().find(|(reason, _)| *reason == check.evidence) {
+                    Some((_, ids)) => ids.push(check.id.as_str()),
+                    None => skipped.push((&check.evidence, vec![check.id.as_str()])),
+                }
+                continue;
+            }
             let label = format!("{:<7}", check.status.label());
             let label = match check.status {
                 CheckStatus::Pass => style::ok(&label),
@@ -176,9 +188,16 @@ impl Render for DoctorReport {
                 CheckStatus::Fail => style::fail(&label),
                 CheckStatus::Skipped | CheckStatus::Info => style::note(&label),
             };
-            outln!(out, "{label} {:<22} {}", check.id.as_str(), check.evidence);
+            outln!(out, "{label} {:<width$} {}", check.id.as_str(), check.evidence);
             if !check.fix.is_empty() && check.status != CheckStatus::Pass {
-                outln!(out, "        {:<22} {} {}", "", style::note("fix:"), check.fix);
+                outln!(out, "        {:<width$} {} {}", "", style::note("fix:"), check.fix);
+            }
+        }
+        for (reason, ids) in skipped {
+            let label = style::note(&format!("{:<7}", CheckStatus::Skipped.label()));
+            match ids.as_slice() {
+                [one] => outln!(out, "{label} {one:<width$} {reason}"),
+                many => outln!(out, "{label} {} checks: {reason}\n        ({})", many.len(), many.join(", ")),
             }
         }
         let count = |status: CheckStatus| self.checks.iter().filter(|c| c.status == status).count();
