@@ -24,6 +24,12 @@ const MEANT: [(&str, &str); 8] = [
     ("rotate", "rotate-key"),
 ];
 
+/// Options people reach for, and the one that does it (clap's own tip would name another).
+const MEANT_FLAGS: [(&str, &str); 1] = [(
+    "--budget",
+    "`--budget-email ADDRESS` adds the billing alert (`--budget-usd N` sets its monthly limit, 5 by default)",
+)];
+
 pub fn main() -> ExitCode {
     let matches = match cli::command().try_get_matches() {
         Ok(matches) => matches,
@@ -48,6 +54,15 @@ pub fn main() -> ExitCode {
 /// command to run (exit 2).
 fn unknown_command(error: clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if let (ErrorKind::UnknownArgument, Some(ContextValue::String(typed))) =
+        (error.kind(), error.get(ContextKind::InvalidArg))
+    {
+        let typed = typed.split('=').next().unwrap_or(typed);
+        if let Some((_, meant)) = MEANT_FLAGS.iter().find(|(word, _)| *word == typed) {
+            crate::ui::to_stderr(&format!("error: t3s3 has no `{typed}` option: {meant}\n"));
+            return ExitCode::from(ExitStatus::BadInput.code());
+        }
+    }
     let typed = match (error.kind(), error.get(ContextKind::InvalidSubcommand)) {
         (ErrorKind::InvalidSubcommand, Some(ContextValue::String(typed))) => typed.clone(),
         _ => error.exit(),

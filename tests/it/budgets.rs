@@ -217,3 +217,11 @@ async fn ls_lists_more_than_a_page_sorted_with_totals_and_a_summary_by_prefix() 
     let out = run(empty.t3s3().arg("ls"));
     assert_eq!(out.code, 2, "{}", out.all());
 }
+
+#[test]
+fn budget_alone_points_at_budget_email() {
+    let ws = Workspace::new();
+    let out = run(ws.t3s3().args(["init", "--budget", "5"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("--budget-email ADDRESS"), "{}", out.stderr);
+}
