@@ -35,9 +35,11 @@ pub fn confirm(question: &str, yes: bool) -> Result<bool> {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Failure::bad_input(format!("{question} needs an answer, and there is no terminal to ask"))
-            .hint("run it on a terminal, or pass --yes to agree in advance")
-            .into());
+        return Err(Failure::bad_input(format!(
+            "t3s3 must ask \"{question}\" and there is no terminal to answer on, so nothing was changed"
+        ))
+        .hint("run it on a terminal, or pass --yes to agree in advance")
+        .into());
     }
     let answer = ask(&format!("{question} [y/N] "))?;
     Ok(matches!(answer.to_ascii_lowercase().as_str(), "y" | "yes"))
