@@ -159,11 +159,10 @@ impl Intercept for RequestLog {
 
     fn read_before_transmit(
         &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         config: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        crate::aws_error::remember_request(context.request().uri());
         let name = operation(config, str::to_string);
         if let Ok(mut log) = self.0.lock() {
             log.push(name);
@@ -192,6 +191,27 @@ impl Intercept for RequestLog {
             _ => None,
         };
         crate::aws_error::remember_attempt(failure);
+        Ok(())
+    }
+}
+
+/// Records where each request goes, by service, for "cannot reach" messages: on every client.
+#[derive(Debug, Clone)]
+struct Origins;
+
+impl Intercept for Origins {
+    fn name(&self) -> &'static str {
+        "t3s3::Origins"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let service = config.load::<Metadata>().map(|m| m.service().to_ascii_lowercase()).unwrap_or_default();
+        crate::aws_error::remember_request(&service, context.request().uri());
         Ok(())
     }
 }
@@ -313,7 +333,8 @@ impl ActingClients {
     /// An AWS Budgets client: Budgets answers in us-east-1 whatever the bucket's region.
     pub fn budgets(&self) -> aws_sdk_budgets::Client {
         let config = self.config.to_builder().region(Region::new(BUDGETS_REGION)).build();
-        let mut builder = aws_sdk_budgets::config::Builder::from(&config).interceptor(self.log.clone());
+        let mut builder =
+            aws_sdk_budgets::config::Builder::from(&config).interceptor(self.log.clone()).interceptor(Origins);
         if let Some(verbose) = verbose() {
             builder = builder.interceptor(verbose);
         }
@@ -380,7 +401,8 @@ impl ActingClients {
         ActingClients {
             s3: s3_client(&config, Some(&log)),
             iam: aws_sdk_iam::Client::from_conf({
-                let mut builder = aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone());
+                let mut builder =
+                    aws_sdk_iam::config::Builder::from(&config).interceptor(log.clone()).interceptor(Origins);
                 if let Some(verbose) = verbose() {
                     builder = builder.interceptor(verbose);
                 }
@@ -491,7 +513,7 @@ pub fn app_sts_client(app: &AppCredentials, timeout: Duration) -> aws_sdk_sts::C
 }
 
 fn sts_client(config: &SdkConfig, log: Option<&RequestLog>) -> aws_sdk_sts::Client {
-    let mut builder = aws_sdk_sts::config::Builder::from(config);
+    let mut builder = aws_sdk_sts::config::Builder::from(config).interceptor(Origins);
     if let Some(log) = log {
         builder = builder.interceptor(log.clone());
     }
@@ -504,7 +526,9 @@ fn sts_client(config: &SdkConfig, log: Option<&RequestLog>) -> aws_sdk_sts::Clie
 /// With an endpoint override, S3 uses path-style addressing: the SDK would otherwise put
 /// the bucket in the host name, which no emulator on `127.0.0.1` or `localhost` answers.
 fn s3_client(config: &SdkConfig, log: Option<&RequestLog>) -> aws_sdk_s3::Client {
-    let mut builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    let mut builder = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .interceptor(Origins);
     if let Some(log) = log {
         builder = builder.interceptor(log.clone());
     }

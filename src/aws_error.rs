@@ -241,11 +241,13 @@ impl AwsError {
         let refused_each_time = || LAST_CONNECT_FAILURE.lock().ok().and_then(|last| last.clone());
         found.kind = match error {
             SdkError::TimeoutError(_) => match refused_each_time() {
-                Some(chain) => ErrorKind::Unreachable(unreachable(&chain)),
+                Some(chain) => ErrorKind::Unreachable(unreachable(&chain, &found.action)),
                 None => ErrorKind::Timeout,
             },
             SdkError::DispatchFailure(failure) if failure.is_timeout() => ErrorKind::Timeout,
-            SdkError::DispatchFailure(failure) if failure.is_io() => ErrorKind::Unreachable(unreachable(&chain(error))),
+            SdkError::DispatchFailure(failure) if failure.is_io() => {
+                ErrorKind::Unreachable(unreachable(&chain(error), &found.action))
+            }
             // A success status with an error: the answer itself could not be read.
             SdkError::ServiceError(_) | SdkError::ResponseError(_)
                 if code.is_none() && found.status.is_some_and(|s| (200..300).contains(&s)) =>
@@ -375,13 +377,13 @@ fn credentials_problem(error: &(dyn StdError + 'static)) -> String {
 
 /// The messages of an error and its causes, in one line: "dispatch failure: io error:
 /// ... Connection refused (os error 111)". Each cause's Display, never a Debug dump.
-/// The origin (scheme, host, port) of the last request an acting client sent, recorded by
-/// its request log, so "cannot reach" can name where. Clients of one run share an endpoint
-/// when one is set; on AWS's own, concurrent requests to two services could swap names.
-static LAST_ORIGIN: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+/// The origin (scheme, host, port) of the last request to each service (`s3`, `iam`, `sts`,
+/// `budgets`), recorded as every client sends, so "cannot reach" names the host the failing
+/// request went to: requests to two services at once never swap names.
+static LAST_ORIGIN: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
 
-/// Records where a request is about to go (its URI; only the origin is kept).
-pub fn remember_request(uri: &str) {
+/// Records where a request to `service` is about to go (its URI; only the origin is kept).
+pub fn remember_request(service: &str, uri: &str) {
     let origin = match uri.find("://") {
         Some(at) => {
             let rest = &uri[at + 3..];
@@ -391,8 +393,16 @@ pub fn remember_request(uri: &str) {
         None => return,
     };
     if let Ok(mut last) = LAST_ORIGIN.lock() {
-        *last = Some(origin);
+        last.retain(|(known, _)| known != service);
+        last.push((service.to_string(), origin));
     }
+}
+
+/// Where the last request to the service of `action` (`s3:ListBucket` -> `s3`) went.
+fn origin_of(action: &str) -> Option<String> {
+    let service = action.split(':').next().unwrap_or(action);
+    let last = LAST_ORIGIN.lock().ok()?;
+    last.iter().find(|(known, _)| known == service).map(|(_, origin)| origin.clone())
 }
 
 /// How the last finished attempt of an acting client failed to connect, if it did.
@@ -407,7 +417,7 @@ pub fn remember_attempt(connect_failure: Option<String>) {
 
 /// A connection failure in words: where, and the likely cause, instead of the HTTP stack's
 /// "dispatch failure: io error: client error (Connect)".
-fn unreachable(chain: &str) -> String {
+fn unreachable(chain: &str, action: &str) -> String {
     let lower = chain.to_ascii_lowercase();
     let cause = if lower.contains("connection refused") {
         "connection refused: nothing listens there (is the service or emulator running, and the port right?)"
@@ -422,7 +432,7 @@ fn unreachable(chain: &str) -> String {
     } else {
         chain.rsplit(": ").next().unwrap_or(chain)
     };
-    match LAST_ORIGIN.lock().ok().and_then(|last| last.clone()) {
+    match origin_of(action) {
         Some(origin) => format!("{origin}: {cause}"),
         None => format!("the endpoint: {cause}"),
     }
@@ -460,6 +470,20 @@ fn expected_region(message: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cannot_reach_names_the_host_of_the_failing_service() {
+        remember_request("s3", "http://127.0.0.1:9/t3-chat-documents/key?x-id=PutObject");
+        remember_request("sts", "https://sts.ap-south-1.amazonaws.com/");
+        let s3 = unreachable("dispatch failure: Connection refused (os error 111)", "s3:PutObject");
+        assert_eq!(
+            s3,
+            "http://127.0.0.1:9: connection refused: nothing listens there (is the service or emulator running, and the port right?)"
+        );
+        let sts = unreachable("dns error: failed to lookup address", "sts:GetCallerIdentity");
+        assert!(sts.starts_with("https://sts.ap-south-1.amazonaws.com: "), "{sts}");
+        assert!(unreachable("reset", "iam:GetRole").starts_with("the endpoint: "));
+    }
 
     #[test]
     fn codes_round_trip_and_unknown_ones_are_kept() {
