@@ -173,7 +173,9 @@ async fn timeout_bounds_a_step_retries_included() {
     let took = started.elapsed();
     assert_eq!(out.code, 1, "{}", out.all());
     assert_eq!(step(&out.json(), "connection")["error"].as_str().unwrap().split(':').next(), Some("Timeout"));
-    assert!(took < delay / 2, "--timeout 1 bounds the step: took {took:?}");
+    // One step of one second, retries included, then the run stops: 10 s leaves room for a
+    // loaded machine and still fails a timeout applied per attempt or ignored.
+    assert!(took < Duration::from_secs(10), "--timeout 1 bounds the step: took {took:?}");
 }
 
 /// `t3s3 init --json` as moto's root, through the proxy.
@@ -259,8 +261,7 @@ async fn a_key_whose_answer_was_lost_is_found_and_deleted_only_with_consent() {
     });
     let ws = Workspace::new();
     let out = init_through(&ws, proxy, &[]);
-    assert_ne!(out.code, 0, "{}", out.all());
-    assert_ne!(out.code, 2, "init had changed things: {}", out.all());
+    assert_eq!(out.code, 4, "a failure after changes (the bucket, the user): {}", out.all());
     assert_eq!(key_count(&server, "t3_chat").await, 1, "CreateAccessKey is not retried: one key, its answer lost");
     lose.store(false, Ordering::SeqCst);
 

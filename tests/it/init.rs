@@ -586,7 +586,7 @@ async fn when_the_env_file_cannot_be_written_the_new_key_is_deleted_again() {
     let before = {
         let _locked = Immutable::new(&ws.path().join("backend"));
         let out = init(&ws, &server, APP_REGION, &["--bucket", BUCKET, "--create-user"]);
-        assert_ne!(out.code, 0, "{}", out.all());
+        assert_eq!(out.code, 4, "a failure after changes (the bucket, the user): {}", out.all());
         assert!(out.json()["error"].as_str().unwrap().contains("backend/.env"), "{}", out.stdout);
         assert!(out.json()["error"].as_str().unwrap().contains("deleted again"), "{}", out.stdout);
         snapshot(&server).await
