@@ -34,14 +34,15 @@ print(json.dumps(found))
 /// venv); not the per-request --timeout, which is about the network.
 pub const PROBE_LIMIT: Duration = Duration::from_secs(30);
 
-/// The two files the guide's test script imports, relative to the backend folder.
-pub const REQUIRED_FILES: [&str; 2] = ["config.py", "storage/s3_client.py"];
-
 /// The backend's code and the interpreter that runs it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Backend {
     pub dir: PathBuf,
     pub python: PathBuf,
+    /// The settings, `MODULE:ATTR` (`config:get_settings`).
+    pub settings: String,
+    /// The S3 client, `MODULE:ATTR` (`storage.s3_client:get_s3_client`).
+    pub client: String,
     /// How the interpreter was found, for people: "--python", "backend/venv", "python3 on PATH".
     pub how: String,
 }
@@ -149,35 +150,82 @@ pub fn passes_explicit_keys(dir: &Path) -> Option<(String, usize)> {
     None
 }
 
-/// The guide's layout in `dir`, or which of its files are missing.
-pub fn missing_files(dir: &Path) -> Vec<String> {
-    REQUIRED_FILES.iter().filter(|file| !dir.join(file).is_file()).map(|file| file.to_string()).collect()
-}
-
 /// Whether `dir` looks like a Python backend: config.py, a venv, or a dependency file.
 pub fn has_python_code(dir: &Path) -> bool {
     ["config.py", "venv", ".venv", "pyproject.toml", "Pipfile"].iter().any(|name| dir.join(name).exists())
         || !declared_dependencies(&[dir.to_path_buf()]).files.is_empty()
 }
 
+/// Where the backend's settings and S3 client are, as `MODULE:ATTR`.
+#[derive(Debug, Clone, Default)]
+pub struct Entrypoints<'a> {
+    pub settings: Option<&'a str>,
+    pub client: Option<&'a str>,
+}
+
 /// The backend's code and interpreter; exit 2 naming what is missing.
-pub fn locate(dir: &Path, python: Option<&Path>) -> Result<Backend, Failure> {
+pub fn locate(dir: &Path, python: Option<&Path>, named: Entrypoints<'_>) -> Result<Backend, Failure> {
     if !dir.is_dir() {
         return Err(Failure::bad_input(format!("the backend folder {} does not exist", dir.display()))
-            .hint("pass --backend DIR, the folder holding config.py and storage/s3_client.py"));
+            .hint("pass --backend DIR, the folder holding the backend's config.py and storage/s3_client.py"));
     }
-    let missing = missing_files(dir);
-    if !missing.is_empty() {
-        let names: Vec<String> = missing.iter().map(|f| dir.join(f).display().to_string()).collect();
-        return Err(Failure::bad_input(format!(
-            "{} {} missing: --backend runs the guide's test through the backend's config.get_settings() and storage.s3_client.get_s3_client()",
-            names.join(" and "),
-            if names.len() == 1 { "is" } else { "are" }
-        ))
-        .hint("pass --backend DIR naming the folder that holds config.py and storage/s3_client.py"));
-    }
+    let settings = entrypoint(dir, named.settings, &CONFIG_MODULES, &["get_settings", "settings"], "--settings")?;
+    let client =
+        entrypoint(dir, named.client, &CLIENT_MODULES, &["get_s3_client", "S3Client", "s3_client"], "--client")?;
     let (python, how) = find_python(dir, python)?;
-    Ok(Backend { dir: dir.to_path_buf(), python, how })
+    Ok(Backend { dir: dir.to_path_buf(), python, how, settings, client })
+}
+
+/// `MODULE:ATTR` as given (checked: its module is a file of `dir`), else found: the first of
+/// `modules` that exists and defines one of `attrs` (read, never run).
+fn entrypoint(
+    dir: &Path,
+    given: Option<&str>,
+    modules: &[&str],
+    attrs: &[&str],
+    flag: &str,
+) -> Result<String, Failure> {
+    if let Some(given) = given {
+        let (module, attr) = given.split_once(':').unwrap_or((given, ""));
+        let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !module.split('.').all(word) || !word(attr) {
+            return Err(Failure::bad_input(format!(
+                "{flag} `{given}` is not MODULE:ATTR (e.g. app.core.config:get_settings)"
+            ))
+            .hint(format!("pass {flag} as a dotted module and a name in it, relative to the backend folder")));
+        }
+        let file = dir.join(module.replace('.', "/"));
+        if !file.with_extension("py").is_file() && !file.join("__init__.py").is_file() {
+            return Err(Failure::bad_input(format!("{flag} `{given}`: {} has no module {module}", dir.display()))
+                .hint(format!("pass {flag} with a module path relative to {}", dir.display())));
+        }
+        return Ok(given.to_string());
+    }
+    for module in modules {
+        let Some(text) = crate::fsio::read_text(&dir.join(module)) else { continue };
+        let defines = |name: &str| {
+            text.lines().any(|line| {
+                let line = line.trim_start();
+                line.starts_with(&format!("def {name}("))
+                    || line.starts_with(&format!("class {name}("))
+                    || line.starts_with(&format!("class {name}:"))
+                    || line.starts_with(&format!("{name} ="))
+                    || line.starts_with(&format!("{name}: "))
+            })
+        };
+        if let Some(attr) = attrs.iter().find(|a| defines(a)) {
+            return Ok(format!("{}:{attr}", module.trim_end_matches(".py").replace('/', ".")));
+        }
+    }
+    let looked: Vec<String> = modules.iter().map(|m| dir.join(m).display().to_string()).collect();
+    Err(Failure::bad_input(format!(
+        "no {} found in {} (looked in {} for {})",
+        if flag == "--settings" { "settings" } else { "S3 client" },
+        dir.display(),
+        looked.join(", "),
+        attrs.join(" or ")
+    ))
+    .hint(format!("pass {flag} MODULE:ATTR naming it (docs/backend-interface.md says what t3s3 needs)")))
 }
 
 /// Where a venv keeps its interpreter.
@@ -563,6 +611,8 @@ pub async fn drive(
     let mut child = isolated(&backend.python)
         .arg(DRIVER)
         .env("T3S3_BACKEND_DIR", std::path::absolute(&backend.dir).unwrap_or_else(|_| backend.dir.clone()))
+        .env("T3S3_SETTINGS", &backend.settings)
+        .env("T3S3_CLIENT", &backend.client)
         .env("T3S3_TEST_ID", test_id)
         .env("T3S3_TIMEOUT", request_timeout.as_secs().to_string())
         .stdin(Stdio::null())

@@ -1,5 +1,7 @@
 """t3s3's backend driver: the guide's seven-step test (section 8.1), run through the
-backend's own `config.get_settings()` and `storage.s3_client.get_s3_client()`.
+backend's own settings and S3 client (`config.get_settings()` and
+`storage.s3_client.get_s3_client()` in the guide's layout; T3S3_SETTINGS and T3S3_CLIENT name
+them as MODULE:ATTR, docs/backend-interface.md).
 
 t3s3 runs this with the backend's interpreter, from the backend's folder, as
 `python -c <this file>`; it is never written into the project. Each event is one JSON
@@ -176,6 +178,16 @@ def has_token(client):
         return None
 
 
+def resolve(variable, default):
+    """The object `MODULE:ATTR` in `variable` names (t3s3 found it, or --settings/--client gave
+    it), called when it is a function or class: `get_settings()`, `S3Client()`."""
+    module_name, attr = os.environ.get(variable, default).split(":", 1)
+    import importlib
+
+    found = getattr(importlib.import_module(module_name), attr)
+    return found() if callable(found) else found
+
+
 class Run:
     def __init__(self):
         self.settings = None
@@ -199,9 +211,7 @@ class Run:
         return True
 
     def environment(self):
-        from config import get_settings
-
-        self.settings = get_settings()
+        self.settings = resolve("T3S3_SETTINGS", "config:get_settings")
         secret = getattr(self.settings, "aws_secret_access_key", None)
         secret = getattr(secret, "get_secret_value", lambda: secret)()  # pydantic's SecretStr
         if isinstance(secret, str) and secret:
@@ -238,9 +248,7 @@ class Run:
         ]
 
     def connection(self):
-        from storage.s3_client import get_s3_client
-
-        self.client = get_s3_client()
+        self.client = resolve("T3S3_CLIENT", "storage.s3_client:get_s3_client")
         clients = botocore_clients(self.client)
         if clients:
             meta = clients[0].meta

@@ -519,6 +519,14 @@ pub struct VerifyArgs {
     /// python3); run isolated, from the temp folder
     #[arg(long, value_name = "PATH", requires = "backend")]
     pub python: Option<PathBuf>,
+    /// The backend's settings as MODULE:ATTR, a function (called) or an object (default: found
+    /// in config.py, app/config.py, app/core/config.py, core/config.py or settings.py)
+    #[arg(long, value_name = "MODULE:ATTR", requires = "backend")]
+    pub settings: Option<String>,
+    /// The backend's S3 client as MODULE:ATTR, a function or class (called) or an object
+    /// (default: get_s3_client or S3Client in storage/s3_client.py and the common layouts)
+    #[arg(long, value_name = "MODULE:ATTR", requires = "backend")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -26,7 +26,8 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
     let backend = match &args.backend {
         Some(dir) => {
             let dir = backend::backend_dir(dir.as_deref(), settings.env_file.as_deref());
-            let located = backend::locate(&dir, args.python.as_deref())?;
+            let named = backend::Entrypoints { settings: args.settings.as_deref(), client: args.client.as_deref() };
+            let located = backend::locate(&dir, args.python.as_deref(), named)?;
             let facts = backend::probe(&located.python, backend::PROBE_LIMIT).await?;
             Some((located, facts))
         }

@@ -248,8 +248,9 @@ async fn a_backend_without_storage_or_a_working_python_is_bad_input_before_any_r
 
     let out = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
     assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains("backend/storage/s3_client.py is missing"), "{}", out.stderr);
-    assert!(out.stderr.contains("--backend DIR"), "{}", out.stderr);
+    assert!(out.stderr.contains("no S3 client found in backend"), "{}", out.stderr);
+    assert!(out.stderr.contains("backend/storage/s3_client.py"), "{}", out.stderr);
+    assert!(out.stderr.contains("--client MODULE:ATTR"), "{}", out.stderr);
     assert!(!out.stdout.contains("S3 Configuration Test"), "the self-test ran:\n{}", out.stdout);
 
     ws.write("backend/storage/s3_client.py", "def get_s3_client(): pass\n");
@@ -653,4 +654,40 @@ async fn a_failed_step_shows_what_the_backends_own_code_printed() {
     let text = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
     assert!(text.stdout.contains("The backend printed"), "{}", text.stdout);
     assert!(text.stdout.contains("| Error uploading file: NoSuchBucket \\x1b[2J"), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn another_layout_is_found_and_one_of_its_own_is_named_with_settings_and_client() {
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
+    let ws = project(&server);
+    // backend/app/core/config.py and backend/app/storage/s3_client.py, as many FastAPI apps have.
+    let config = ws.read("backend/config.py");
+    let client = ws
+        .read("backend/storage/s3_client.py")
+        .replace("from config import get_settings", "from app.core.config import get_settings");
+    for file in ["config.py", "storage/s3_client.py", "storage/__init__.py"] {
+        std::fs::remove_file(ws.path().join("backend").join(file)).unwrap();
+    }
+    ws.write("backend/app/core/config.py", &config);
+    ws.write("backend/app/storage/s3_client.py", &client);
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(backend_statuses(&out.json()), ["passed"; 7]);
+
+    // A layout of its own: named, and a wrong name is exit 2 before any request.
+    std::fs::rename(ws.path().join("backend/app/storage/s3_client.py"), ws.path().join("backend/app/files.py"))
+        .unwrap();
+    let out = run(ws.t3s3().args(["verify", "--backend", "--python"]).arg(test_python()));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("no S3 client found") && out.stderr.contains("--client MODULE:ATTR"), "{}", out.stderr);
+    let out = run(ws.t3s3().args(["verify", "--json", "--backend", "--python"]).arg(test_python()).args([
+        "--settings",
+        "app.core.config:get_settings",
+        "--client",
+        "app.files:S3Client",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let out = run(ws.t3s3().args(["verify", "--backend", "--client", "app.nowhere:S3Client"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("has no module app.nowhere"), "{}", out.stderr);
 }
