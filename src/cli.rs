@@ -221,7 +221,7 @@ fn global_args(command: &clap::Command) -> Vec<clap::Arg> {
 }
 
 /// The ids of the global options that do nothing for the command `name`.
-fn idle_for(name: &str) -> &'static [&'static str] {
+pub fn idle_for(name: &str) -> &'static [&'static str] {
     IDLE_OPTIONS.iter().find(|(command, _)| *command == name).map_or(&[], |(_, ids)| *ids)
 }
 

@@ -11,7 +11,7 @@
 //!    `bucket::fetch_presigned`'s plain GET of a presigned URL, as a browser would send it); each failed call becomes one
 //!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
 //! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `fsio` (atomic writes, the lock, private files), `git`, `policy`,
-//!    `bucket_name`, `runtime_trust` (who may assume the deployed backend's role), `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).
+//!    `bucket_name`, `project` (`[tool.t3s3]` in pyproject.toml), `runtime_trust` (who may assume the deployed backend's role), `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).
 //! 5. `aws_error`, `keys`, `mask` (the secrets t3s3 knows, hidden in any text), `region`, `suggest`, `blocking`: plain types and functions, no crate imports besides each other.
 
 pub mod aws;
@@ -36,6 +36,7 @@ pub mod keys;
 pub mod mask;
 pub mod ops;
 pub mod policy;
+pub mod project;
 pub mod prompt;
 pub mod region;
 pub mod run;

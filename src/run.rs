@@ -35,11 +35,11 @@ pub fn main() -> ExitCode {
         Ok(matches) => matches,
         Err(error) => return unknown_command(error),
     };
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     crate::mask::know_environment();
     let printer = Printer::new(cli.global.json, cli.global.color, cli.global.quiet);
     crate::aws::set_verbose(cli.global.verbose);
-    let status = refuse_idle_options(&matches).and_then(|()| {
+    let status = refuse_idle_options(&matches).and_then(|()| project_defaults(&matches, &mut cli)).and_then(|()| {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
         runtime.context("cannot start the async runtime")?.block_on(dispatch(&cli, &printer))
     });
@@ -112,6 +112,28 @@ fn check_global_options(global: &cli::GlobalArgs) -> anyhow::Result<()> {
             Failure::bad_input(format!("--endpoint-url: the endpoint URL {problem}"))
                 .hint("pass --endpoint-url http://HOST:PORT, or leave it out to use the .env's AWS_ENDPOINT_URL")
         })?;
+    }
+    Ok(())
+}
+
+/// `[tool.t3s3]` of the project's pyproject.toml: `--profile` and `--region` for the commands
+/// that take them, when not given (the command line wins). A table that cannot be read is bad
+/// input, named by file and line.
+fn project_defaults(matches: &clap::ArgMatches, cli: &mut Cli) -> anyhow::Result<()> {
+    let Some((name, _)) = matches.subcommand() else { return Ok(()) };
+    let idle = cli::idle_for(name);
+    if ["profile", "region"].iter().all(|id| idle.contains(id)) {
+        return Ok(());
+    }
+    let defaults = crate::project::defaults().map_err(|why| {
+        Failure::bad_input(format!("cannot read t3s3's settings: {why}"))
+            .hint("fix [tool.t3s3] (keys: env-file, profile, region)")
+    })?;
+    if cli.global.profile.is_none() && !idle.contains(&"profile") {
+        cli.global.profile.clone_from(&defaults.profile);
+    }
+    if cli.global.region.is_none() && !idle.contains(&"region") {
+        cli.global.region.clone_from(&defaults.region);
     }
     Ok(())
 }

@@ -64,6 +64,10 @@ pub struct AppSettings {
 
 /// The `.env` files the backend would load, in the order t3s3 looks for them.
 pub fn default_env_candidates() -> Vec<PathBuf> {
+    // The project's own `[tool.t3s3] env-file`, when pyproject.toml names one.
+    if let Some(path) = crate::project::defaults().ok().and_then(|d| d.env_file.clone()) {
+        return vec![path];
+    }
     vec![PathBuf::from(".env"), PathBuf::from("backend").join(".env")]
 }
 

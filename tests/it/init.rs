@@ -866,3 +866,42 @@ async fn init_quiet_prints_the_one_line_verdict() {
     assert_eq!(out.stdout.lines().count(), 1, "one line: {:?}", out.stdout);
     assert!(out.stdout.contains("PASSED"), "{:?}", out.stdout);
 }
+
+#[tokio::test]
+async fn pyproject_tool_t3s3_sets_the_env_file_profile_and_region_the_command_line_overrides() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    git(ws.path(), &["init", "-q"]);
+    ws.write(".aws/config", &format!("[profile admin]\nendpoint_url = {}\n", server.url()));
+    ws.write(
+        ".aws/credentials",
+        &format!("[admin]\naws_access_key_id = {ROOT_KEY_ID}\naws_secret_access_key = {ROOT_SECRET}\n"),
+    );
+    ws.write("pyproject.toml", "[project]\nname = \"t3-chat\"\n\n[tool.t3s3]\nenv-file = \"server/settings.env\"\nprofile = \"admin\"\nregion = \"ap-south-1\"\n");
+    ws.write("server/settings.env", "DEBUG=1\n");
+    std::fs::create_dir_all(ws.path().join("sub")).unwrap();
+    let aws = |command: &mut Command| {
+        command
+            .env("AWS_CONFIG_FILE", ws.path().join(".aws/config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", ws.path().join(".aws/credentials"));
+    };
+    let mut command = ws.t3s3();
+    aws(&mut command);
+    let out = run(command.args(["init", "--bucket", BUCKET, "--create-user", "--no-verify"]));
+    assert_eq!(out.code, 0, "no --profile, --region or --env-file on the command line: {}", out.all());
+    let values = env_values(&ws.path().join("server/settings.env"));
+    assert_eq!(values.get("AWS_REGION").map(String::as_str), Some("ap-south-1"));
+    assert_eq!(run(ws.t3s3().arg("verify")).code, 0, "verify found server/settings.env");
+    // From a subfolder, the repository's pyproject.toml still says where the .env is.
+    let mut command = ws.t3s3();
+    aws(&mut command);
+    let out = run(command.current_dir(ws.path().join("sub")).args(["verify"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    // The command line wins; a table t3s3 cannot read is named by file and line.
+    ws.write("pyproject.toml", "[tool.t3s3]\nregion = \"ap-south-1\"\nbucket = \"x\"\n");
+    let mut command = ws.t3s3();
+    aws(&mut command);
+    let out = run(command.args(["--profile", "admin", "doctor"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("pyproject.toml: line 3: [tool.t3s3] has no `bucket`"), "{}", out.stderr);
+}

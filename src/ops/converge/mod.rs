@@ -238,6 +238,9 @@ impl Tls {
 /// The env file `init` writes when none is named: the guide's backend/.env when a
 /// backend/ folder exists, else ./.env.
 pub fn default_env_path() -> PathBuf {
+    if let Some(path) = crate::project::defaults().ok().and_then(|d| d.env_file.clone()) {
+        return path;
+    }
     if Path::new("backend").is_dir() { PathBuf::from("backend").join(".env") } else { PathBuf::from(".env") }
 }
 
