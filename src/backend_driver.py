@@ -51,11 +51,16 @@ def emit(event, **fields):
 
 
 def where(tb):
-    """The innermost frame inside the backend's folder: `storage/s3_client.py line 42 in f`."""
+    """The innermost frame of the backend's own code: `storage/s3_client.py line 42 in f`;
+    never a file of a venv or site-packages inside the backend's folder."""
     found = None
     for frame in traceback.extract_tb(tb):
         path = os.path.abspath(frame.filename)
-        if path.startswith(BACKEND + os.sep):
+        parts = path.split(os.sep)
+        installed = "site-packages" in parts or "dist-packages" in parts or any(
+            os.path.isfile(os.sep.join(parts[:i] + ["pyvenv.cfg"])) for i in range(1, len(parts))
+        )
+        if path.startswith(BACKEND + os.sep) and not installed:
             found = "%s line %d in %s" % (os.path.relpath(path, BACKEND), frame.lineno, frame.name)
     return found
 
