@@ -66,6 +66,7 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         budget,
     };
     let mut report = converge_asking(&clients, &mut options, &mut local, args.yes).await?;
+    report.verify_command = super::again(global, "verify", args.env_file.as_deref(), "");
     if args.dry_run || args.no_verify {
         printer.report(&report);
         return Ok(ExitStatus::Success);

@@ -99,10 +99,14 @@ fn again(global: &GlobalArgs, command: &str, env_file: Option<&std::path::Path>,
         }
     };
     let mut line = String::from("t3s3");
-    for (flag, value) in
-        [("--profile", &global.profile), ("--region", &global.region), ("--endpoint-url", &global.endpoint_url)]
-    {
-        if let Some(value) = value {
+    // Only the options the command takes (verify signs with the .env's key: no --profile).
+    let idle = crate::cli::idle_for(command);
+    for (id, flag, value) in [
+        ("profile", "--profile", &global.profile),
+        ("region", "--region", &global.region),
+        ("endpoint_url", "--endpoint-url", &global.endpoint_url),
+    ] {
+        if let Some(value) = value.as_ref().filter(|_| !idle.contains(&id)) {
             line.push_str(&format!(" {flag} {}", quote(value)));
         }
     }

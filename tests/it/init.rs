@@ -905,3 +905,25 @@ async fn pyproject_tool_t3s3_sets_the_env_file_profile_and_region_the_command_li
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(out.stderr.contains("pyproject.toml: line 3: [tool.t3s3] has no `bucket`"), "{}", out.stderr);
 }
+
+#[tokio::test]
+async fn init_says_how_to_check_it_with_the_options_it_was_given() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    ws.write("deploy/app.env", "DEBUG=1\n");
+    let out = run(ws.acting(&server).args(["--region", APP_REGION, "init", "--env-file", "deploy/app.env"]).args([
+        "--bucket",
+        BUCKET,
+        "--create-user",
+        "--no-verify",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let line = out.stdout.lines().find(|l| l.starts_with("Done. Check it any time with")).unwrap().to_string();
+    let command = line.split('`').nth(1).unwrap();
+    assert_eq!(
+        command,
+        format!("t3s3 --region {APP_REGION} --endpoint-url {} verify --env-file deploy/app.env", server.url())
+    );
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    assert_eq!(run(ws.t3s3().args(&args)).code, 0, "`{command}` pasted");
+}

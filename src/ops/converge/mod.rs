@@ -152,6 +152,9 @@ pub struct InitReport {
     pub key_is_new: bool,
     /// Where the bucket's name came from (`given`, `account_regional`, `{"global": why}`).
     pub naming: Naming,
+    /// The command that checks it later, with the options this run was given.
+    #[serde(skip)]
+    pub verify_command: String,
 }
 
 impl Render for InitReport {
@@ -174,7 +177,7 @@ impl Render for InitReport {
         if self.dry_run {
             outln!(out, "Dry run finished: run without --dry-run to apply.");
         } else if !self.self_test_follows && self.ok {
-            outln!(out, "Done. Check it any time with `t3s3 verify`.");
+            outln!(out, "Done. Check it any time with `{}`.", self.verify_command);
         }
     }
 }
@@ -504,6 +507,7 @@ async fn run_once(
         requests,
         verify: None,
         self_test_follows: false,
+        verify_command: "t3s3 verify".into(),
     };
     Ok((report, new_key))
 }
