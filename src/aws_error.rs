@@ -84,9 +84,13 @@ impl ErrorCode {
     /// Reads a code as AWS spells it; unknown codes are kept in `Other`.
     pub fn parse(code: &str) -> Self {
         match code {
-            "AccessDenied" | "AccessDeniedException" | "Forbidden" | "AllAccessDisabled" | "UnauthorizedOperation" => {
-                ErrorCode::AccessDenied
-            }
+            // "403": botocore's code for an answer without a body (HEAD requests get none).
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "Forbidden"
+            | "403"
+            | "AllAccessDisabled"
+            | "UnauthorizedOperation" => ErrorCode::AccessDenied,
             "AuthorizationHeaderMalformed" => ErrorCode::AuthorizationHeaderMalformed,
             "AuthorizationQueryParametersError" => ErrorCode::AuthorizationQueryParametersError,
             "BucketAlreadyExists" => ErrorCode::BucketAlreadyExists,
@@ -104,7 +108,7 @@ impl ErrorCode {
             "NoSuchBucketPolicy" => ErrorCode::NoSuchBucketPolicy,
             "NoSuchEntity" => ErrorCode::NoSuchEntity,
             "NoSuchKey" => ErrorCode::NoSuchKey,
-            "NotFound" => ErrorCode::NotFound,
+            "NotFound" | "404" => ErrorCode::NotFound,
             "NotImplemented" => ErrorCode::NotImplemented,
             "OwnershipControlsNotFoundError"
             | "NoSuchPublicAccessBlockConfiguration"

@@ -295,11 +295,31 @@ fn region_mismatch(error: &AwsError, settings: &AppSettings) -> (String, Vec<Str
     }
 }
 
+/// A 403 without a body (HeadBucket, HeadObject): the two causes it may have, and how to tell.
+fn bare_403(operation: &str, bucket: &str, key_id: &str, env: &str, policy: &str) -> (String, Vec<String>) {
+    (
+        format!(
+            "S3 refused {operation} on `{bucket}` with a bare 403 (a HEAD answer has no body): either the key {key_id} itself was refused (deleted, inactive, or temporary credentials without their session token), or it may not s3:ListBucket on `{bucket}`, which HeadBucket needs."
+        ),
+        vec![
+            format!("Run `t3s3 verify` with {env}: its own requests carry error bodies and tell the two apart."),
+            format!(
+                "Check that {policy} grants s3:ListBucket on arn:aws:s3:::{bucket} (`t3s3 policy --bucket {bucket}`)."
+            ),
+            "With role credentials, pass AWS_SESSION_TOKEN to the client along with the key.".into(),
+        ],
+    )
+}
+
 fn by_code(error: &AwsError, settings: &AppSettings, policy: &str) -> (String, Vec<String>) {
     let (bucket, env, operation) = (settings.bucket(), settings.env_display(), error.action.as_str());
     let key_id = settings.get(Key::AccessKeyId).unwrap_or_default();
     let code = error.code().cloned().unwrap_or_else(|| ErrorCode::Other(error.code_name()));
+    // S3 answers HEAD requests without a body: a 403 there says neither why nor who.
+    let bodiless =
+        operation.contains("Head") && error.message.as_deref().is_none_or(|m| m.is_empty() || m == "Forbidden");
     match code {
+        ErrorCode::AccessDenied if bodiless => bare_403(operation, bucket, key_id, &env, policy),
         ErrorCode::AccessDenied => (
             format!(
                 "The key {key_id} is not allowed {operation} on `{bucket}`: {policy} is not attached to its user, or names another bucket."
@@ -400,6 +420,20 @@ mod tests {
 
     fn service(code: ErrorCode) -> AwsError {
         AwsError::new("s3:PutObject", "bucket `t3-chat-documents-x`", ErrorKind::Service(code))
+    }
+
+    #[test]
+    fn a_bare_403_on_a_head_request_names_both_causes() {
+        // botocore's code for a HeadBucket refused without a body is "403".
+        let bare =
+            AwsError::new("s3:HeadBucket", "bucket `t3-chat-documents-x`", ErrorKind::Service(ErrorCode::parse("403")));
+        let diagnosis = diagnose(&bare, &settings(), "T3ChatS3Policy");
+        assert!(diagnosis.cause.contains("bare 403"), "{}", diagnosis.cause);
+        assert!(diagnosis.cause.contains("key AKIAIOSFODNN7EXAMPLE itself was refused"), "{}", diagnosis.cause);
+        assert!(diagnosis.cause.contains("s3:ListBucket"), "{}", diagnosis.cause);
+        // A 403 with S3's own message keeps the policy diagnosis.
+        let worded = AwsError { message: Some("Access Denied".into()), ..bare.clone() };
+        assert!(diagnose(&worded, &settings(), "T3ChatS3Policy").cause.contains("is not attached"));
     }
 
     #[test]
