@@ -260,10 +260,14 @@ impl Printer {
         }
     }
 
-    /// Text on stdout, through [`for_terminal`] (JSON is already masked and escaped).
+    /// Text on stdout, through [`for_terminal`]; JSON as it is ([`json_of`] masked its strings,
+    /// and masking its text again could cut an escape in two).
     fn out(&self, text: &str) {
-        let text = if self.json { crate::mask::hide(text) } else { for_terminal(text, self.colour) };
-        stdout(&text);
+        if self.json {
+            stdout(text);
+        } else {
+            stdout(&for_terminal(text, self.colour));
+        }
     }
 
     fn err(&self, text: &str) {
