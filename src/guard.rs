@@ -130,6 +130,12 @@ pub fn unreadable(path: &str, why: &str) -> Finding {
 
 /// Everything wrong with one file: its name, then each line.
 pub fn scan(path: &str, bytes: &[u8]) -> Vec<Finding> {
+    scan_file(path, bytes).0
+}
+
+/// [`scan`], and whether the bytes read as binary (guard names those files as skipped): one
+/// decoding of the file for both.
+pub fn scan_file(path: &str, bytes: &[u8]) -> (Vec<Finding>, bool) {
     let mut found = Vec::new();
     if is_env_file(path) {
         found.push(Finding {
@@ -143,7 +149,7 @@ pub fn scan(path: &str, bytes: &[u8]) -> Vec<Finding> {
     }
     // Binary files hold no key a developer typed (the caller says which it skipped); UTF-16
     // text (PowerShell's `>`) is text.
-    let Some(text) = decode(bytes) else { return found };
+    let Some(text) = decode(bytes) else { return (found, true) };
     for (index, line) in text.lines().enumerate() {
         let at = |rule: &'static str, what: String, fix: &str| Finding {
             path: path.to_string(),
@@ -168,12 +174,7 @@ pub fn scan(path: &str, bytes: &[u8]) -> Vec<Finding> {
             found.push(at("aws-session-token", format!("an AWS session token ({})", masked(token)), rotate));
         }
     }
-    found
-}
-
-/// Whether guard reads `bytes` as binary (and so finds nothing in them).
-pub fn is_binary(bytes: &[u8]) -> bool {
-    decode(bytes).is_none()
+    (found, false)
 }
 
 /// A file's text: UTF-8 (BOM or not), or UTF-16 with a byte-order mark or in the shape

@@ -16,10 +16,11 @@ pub fn run(args: &GuardArgs, printer: &Printer) -> Result<ExitStatus> {
     let mut findings = Vec::new();
     let mut binary = Vec::new();
     let mut scan = |path: &str, bytes: &[u8]| {
-        if guard::is_binary(bytes) {
+        let (found, is_binary) = guard::scan_file(path, bytes);
+        if is_binary {
             binary.push(path.to_string());
         }
-        guard::scan(path, bytes)
+        found
     };
     let files = if args.history {
         history(&mut findings, &mut scan)?
