@@ -44,7 +44,11 @@ pub fn main() -> ExitCode {
         runtime.context("cannot start the async runtime")?.block_on(dispatch(&cli, &printer))
     });
     let status = status.unwrap_or_else(|error| {
-        printer.error(&error_report(&error));
+        let mut report = error_report(&error);
+        let env_file =
+            matches.subcommand().and_then(|(_, sub)| sub.try_get_one::<std::path::PathBuf>("env_file").ok().flatten());
+        report.fix = report.fix.map(|fix| commands::pasteable(&fix, &cli.global, env_file.map(|p| p.as_path())));
+        printer.error(&report);
         exit::status_of(&error)
     });
     ExitCode::from(status.code())

@@ -19,7 +19,10 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> R
         backend_dir: args.backend.clone().map(Option::unwrap_or_default),
         python: args.python.clone(),
     };
-    let report = audit::run(&options, &super::target(global)?).await?;
+    let mut report = audit::run(&options, &super::target(global)?).await?;
+    for check in &mut report.checks {
+        check.fix = super::pasteable(&check.fix, global, args.env_file.as_deref());
+    }
     printer.report(&report);
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }

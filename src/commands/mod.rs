@@ -120,6 +120,37 @@ fn again(global: &GlobalArgs, command: &str, env_file: Option<&std::path::Path>,
     line
 }
 
+/// `text` (an error's next step, a doctor fix) with each t3s3 command line in it, written as
+/// `` `t3s3 COMMAND …` ``, given the options the user gave this run, as [`again`] prints a
+/// next step: the advice works when pasted. A line that already names one of those options,
+/// or asks for `--help`, is left as it is.
+pub fn pasteable(text: &str, global: &GlobalArgs, env_file: Option<&std::path::Path>) -> String {
+    const OPTIONS: [&str; 5] = ["--profile", "--region", "--endpoint-url", "--env-file", "--help"];
+    let cli = crate::cli::command();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("`t3s3 ") {
+        let body = &rest[start + 1..];
+        let Some(end) = body.find('`') else { break };
+        let line = &body[..end];
+        let mut words = line["t3s3 ".len()..].splitn(2, ' ');
+        let name = words.next().unwrap_or_default();
+        let tail = words.next().unwrap_or_default();
+        out.push_str(&rest[..=start]);
+        match cli.find_subcommand(name).filter(|_| !OPTIONS.iter().any(|o| line.contains(o))) {
+            Some(command) => {
+                let takes_env = command.get_arguments().any(|a| a.get_id() == "env_file");
+                out.push_str(&again(global, name, env_file.filter(|_| takes_env), tail));
+            }
+            None => out.push_str(line),
+        }
+        out.push('`');
+        rest = &body[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `--timeout`, else the default.
 fn timeout(global: &GlobalArgs) -> Duration {
     global.timeout.map_or(aws::DEFAULT_TIMEOUT, Duration::from_secs)
@@ -139,4 +170,36 @@ async fn lock(env_path: &std::path::Path, printer: &Printer) -> Result<EnvLock> 
         printer.note(&format!("Removed {}, left by an interrupted t3s3 run", stale.display()));
     }
     Ok(lock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn global(args: &[&str]) -> GlobalArgs {
+        let mut argv = vec!["t3s3"];
+        argv.extend_from_slice(args);
+        argv.push("ls");
+        crate::cli::Cli::try_parse_from(argv).unwrap().global
+    }
+
+    #[test]
+    fn advice_names_the_options_given_once_and_only_where_the_command_takes_them() {
+        let given = global(&["--profile", "admin", "--region", "eu-west-1"]);
+        let env = Some(std::path::Path::new("backend/.env"));
+        assert_eq!(
+            pasteable("run `t3s3 rotate-key --retire` now", &given, env),
+            "run `t3s3 --profile admin --region eu-west-1 rotate-key --env-file backend/.env --retire` now"
+        );
+        // verify signs with the .env's key: no --profile; guard takes no .env.
+        assert_eq!(pasteable("`t3s3 verify`", &given, env), "`t3s3 --region eu-west-1 verify --env-file backend/.env`");
+        assert_eq!(pasteable("`t3s3 guard --install`", &given, env), "`t3s3 guard --install`");
+        // Already explicit, a help line, another program, an unclosed quote: as written.
+        for text in ["`t3s3 init --profile other`", "`t3s3 init --help`", "`aws s3 ls`", "`t3s3 init", "`t3s3 nosuch`"]
+        {
+            assert_eq!(pasteable(text, &given, env), text);
+        }
+        assert_eq!(pasteable("`t3s3 init`", &global(&[]), None), "`t3s3 init`");
+    }
 }

@@ -302,6 +302,24 @@ async fn doctor_finds_the_backends_interpreter_and_boto3_in_it_and_in_requiremen
 }
 
 #[tokio::test]
+async fn doctor_warns_of_a_plain_interpreter_that_verify_runs_but_doctor_will_not() {
+    let server = moto_with_bucket(BUCKET, APP_REGION).await;
+    let ws = project(&server);
+    // No venv anywhere: the backend runs on the system's python3, as `verify --backend` does.
+    let plain = ["/usr/bin/python3", "/bin/python3"].into_iter().find(|p| Path::new(p).is_file()).expect("python3");
+    let out = run(ws.t3s3().args(["doctor", "--json"]).env("PATH", "/usr/bin:/bin").env_remove("VIRTUAL_ENV"));
+    let report = out.json();
+    let python = check_in(&report, "backend_python");
+    assert_eq!(python["status"], "WARN", "{python}");
+    assert!(python["evidence"].as_str().unwrap().contains("(python3 on PATH) is not in a venv"), "{python}");
+    assert!(python["fix"].as_str().unwrap().contains(&format!("pass --python {plain}")), "{python}");
+    assert_eq!(check_in(&report, "boto3_installed")["status"], "SKIPPED");
+    // Given the interpreter, doctor runs it and the check passes or names what is missing.
+    let out = run(ws.t3s3().args(["doctor", "--json", "--python", plain]).env("PATH", "/usr/bin:/bin"));
+    assert_ne!(check_in(&out.json(), "backend_python")["status"], "WARN", "{}", out.stdout);
+}
+
+#[tokio::test]
 async fn doctor_fails_boto3_missing_with_the_pip_command_and_warns_when_undeclared() {
     let server = moto_with_bucket(BUCKET, APP_REGION).await;
     let ws = project(&server);

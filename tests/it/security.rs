@@ -193,6 +193,38 @@ async fn a_env_committed_without_any_aws_key_is_a_warning_naming_the_commit() {
 }
 
 #[tokio::test]
+async fn a_role_session_in_the_env_is_named_a_session_not_a_refused_key() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    // A developer pastes role credentials (an assumed role's session) over init's key.
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    root_iam(&server).create_role().role_name("Dev").assume_role_policy_document(trust).send().await.unwrap();
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION);
+    let assumed = aws_sdk_sts::Client::new(&config)
+        .assume_role()
+        .role_arn("arn:aws:iam::123456789012:role/Dev")
+        .role_session_name("alice")
+        .send()
+        .await
+        .unwrap();
+    let credentials = assumed.credentials().unwrap();
+    let session = Key { id: credentials.access_key_id().into(), secret: credentials.secret_access_key().into() };
+    let env = ws.write_env("backend/.env", &session, APP_REGION, BUCKET, &server.url());
+    let text = std::fs::read_to_string(&env).unwrap();
+    std::fs::write(&env, format!("{text}AWS_SESSION_TOKEN={}\n", credentials.session_token())).unwrap();
+
+    let checks = doctor(&ws, &server);
+    assert_eq!(status(&checks, "app_identity"), "PASS", "{checks:?}");
+    assert!(checks["app_identity"].1.contains(":assumed-role/Dev/alice"), "{checks:?}");
+    for id in ["key_age", "unwritten_keys", "broad_s3_access"] {
+        let (status, evidence) = &checks[id];
+        assert_eq!(status, "SKIPPED", "{id}: {evidence}");
+        assert!(evidence.contains("temporary credentials"), "{id}: {evidence}");
+        assert!(!evidence.contains("refused"), "{id}: {evidence}");
+    }
+}
+
+#[tokio::test]
 async fn doctor_skips_what_needs_acting_credentials_when_there_are_none() {
     let server = moto(None);
     let ws = initialised(&server);
@@ -610,6 +642,35 @@ async fn the_printed_next_step_works_when_pasted() {
         .args(["-c", &next]));
     assert_eq!(out.code, 0, "`{next}` pasted: {}", out.all());
     assert!(out.stdout.contains("Retired"), "{}", out.stdout);
+}
+
+#[tokio::test]
+async fn advice_in_errors_and_doctor_fixes_repeats_the_options_given() {
+    let server = moto(None);
+    let ws = Workspace::new();
+    git(ws.path(), &["init", "-q"]);
+    ws.write("backend/.env", &format!("S3_BUCKET_NAME={BUCKET}\n"));
+    let url = server.url();
+    let out = run(ws.acting(&server).args(["--region", APP_REGION, "rotate-key", "--env-file", "backend/.env"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    let advised = format!("`t3s3 --region {APP_REGION} --endpoint-url {url} init --env-file backend/.env`");
+    assert!(out.stderr.contains(&advised), "{}", out.stderr);
+    // doctor's fixes name their commands the same way.
+    let out = run(ws.acting(&server).args(["--region", APP_REGION, "doctor", "--json", "--env-file", "backend/.env"]));
+    let fixes: Vec<String> =
+        out.json()["checks"].as_array().unwrap().iter().map(|c| c["fix"].as_str().unwrap().to_string()).collect();
+    let named: Vec<&String> = fixes.iter().filter(|f| f.contains("`t3s3 ")).collect();
+    assert!(!named.is_empty(), "{fixes:?}");
+    for fix in named {
+        assert!(fix.contains(&format!("`t3s3 --region {APP_REGION} --endpoint-url {url} ")), "{fix}");
+    }
+    // Pasted as printed, the error's advice works.
+    let line = advised.trim_matches('`');
+    let mut pasted = ws.t3s3();
+    pasted.env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET);
+    let out = run(pasted.args(line.split(' ').skip(1)).args(["--create-user", "--no-verify"]));
+    assert_eq!(out.code, 0, "`{line}`: {}", out.all());
+    assert!(env_values(&ws.path().join("backend/.env")).contains_key("AWS_ACCESS_KEY_ID"));
 }
 
 #[test]

@@ -340,6 +340,7 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
         }
         None => {
             billing.await;
+            let reason = no_user_reason(&app);
             acting.skip(
                 &[
                     CheckId::KeyAge,
@@ -348,12 +349,22 @@ pub async fn run(options: &Options, explicit: &Target) -> Result<DoctorReport> {
                     CheckId::PolicyDrift,
                     CheckId::PolicyViaGroup,
                 ],
-                "the key's IAM user is unknown (the key was refused)",
+                reason,
             )
         }
     }
     audit.absorb(acting);
     Ok(audit.finish("not reached"))
+}
+
+/// Why the key checks cannot run. Temporary credentials belong to a role's session: no
+/// IAM user, no key to age; that is not a refused key.
+fn no_user_reason(app: &aws::AppCredentials) -> &'static str {
+    if app.session_token.is_some() || app.access_key_id.starts_with("ASIA") {
+        "the .env holds a role's temporary credentials (a session, not an IAM user's key): these checks are about an IAM user's key"
+    } else {
+        "the key's IAM user is unknown (the key was refused)"
+    }
 }
 
 /// What is account-wide needs no .env: the root's MFA and the CI role's trust, when acting

@@ -37,16 +37,18 @@ pub(super) async fn python_checks(audit: &Audit, options: &Options, env_path: &P
         Ok((python, _)) if options.python.is_some() => {
             backend::probe(python, backend::PROBE_LIMIT).await.map_err(|f| f.message)
         }
-        Ok((python, how)) => backend::installed(python).ok_or_else(|| {
-            format!(
-                "{} ({how}) is not in a venv whose files doctor can read (no pyvenv.cfg), and doctor runs no interpreter it was not given",
-                python.display()
-            )
-        }),
+        Ok((python, _)) => backend::installed(python).ok_or_else(String::new),
         Err(failure) => Err(failure.message.clone()),
     };
     declared_check(audit, &dir, env_path);
     session_token_check(audit, &dir, settings);
+    // A plain interpreter (no venv) is one `verify --backend` runs happily: doctor only
+    // declines to run it unasked, which is a warning, not a broken backend.
+    if let (Ok((python, how)), Err(unread)) = (&found, &facts)
+        && unread.is_empty()
+    {
+        return plain_interpreter(audit, python, how, &dir.join("venv"), &later);
+    }
     let ((python, how), facts) = match (found, facts) {
         (Ok(found), Ok(facts)) => (found, facts),
         (_, facts) => {
@@ -148,4 +150,23 @@ fn session_token_check(audit: &Audit, dir: &Path, settings: &AppSettings) {
         ),
         None => audit.add(id, CheckStatus::Pass, "the backend's client passes the session token on (or lets boto3 find the credentials)", ""),
     }
+}
+
+/// An interpreter outside any venv: doctor will not run it unasked, so it cannot say what
+/// it holds; a warning with the two ways on.
+fn plain_interpreter(audit: &Audit, python: &Path, how: &str, venv: &Path, later: &[CheckId]) {
+    audit.add(
+        CheckId::BackendPython,
+        CheckStatus::Warn,
+        format!(
+            "{} ({how}) is not in a venv (no pyvenv.cfg), so doctor cannot read its packages, and it runs no interpreter it was not given",
+            python.display()
+        ),
+        format!(
+            "pass --python {} to let doctor run it (isolated), or give the backend a venv: `python3 -m venv {}`",
+            python.display(),
+            venv.display()
+        ),
+    );
+    audit.skip(later, "doctor did not run the backend's interpreter (pass --python PATH)");
 }
