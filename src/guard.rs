@@ -327,26 +327,34 @@ fn assigned_secrets(line: &str) -> Vec<(String, &str)> {
     found
 }
 
+/// The starts STS gives session tokens (base64 of their first bytes; `ZXIvYXdz` is `er/aws`):
+/// today's `IQoJb3JpZ2luX2Vj`, the older `FwoGZXIvYXdzE`, `FQoGZXIvYXdzE` and `AQoDYXdzE`.
+const TOKEN_PREFIXES: [&str; 4] = ["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE", "FQoGZXIvYXdzE", "AQoDYXdzE"];
+
 /// A session token: by its name (`aws_session_token`, `sessionToken`) before a long base64
-/// value, or by the prefixes STS gives them (`IQoJb3JpZ2luX2Vj`, `FwoGZXIvYXdzE`).
+/// value, or by the prefixes STS gives them ([`TOKEN_PREFIXES`]), even when the token is cut
+/// across lines (a string concatenated in code, an XML element wrapped).
 fn session_tokens(line: &str) -> Vec<&str> {
-    let is_token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '=');
+    let is_token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '+');
     let mut found = Vec::new();
     for (start, _) in line.match_indices(|c: char| is_token(c)) {
         if line[..start].chars().next_back().is_some_and(is_token) {
             continue;
         }
+        // Base64: the alphabet, then any `=` padding (so `TOKEN=value` is a name and a value).
         let end = line[start..].find(|c: char| !is_token(c)).map_or(line.len(), |n| start + n);
+        let end = end + line[end..].len() - line[end..].trim_start_matches('=').len();
         let value = &line[start..end];
-        if value.len() < 100 || is_documentation_example(value) {
+        if value.len() < 24 || is_documentation_example(value) {
             continue;
         }
-        let prefixed = value.starts_with("IQoJb3JpZ2luX2Vj") || value.starts_with("FwoGZXIvYXdzE");
-        let named = names_a_secret(&line[..start]).is_some_and(|n| {
-            let squashed: String =
-                n.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
-            squashed.contains("sessiontoken") || squashed.contains("securitytoken")
-        });
+        let prefixed = TOKEN_PREFIXES.iter().any(|p| value.starts_with(p));
+        let named = value.len() >= 100
+            && names_a_secret(&line[..start]).is_some_and(|n| {
+                let squashed: String =
+                    n.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+                squashed.contains("sessiontoken") || squashed.contains("securitytoken")
+            });
         if prefixed || (named && entropy(value) >= 4.5) {
             found.push(value);
         }
@@ -444,6 +452,14 @@ mod tests {
         let found = scan("a.py", format!("session = \"{token}\"").as_bytes());
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].what.contains("session token") && !found[0].what.contains(&token));
+        // Named with `=` and no space (the shell's `export NAME=value`), in an older form.
+        let older = format!("FQoGZXIvYXdzENv//////////wEaDE{}=", "k1hQ7rZ2p9Xv0Lw3Tn8Ys4Bd6Fg5Jm2Qe7Ru9Wa0".repeat(3));
+        assert_eq!(scan(".envrc", format!("export AWS_SESSION_TOKEN={older}").as_bytes()).len(), 1);
+        let unknown = format!("Zm9vYmFy{}=", "k1hQ7rZ2p9Xv0Lw3Tn8Ys4Bd6Fg5Jm2Qe7Ru9Wa0".repeat(3));
+        assert_eq!(scan(".envrc", format!("export AWS_SESSION_TOKEN={unknown}").as_bytes()).len(), 1, "by its name");
+        // Cut across a concatenation: the first piece carries STS's prefix.
+        let cut = "AWS_SESSION_TOKEN = \"IQoJb3JpZ2luX2VjEKL//////////wE\" +\n    \"aDGV1LWNlbnRyYWwtMSJHMEUCIQ\"\n";
+        assert_eq!(scan("creds.py", cut.as_bytes()).len(), 1);
     }
 
     #[test]

@@ -70,10 +70,11 @@ def main():
             flagged = run()
             runs.append((name, flagged, time.perf_counter() - started))
         stand_ins = sum(s["stand_in"] for s in corpus)
-        print(f"corpus: {len(corpus)} samples of gitleaks', detect-secrets' and trufflehog's AWS tests")
+        repos = sorted({s["source"]["repo"] for s in corpus})
+        print(f"corpus: {len(corpus)} samples of the AWS tests of {', '.join(repos)}")
         for title, stand_ins_are_clean in [
             ("labels as each project's own test asserts them", False),
-            (f"the same, with the {stand_ins} stand-ins (AWS's EXAMPLE key, AKIA + a run of one character) as clean", True),
+            (f"the same, with the {stand_ins} stand-ins (AWS's EXAMPLE key, FAKE/SAMPLE/TEST/DUMMY, a run of one character) as clean", True),
         ]:
             print(f"\n{title}:")
             print(f"{'scanner':<38} {'secrets found':>14} {'recall':>7} {'false positives':>16} {'time':>8}")

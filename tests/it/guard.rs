@@ -245,19 +245,33 @@ fn a_secret_without_its_key_id_blocks_and_an_allowed_line_or_a_binary_file_is_sa
     assert!(out.stdout.contains("tests/test_parse.py:1: allowed:"), "{}", out.stdout);
 }
 
-/// tests/fixtures/guard-corpus.json: the AWS samples of gitleaks', detect-secrets' and
-/// trufflehog's own tests (scripts/guard-corpus/build.py cuts them, with provenance). guard
-/// finds every secret but the stand-ins t3s3 passes on purpose (AWS's EXAMPLE key, a key id
-/// whose 16 characters are one repeated), and blocks at most one clean sample: trufflehog's
-/// "invalid pattern", which holds a well-formed session key id beside a broken secret.
+/// tests/fixtures/guard-corpus.json: the AWS samples of nine scanners' own tests (gitleaks,
+/// detect-secrets, trufflehog, noseyparker, sonar-text, semgrep-rules, ripsecrets, whispers,
+/// CredSweeper; scripts/guard-corpus/build.py cuts them, with provenance). guard finds every
+/// secret but the stand-ins t3s3 passes on purpose (AWS's EXAMPLE key, a value that says FAKE
+/// or SAMPLE, a run of one character), blocks none of those, and blocks at most these four
+/// clean samples, each for a reason of its own:
+/// - trufflehog's "invalid pattern": a well-formed session key id beside a broken secret (guard
+///   blocks a key id alone, as gitleaks does);
+/// - sonar-text's `AWS_SESS_TOK = "IQoJb3JpZ2luX2Vj…"`: a real STS token under a name sonar's
+///   rule does not know; guard knows the token by its prefix;
+/// - sonar-text's Klaytn (`caver:`) `secretAccessKey`, and CredSweeper's "filtered too" line:
+///   a secret-shaped value under an AWS-like name, which their context filters drop.
+///
 /// scripts/bench-guard.sh prints the same figures beside detect-secrets'.
 #[test]
 fn the_other_scanners_corpus_is_held_to_its_figures() {
+    const ACCEPTED: [&str; 4] = [
+        "trufflesecurity/trufflehog:pkg/detectors/aws/session_keys/sessionkeys_test.go",
+        "SonarSource/sonar-text:aws-session-tokens",
+        "SonarSource/sonar-text:aws-secret-access-keys-1",
+        "Samsung/CredSweeper:tests/samples/aws_client_id",
+    ];
     let corpus: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo().join("tests/fixtures/guard-corpus.json")).unwrap())
             .unwrap();
     let samples = corpus["samples"].as_array().unwrap();
-    assert!(samples.len() >= 49, "the corpus shrank: {}", samples.len());
+    assert!(samples.len() >= 119, "the corpus shrank: {}", samples.len());
     let ws = Workspace::new();
     let mut names = Vec::new();
     for (index, sample) in samples.iter().enumerate() {
@@ -269,21 +283,29 @@ fn the_other_scanners_corpus_is_held_to_its_figures() {
     let out = run(ws.t3s3().args(["guard", "--json"]).args(&names));
     let flagged: std::collections::BTreeSet<String> =
         out.json()["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
-    let (mut missed, mut false_positives, mut found) = (Vec::new(), Vec::new(), 0);
+    let (mut missed, mut false_positives, mut stand_ins, mut found) = (Vec::new(), Vec::new(), Vec::new(), 0);
     for (sample, name) in samples.iter().zip(&names) {
         let hit = flagged.contains(name);
-        let what = format!("{name} ({})", sample["upstream"]);
-        match (sample["label"].as_str().unwrap(), hit) {
-            ("secret", true) => found += 1,
-            ("secret", false) if sample["stand_in"] == true => {}
-            ("secret", false) => missed.push(what),
-            (_, true) => false_positives.push(what),
+        let source = &sample["source"];
+        let what = format!("{name} ({}:{}: {})", source["repo"], source["path"], sample["upstream"]);
+        let accepted = ACCEPTED.iter().any(|a| {
+            let (repo, rest) = a.split_once(':').unwrap();
+            source["repo"] == repo && (source["path"] == rest || sample["upstream"].as_str().unwrap().starts_with(rest))
+        });
+        match (sample["label"].as_str().unwrap(), sample["stand_in"] == true, hit) {
+            (_, true, true) => stand_ins.push(what),
+            ("secret", false, true) => found += 1,
+            ("secret", false, false) => missed.push(what),
+            ("clean", _, true) if !accepted => false_positives.push(what),
             _ => {}
         }
     }
     assert_eq!(missed, Vec::<String>::new(), "secrets guard let through");
-    assert!(found >= 32, "{found} secrets found");
-    assert!(false_positives.len() <= 1, "clean samples blocked: {false_positives:?}");
+    assert_eq!(stand_ins, Vec::<String>::new(), "stand-ins guard blocked");
+    assert!(found >= 59, "{found} secrets found");
+    assert_eq!(false_positives, Vec::<String>::new(), "clean samples blocked");
+    let accepted = samples.iter().zip(&names).filter(|(s, n)| s["label"] == "clean" && flagged.contains(*n)).count();
+    assert!(accepted <= ACCEPTED.len(), "{accepted} clean samples blocked");
 }
 
 #[test]
