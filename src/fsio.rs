@@ -339,6 +339,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// The folder `env_path` is written in must exist: t3s3 creates a .env, never folders.
+pub fn require_folder(env_path: &Path) -> Result<(), crate::exit::Failure> {
+    if folder(env_path).is_dir() {
+        return Ok(());
+    }
+    Err(crate::exit::Failure::bad_input(format!("the folder of {} does not exist", env_path.display()))
+        .hint("create it, or pass another path with --env-file"))
+}
+
 #[cfg(test)]
 mod acl_tests {
     use super::*;

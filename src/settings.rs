@@ -98,6 +98,8 @@ impl AppSettings {
         };
         let found = tried.iter().find(|path| path.is_file()).cloned();
         if let (Some(path), None) = (env_file, &found) {
+            // A folder, a link to nothing, a file that cannot be read: said as such.
+            EnvFile::read(path)?;
             return Err(Failure::bad_input(format!("the env file {} does not exist", path.display()))
                 .hint("pass the path of the backend's .env with --env-file, or run `t3s3 init` to create it")
                 .into());

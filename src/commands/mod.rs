@@ -159,12 +159,7 @@ fn timeout(global: &GlobalArgs) -> Duration {
 /// Takes the .env's lock (another run on it is waited for) and says what stale temporary
 /// files of an interrupted run were removed.
 async fn lock(env_path: &std::path::Path, printer: &Printer) -> Result<EnvLock> {
-    let folder = crate::fsio::folder(env_path);
-    if !folder.is_dir() {
-        return Err(Failure::bad_input(format!("the folder of {} does not exist", env_path.display()))
-            .hint("create it, or pass another path with --env-file")
-            .into());
-    }
+    crate::fsio::require_folder(env_path)?;
     let lock = EnvLock::acquire(env_path, LOCK_WAIT, &|message| printer.waiting(message)).await?;
     for stale in &lock.removed {
         printer.note(&format!("Removed {}, left by an interrupted t3s3 run", stale.display()));

@@ -6,25 +6,38 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::common::*;
 
-/// A port nothing listens on: if a bad flag ever slipped through to a request, it would
-/// fail there (on loopback) instead of passing.
-fn dead_endpoint() -> String {
-    format!("http://127.0.0.1:{}", free_port())
+/// A loopback endpoint that counts the connections made to it (and answers none): a bad
+/// flag that slipped through to a request would show in the count.
+fn counting_endpoint() -> (String, Arc<AtomicUsize>) {
+    let (listener, port) = listen();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&count);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (format!("http://127.0.0.1:{port}"), count)
 }
 
-fn assert_bad_input(ws: &Workspace, args: &[String], why: &str) {
-    let out = run(ws.t3s3().args(args));
-    assert_eq!(out.code, 2, "{why}: {args:?}\n{}", out.all());
-    assert!(out.stderr.contains("error"), "{why}: {args:?} says what is wrong\n{}", out.all());
+/// `args` run with working credentials in the environment (so nothing fails for the want of
+/// them): exit 2, `message` in what it says, no panic, one short message.
+fn assert_bad_input(ws: &Workspace, args: &[String], message: &str) {
+    let out = run(ws.t3s3().env("AWS_ACCESS_KEY_ID", ROOT_KEY_ID).env("AWS_SECRET_ACCESS_KEY", ROOT_SECRET).args(args));
+    assert_eq!(out.code, 2, "{args:?}\n{}", out.all());
+    assert!(out.stderr.contains(message), "{args:?} must say {message:?}\n{}", out.all());
     for never in ["panicked", "backtrace", "RUST_BACKTRACE", "DispatchFailure"] {
-        assert!(!out.all().contains(never), "{why}: {args:?}\n{}", out.all());
+        assert!(!out.all().contains(never), "{args:?}\n{}", out.all());
     }
     let lines = out.stderr.lines().filter(|line| !line.trim().is_empty()).count();
-    assert!(lines <= 4, "{why}: {args:?}: one message, not a dump\n{}", out.stderr);
+    assert!(lines <= 4, "{args:?}: one message, not a dump\n{}", out.stderr);
 }
 
 fn strings(args: &[&str]) -> Vec<String> {
@@ -34,86 +47,110 @@ fn strings(args: &[&str]) -> Vec<String> {
 #[test]
 fn every_bad_flag_is_exit_2_with_a_message_and_no_request() {
     let ws = Workspace::new();
+    let (endpoint, connections) = counting_endpoint();
     ws.write_env(
         ".env",
         &Key { id: ROOT_KEY_ID.into(), secret: ROOT_SECRET.into() },
         APP_REGION,
         "t3-chat-documents-flags",
-        &dead_endpoint(),
+        &endpoint,
     );
-    let acting = ["--region", APP_REGION, "--endpoint-url"];
-    let mut cases: Vec<(Vec<String>, &str)> = Vec::new();
+    let acting = ["--region", APP_REGION, "--endpoint-url", endpoint.as_str()];
+    let mut cases: Vec<(Vec<String>, String)> = Vec::new();
 
-    for timeout in ["0", "-1", "3601", "18446744073709551615", "9223372036854775808", "abc", "", "1.5"] {
-        cases.push((strings(&["verify", "--timeout", timeout]), "timeout out of range"));
+    for timeout in ["0", "3601", "18446744073709551615", "9223372036854775808", "abc", "", "1.5"] {
+        cases.push((strings(&["verify", "--timeout", timeout]), format!("invalid value '{timeout}' for '--timeout")));
     }
-    for url in [
-        "http://127.0.0.1:99999",
-        "http://",
-        "not a url",
-        "ftp://127.0.0.1",
-        "http://u:p@127.0.0.1",
-        "http://[::1",
-        "http://127.0.0.1:0",
-        "",
+    cases.push((strings(&["verify", "--timeout", "-1"]), "unexpected argument '-1'".into()));
+    for (url, why) in [
+        ("http://127.0.0.1:99999", "has port `99999`"),
+        ("http://", "has no valid host name"),
+        ("not a url", "is not an http:// or https:// URL"),
+        ("ftp://127.0.0.1", "is not an http:// or https:// URL"),
+        ("http://u:p@127.0.0.1", "carries a user name or password"),
+        ("http://[::1", "has an unclosed [IPv6] host"),
+        ("http://127.0.0.1:0", "has port `0`"),
+        ("", "is not an http:// or https:// URL"),
     ] {
-        cases.push((
-            strings(&["--region", APP_REGION, "--endpoint-url", url, "init", "--create-user"]),
-            "init endpoint",
-        ));
-        cases.push((strings(&["--endpoint-url", url, "verify"]), "verify endpoint"));
+        let said = format!("--endpoint-url: the endpoint URL `{url}` {why}");
+        cases.push((strings(&["--region", APP_REGION, "--endpoint-url", url, "init", "--create-user"]), said.clone()));
+        for command in
+            [&["verify"][..], &["doctor"], &["ls"], &["destroy"], &["ci-role", "--repo", "acme/t3"], &["rotate-key"]]
+        {
+            let mut args = strings(&["--endpoint-url", url]);
+            args.extend(strings(command));
+            cases.push((args, said.clone()));
+        }
     }
-    let endpoint = dead_endpoint();
     for region in ["", "US-EAST-1", "mumbai", "ap-south-1 ", "us_east_1", "../../etc"] {
+        let said = format!("`{region}` (--region) is not an AWS region name");
         cases.push((
             strings(&["--region", region, "--endpoint-url", &endpoint, "init", "--env-file", "fresh.env"]),
-            "region",
+            said,
         ));
     }
     let long = "a".repeat(64);
     for bucket in
         ["", "A", "a..b", long.as_str(), "192.168.1.1", "xn--abc", "-abc", "abc-", "ab", "sthree-x", "x-s3alias"]
     {
-        cases.push((strings(&["policy", "--bucket", bucket]), "bucket name"));
+        cases.push((strings(&["policy", "--bucket", bucket]), format!("invalid bucket name `{bucket}`: must")));
     }
     for bucket in ["Bad_Name", "a..b", "192.168.1.1"] {
         let mut args = strings(&acting);
-        args.extend(strings(&[&endpoint, "init", "--env-file", "fresh.env", "--bucket", bucket]));
-        cases.push((args, "init bucket"));
+        args.extend(strings(&["init", "--env-file", "fresh.env", "--bucket", bucket]));
+        cases.push((args, format!("invalid bucket name `{bucket}`")));
     }
     for command in ["init", "doctor", "destroy"] {
         let mut args = strings(&["--profile", "nope"]);
         args.extend(strings(&acting));
-        args.extend(strings(&[&endpoint, command]));
-        cases.push((args, "unknown profile"));
+        args.push(command.into());
+        cases.push((args, "the AWS profile `nope` (--profile) is not defined".into()));
     }
 
     std::fs::create_dir(ws.path().join("folder.env")).unwrap();
     std::os::unix::fs::symlink(ws.path().join("nowhere"), ws.path().join("dangling.env")).unwrap();
     std::fs::write(ws.path().join("latin1.env"), b"A=1\nB=caf\xe9\n").unwrap();
     std::fs::write(ws.path().join("unclosed.env"), "DEBUG=\"1\nAWS_REGION=ap-south-1\n").unwrap();
-    for file in ["folder.env", "dangling.env", "latin1.env", "missing.env"] {
-        cases.push((strings(&["verify", "--env-file", file]), "verify env file"));
-    }
-    for file in ["folder.env", "dangling.env", "latin1.env", "unclosed.env"] {
+    let dangling = format!("dangling.env is a link to {}, which does not exist", ws.path().join("nowhere").display());
+    let file_cases = [
+        ("folder.env", "folder.env is a folder, not a .env file"),
+        ("dangling.env", dangling.as_str()),
+        ("latin1.env", "latin1.env line 2 is not UTF-8 text"),
+        ("unclosed.env", "unclosed.env line 1: cannot be parsed: a \" quote never closes"),
+    ];
+    for (file, said) in file_cases {
+        // verify reads the file only to test it; a file it cannot parse fails the check (exit 1).
+        if file != "unclosed.env" {
+            cases.push((strings(&["verify", "--env-file", file]), said.into()));
+        }
         let mut args = strings(&acting);
-        args.extend(strings(&[&endpoint, "init", "--create-user", "--env-file", file]));
-        cases.push((args, "init env file"));
+        args.extend(strings(&["init", "--create-user", "--env-file", file]));
+        cases.push((args, said.into()));
     }
-    for args in [&["--color", "bogus", "verify"][..], &["verify", "--bogus"], &["bogus"], &["policy", "--bucket"]] {
-        cases.push((strings(args), "usage"));
+    cases.push((strings(&["verify", "--env-file", "missing.env"]), "the env file missing.env does not exist".into()));
+    for (args, said) in [
+        (&["--color", "bogus", "verify"][..], "invalid value 'bogus' for '--color"),
+        (&["verify", "--bogus"], "unexpected argument '--bogus'"),
+        (&["bogus"], "unrecognized subcommand 'bogus'"),
+        (&["policy", "--bucket"], "a value is required for '--bucket"),
+    ] {
+        cases.push((strings(args), said.into()));
     }
 
-    assert!(cases.len() >= 55, "{} cases", cases.len());
-    for (args, why) in &cases {
-        assert_bad_input(&ws, args, why);
+    assert!(cases.len() >= 99, "{} cases", cases.len());
+    for (args, said) in &cases {
+        assert_bad_input(&ws, args, said);
     }
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "a bad flag reached the network");
     assert!(!ws.path().join("fresh.env").exists(), "nothing was written");
     assert_eq!(
         std::fs::read(ws.path().join("latin1.env")).unwrap(),
         b"A=1\nB=caf\xe9\n",
         "bad files are left as they were"
     );
+    // The same setup with good flags does reach the endpoint: the count above could rise.
+    let _ = run(ws.t3s3().args(["--timeout", "2", "verify"]));
+    assert!(connections.load(Ordering::SeqCst) > 0, "verify never reached the counting endpoint");
 }
 
 /// The env file's values, as t3s3 reads them; `None` when the file is absent.
@@ -127,6 +164,7 @@ fn env_values(path: &std::path::Path) -> Option<BTreeMap<String, String>> {
 
 fn git_in(ws: &Workspace, args: &[&str]) -> String {
     let out = Command::new("git").arg("-C").arg(ws.path()).args(args).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -45,6 +45,7 @@ async fn init_sets_one_budget_with_both_alerts_doctor_sees_it_and_destroy_remove
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert_eq!(resource_statuses(&plan.json())["budget"], "would_create");
     assert!(budgets_of(&server).await.is_empty(), "the dry run made a budget");
+    assert_eq!(snapshot(&server).await, "", "the dry run made something");
 
     let out = init(&ws, &server, &["--budget-email", "dev@example.com"]);
     assert_eq!(out.code, 0, "{}", out.all());
@@ -88,7 +89,8 @@ async fn init_sets_one_budget_with_both_alerts_doctor_sees_it_and_destroy_remove
     assert_eq!(init(&ws, &server, &[]).code, 0, "set up again, without a budget");
     let alert = doctor_check(&ws, &server, "billing_alert");
     assert_eq!(alert["status"], "WARN", "{alert}");
-    assert!(alert["fix"].as_str().unwrap().contains("t3s3 init --budget-email"), "{alert}");
+    let advised = format!("`t3s3 --endpoint-url {} init --budget-email", server.url());
+    assert!(alert["fix"].as_str().unwrap().contains(&advised), "{alert}");
 }
 
 #[tokio::test]
@@ -96,9 +98,17 @@ async fn destroy_keeps_a_budget_t3s3_did_not_make_and_bad_budget_input_changes_n
     let server = moto(None);
     let ws = Workspace::new();
     ws.write("backend/.env", "DEBUG=1\n");
-    for args in [&["--budget-email", "not-an-address"][..], &["--budget-email", "a@b.co", "--budget-usd", "-3"]] {
+    // Each refused by t3s3's own check (`=-3`, not `-3`, which clap would take for a flag).
+    for (args, said) in [
+        (&["--budget-email", "not-an-address"][..], "--budget-email `not-an-address` is not an e-mail address"),
+        (&["--budget-email", "a@b.co", "--budget-usd=-3"], "--budget-usd -3 is not a positive amount"),
+        (&["--budget-email", "a@b.co", "--budget-usd", "0"], "--budget-usd 0 is not a positive amount"),
+        (&["--budget-email", "a@b.co", "--budget-usd", "NaN"], "--budget-usd NaN is not a positive amount"),
+        (&["--budget-email", "a@b.co", "--budget-usd", "inf"], "--budget-usd inf is not a positive amount"),
+    ] {
         let out = init(&ws, &server, args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.all());
+        assert!(out.all().contains(said), "{args:?} must say {said:?}: {}", out.all());
     }
     let client = s3(&sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, APP_REGION));
     assert!(client.list_buckets().send().await.unwrap().buckets().is_empty(), "bad input changed something");

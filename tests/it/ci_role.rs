@@ -73,8 +73,10 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     let server = moto(None);
     let ws = initialised(&server);
 
+    let account = snapshot(&server).await;
     let plan = ci_role(&ws, &server, &["--dry-run"]);
     assert_eq!(plan.code, 0, "{}", plan.all());
+    assert_eq!(snapshot(&server).await, account, "the dry run changed the account");
     let report = plan.json();
     assert_eq!(report["changes"], 0);
     assert_eq!(resource_statuses(&report)["role"], "would_create");

@@ -130,8 +130,10 @@ async fn on_a_plain_http_endpoint_the_statement_is_left_out_and_allow_http_keeps
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(rows_of(&out)["tls_only"].1, "off (--allow-http)");
 
-    let out = run(ws.t3s3().args(["init", "--allow-http", "--require-tls"]));
+    // With credentials and an endpoint, so only the conflict can refuse it.
+    let out = init(&ws, &server, &["--allow-http", "--require-tls"]);
     assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.all().contains("'--allow-http' cannot be used with '--require-tls'"), "{}", out.all());
 }
 
 fn rows_of(out: &Run) -> BTreeMap<String, (String, String)> {

@@ -84,8 +84,10 @@ async fn each_platform_gets_one_role_trusted_by_it_alone_holding_only_the_policy
         ),
     ];
     for (args, role, trust, next) in cases {
+        let account = snapshot(&server).await;
         let plan = runtime_role(&ws, &server, &[args, &["--dry-run"]].concat());
         assert_eq!(plan.code, 0, "{args:?}: {}", plan.all());
+        assert_eq!(snapshot(&server).await, account, "{args:?}: the dry run changed the account");
         assert_eq!(plan.json()["changes"], 0, "{args:?}");
         assert_eq!(resource_statuses(&plan.json())["role"], "would_create", "{args:?}");
         assert!(root_iam(&server).get_role().role_name(role).send().await.is_err(), "the dry run made {role}");
@@ -285,8 +287,10 @@ async fn destroy_removes_the_runtime_roles_t3s3_made_and_keeps_the_rest() {
     let foreign = service_trust("lambda.amazonaws.com").to_string();
     iam.create_role().role_name("T3ChatBackendLambda").assume_role_policy_document(&foreign).send().await.unwrap();
 
+    let account = snapshot(&server).await;
     let plan = run(ws.acting(&server).args(["destroy", "--dry-run", "--json"]));
     assert_eq!(plan.code, 0, "{}", plan.all());
+    assert_eq!(snapshot(&server).await, account, "the dry run changed the account");
     let out = run(ws.acting(&server).args(["destroy", "--yes", "--json"]));
     assert_eq!(out.code, 0, "{}", out.all());
     for role in ["T3ChatBackendEc2", "T3ChatBackendFly"] {

@@ -392,6 +392,7 @@ async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
     assert!(out.stderr.contains("--force"), "{}", out.stderr);
     assert_eq!(ws.read("backend/.env"), env_before);
 
+    let account = snapshot(&server).await;
     let out = run(ws.acting(&server).args(["destroy", "--dry-run"]));
     assert_eq!(out.code, 0, "a dry run shows the plan: {}", out.all());
     assert!(out.stdout.contains("kept, needs --force"), "{}", out.stdout);
@@ -399,6 +400,7 @@ async fn destroy_removes_what_init_made_keeps_the_rest_and_is_harmless_twice() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(ws.read("backend/.env"), env_before);
     assert!(s3.head_bucket().bucket(BUCKET).send().await.is_ok(), "dry run deleted the bucket");
+    assert_eq!(snapshot(&server).await, account, "a dry run changed the account");
 
     let out = run(ws.acting(&server).args(["destroy", "--force"]));
     assert_eq!(out.code, 2, "no terminal and no --yes: {}", out.all());
@@ -537,6 +539,7 @@ async fn rotate_key_dry_run_changes_nothing_and_says_what_it_would_do() {
     let server = moto(None);
     let ws = initialised(&server);
     let (keys, env) = (key_ids(&server, "t3_chat").await, ws.read("backend/.env"));
+    let account = snapshot(&server).await;
     let out = run(ws.acting(&server).args(["rotate-key", "--dry-run"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
@@ -548,6 +551,7 @@ async fn rotate_key_dry_run_changes_nothing_and_says_what_it_would_do() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.json()["steps"].to_string().contains("deactivate and delete"), "{}", out.stdout);
     assert_eq!(key_ids(&server, "t3_chat").await, keys, "a dry run changed the keys");
+    assert_eq!(snapshot(&server).await, account, "a dry run changed the account");
     assert_eq!(ws.read("backend/.env"), env, "a dry run changed the .env");
 }
 

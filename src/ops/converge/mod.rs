@@ -286,12 +286,7 @@ pub struct Local {
 impl Local {
     /// Reads the env file and settles the bucket name; refuses a file git tracks.
     pub fn read(env_path: &Path, bucket: Option<&str>) -> Result<Self> {
-        let folder = crate::fsio::folder(env_path);
-        if !folder.is_dir() {
-            return Err(Failure::bad_input(format!("the folder of {} does not exist", env_path.display()))
-                .hint("create it, or pass another path with --env-file")
-                .into());
-        }
+        crate::fsio::require_folder(env_path)?;
         let env = EnvFile::read(env_path)?;
         env.require_parseable()?;
         let values = env.values().0;

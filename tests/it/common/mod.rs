@@ -767,3 +767,77 @@ pub fn check_in(report: &serde_json::Value, id: &str) -> serde_json::Value {
 pub fn doctor_check(ws: &Workspace, server: &Server, id: &str) -> serde_json::Value {
     check_in(&run(ws.acting(server).args(["doctor", "--json"])).json(), id)
 }
+
+/// What the account holds, as moto's root sees it: every bucket (its versioning, policy,
+/// lifecycle and object count), user (keys with their status, policies, direct or through a
+/// group), group, customer policy (its versions), role (trust, policies), instance profile,
+/// OIDC provider and budget. "Nothing changed" is this text, equal before and after.
+pub async fn snapshot(server: &Server) -> String {
+    let config = sdk_config(&server.url(), ROOT_KEY_ID, ROOT_SECRET, "us-east-1");
+    let (s3, iam) = (s3(&config), iam(&config));
+    let mut lines = Vec::new();
+    for bucket in s3.list_buckets().send().await.unwrap().buckets() {
+        let name = bucket.name().unwrap();
+        let versioning = s3.get_bucket_versioning().bucket(name).send().await.ok().and_then(|v| v.status().cloned());
+        let policy = s3.get_bucket_policy().bucket(name).send().await.ok().and_then(|p| p.policy().map(str::to_string));
+        let lifecycle = s3.get_bucket_lifecycle_configuration().bucket(name).send().await.ok().map(|l| l.rules().len());
+        let objects = s3.list_object_versions().bucket(name).send().await.map(|l| l.versions().len()).unwrap_or(0);
+        lines.push(format!(
+            "bucket {name} versioning {versioning:?} policy {policy:?} lifecycle {lifecycle:?} objects {objects}"
+        ));
+    }
+    for user in iam.list_users().send().await.unwrap().users() {
+        let keys = iam.list_access_keys().user_name(user.user_name()).send().await.unwrap();
+        let ids: Vec<String> = keys
+            .access_key_metadata()
+            .iter()
+            .map(|k| format!("{} {:?}", k.access_key_id().unwrap(), k.status()))
+            .collect();
+        let attached = iam.list_attached_user_policies().user_name(user.user_name()).send().await.unwrap();
+        let mut names: Vec<String> =
+            attached.attached_policies().iter().map(|p| p.policy_name().unwrap().to_string()).collect();
+        let inline = iam.list_user_policies().user_name(user.user_name()).send().await.unwrap();
+        names.extend(inline.policy_names().iter().map(|n| format!("{n} (inline)")));
+        for group in iam.list_groups_for_user().user_name(user.user_name()).send().await.unwrap().groups() {
+            names.push(format!("member of {}", group.group_name()));
+        }
+        lines.push(format!("user {} keys {ids:?} policies {names:?}", user.user_name()));
+    }
+    for group in iam.list_groups().send().await.unwrap().groups() {
+        let held = iam.list_attached_group_policies().group_name(group.group_name()).send().await.unwrap();
+        let names: Vec<&str> = held.attached_policies().iter().map(|p| p.policy_name().unwrap()).collect();
+        lines.push(format!("group {} policies {names:?}", group.group_name()));
+    }
+    let policies = iam.list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.unwrap();
+    for policy in policies.policies() {
+        let versions = iam.list_policy_versions().policy_arn(policy.arn().unwrap()).send().await.unwrap();
+        let ids: Vec<String> = versions
+            .versions()
+            .iter()
+            .map(|v| format!("{}{}", v.version_id().unwrap(), if v.is_default_version() { "*" } else { "" }))
+            .collect();
+        lines.push(format!("policy {} versions {ids:?}", policy.policy_name().unwrap()));
+    }
+    for role in iam.list_roles().send().await.unwrap().roles() {
+        let attached = iam.list_attached_role_policies().role_name(role.role_name()).send().await.unwrap();
+        let names: Vec<&str> = attached.attached_policies().iter().map(|p| p.policy_name().unwrap()).collect();
+        let trust = role.assume_role_policy_document().unwrap_or_default();
+        lines.push(format!("role {} trust {trust} policies {names:?}", role.role_name()));
+    }
+    for profile in iam.list_instance_profiles().send().await.unwrap().instance_profiles() {
+        let roles: Vec<&str> = profile.roles().iter().map(|r| r.role_name()).collect();
+        lines.push(format!("instance profile {} roles {roles:?}", profile.instance_profile_name()));
+    }
+    for provider in iam.list_open_id_connect_providers().send().await.unwrap().open_id_connect_provider_list() {
+        let arn = provider.arn().unwrap();
+        let got = iam.get_open_id_connect_provider().open_id_connect_provider_arn(arn).send().await.unwrap();
+        lines.push(format!("oidc provider {arn} clients {:?}", got.client_id_list()));
+    }
+    let budgets = aws_sdk_budgets::Client::new(&config);
+    let listed = budgets.describe_budgets().account_id("123456789012").send().await;
+    for budget in listed.ok().map(|l| l.budgets().to_vec()).unwrap_or_default() {
+        lines.push(format!("budget {} limit {:?}", budget.budget_name(), budget.budget_limit().map(|l| l.amount())));
+    }
+    lines.sort();
+    lines.join("\n")
+}
