@@ -2,7 +2,9 @@
 """Checks the crate's shape: no import cycle among src modules, no command
 importing another command, only bucket.rs / iam.rs / sts.rs / budgets.rs sending requests
 (the SDK's and bucket.rs's plain GET of a presigned URL; reqwest's `.send()` counts too), and
-no function longer than 80 lines. Rust is read by a small lexer (`blank`) that knows
+no function longer than 80 lines, and no module importing one of a layer above its own: the
+layers are the numbered list in lib.rs's doc comment (1 at the top; every top-level module
+must be in one). Rust is read by a small lexer (`blank`) that knows
 comments, strings, raw strings, chars and lifetimes, tested in scripts/test_check_shape.py. Prints the module graph's size and the longest functions.
 
     scripts/check-shape.py [SRC_DIR]      exit 1 when a rule is broken
@@ -144,6 +146,41 @@ def functions(text: str):
                 break
 
 
+def layers_of(lib_rs: str) -> dict:
+    """The layer of each top-level module, from lib.rs's doc comment: `N. ` starts layer N,
+    and each backticked plain module name after it (`` `fsio` ``, not `` `ui::Render` ``)
+    belongs to it, the first mention deciding."""
+    layers, current = {}, None
+    for line in lib_rs.splitlines():
+        if not line.startswith("//!"):
+            continue
+        body = line[3:].strip()
+        numbered = re.match(r"(\d+)\.\s", body)
+        if numbered:
+            current = int(numbered.group(1))
+        if current is not None:
+            for name in re.findall(r"`([a-z_][a-z0-9_]*)`", body):
+                layers.setdefault(name, current)
+    return layers
+
+
+def layer_problems(edges: dict, lib_rs: str) -> list:
+    """A module importing one of a higher layer (a smaller number), and top-level modules
+    lib.rs declares but places in no layer."""
+    layers = layers_of(lib_rs)
+    if not layers:
+        return []  # a crate that writes down no layers has none to keep
+    declared = re.findall(r"^pub mod (\w+);", lib_rs, re.M)
+    problems = [f"module {m} is in no layer of lib.rs's doc comment" for m in declared if m not in layers]
+    top = lambda module: module.split("::")[0]
+    for module, targets in sorted(edges.items()):
+        for target in sorted(targets):
+            mine, theirs = layers.get(top(module)), layers.get(top(target))
+            if mine is not None and theirs is not None and theirs < mine:
+                problems.append(f"{module} (layer {mine}) imports {target} (layer {theirs}, above it)")
+    return problems
+
+
 def main() -> int:
     src = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "src")
     files = {module_name(src, p): p for p in sorted(src.rglob("*.rs"))}
@@ -169,6 +206,10 @@ def main() -> int:
             longest.append((length, f"{path.relative_to(src.parent)}:{line} {name}"))
             if length > MAX_FUNCTION_LINES:
                 problems.append(f"{path.relative_to(src.parent)}:{line}: fn {name} is {length} lines (> {MAX_FUNCTION_LINES})")
+
+    lib_rs = src / "lib.rs"
+    if lib_rs.exists():
+        problems.extend(layer_problems(edges, lib_rs.read_text()))
 
     # Cycles: strongly connected components with more than one module (Tarjan).
     index, low, stack, on_stack, components = {}, {}, [], set(), []

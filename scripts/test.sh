@@ -7,10 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-test-env.sh
 export AWS_EC2_METADATA_DISABLED=true
-# The crate's shape: no import cycle, no command importing another, only bucket/iam/sts
-# calling the SDK, no function over 80 lines.
-python3 scripts/test_check_shape.py 2>&1 | tail -n 1   # the gate's own tests: its lexer, a fixture per rule
-python3 scripts/check-shape.py
+# The crate's shape (its layers, no cycle, ...) is checked by `cargo test` (tests/it/shape.rs).
 # The project's workflows and its action for users, checked offline.
 .venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 .venv/bin/check-jsonschema --builtin-schema vendor.github-actions action.yml

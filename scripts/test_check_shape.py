@@ -106,5 +106,18 @@ class Rules(unittest.TestCase):
         self.assertIn("fn g is 82 lines (> 80)", errors)
 
 
+    def test_an_import_from_a_layer_above_and_a_module_in_no_layer_fail(self):
+        layered = "//! 1. `commands`, `a`\n//! 2. `bucket` (sends `bucket::Get`)\n//! 3. `b`\n" + CLEAN["lib.rs"]
+        self.assertEqual(check(crate(dict(CLEAN, **{"lib.rs": layered}))), (0, ""))
+        upward = dict(CLEAN, **{"lib.rs": layered, "b.rs": "use crate::bucket;\npub fn g() { let _ = bucket::get; }\n"})
+        code, errors = check(crate(upward))
+        self.assertEqual(code, 1)
+        self.assertIn("b (layer 3) imports bucket (layer 2, above it)", errors)
+        unplaced = "//! 1. `commands`, `a`\n//! 2. `bucket`\n" + CLEAN["lib.rs"]
+        code, errors = check(crate(dict(CLEAN, **{"lib.rs": unplaced})))
+        self.assertEqual(code, 1)
+        self.assertIn("module b is in no layer", errors)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=1)

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::aws_error::{AwsError, ErrorCode, ErrorKind};
+use crate::change::Change;
 
 /// What the process tells its caller. CI pipelines branch on these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,24 +69,25 @@ impl std::error::Error for Failure {}
 /// changed, so the summary can say so, and exit 2 is never claimed.
 #[derive(Debug)]
 pub struct AfterChanges {
-    pub changes: Vec<String>,
+    pub changes: Vec<Change>,
 }
 
 impl fmt::Display for AfterChanges {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "stopped after changing {}", self.changes.join(", "))
+        let changes: Vec<&str> = self.changes.iter().map(|c| c.what.as_str()).collect();
+        write!(f, "stopped after changing {}", changes.join(", "))
     }
 }
 
 impl std::error::Error for AfterChanges {}
 
 /// Wraps `error` with the changes made before it, when there were any.
-pub fn after_changes(error: anyhow::Error, changes: Vec<String>) -> anyhow::Error {
+pub fn after_changes(error: anyhow::Error, changes: Vec<Change>) -> anyhow::Error {
     if changes.is_empty() { error } else { error.context(AfterChanges { changes }) }
 }
 
 /// The changes an error says were made before it struck.
-pub fn changes_of(error: &anyhow::Error) -> Option<&[String]> {
+pub fn changes_of(error: &anyhow::Error) -> Option<&[Change]> {
     // A context, so anyhow's own downcast (which looks through context layers) finds it.
     error.downcast_ref::<AfterChanges>().map(|a| a.changes.as_slice())
 }
@@ -160,10 +162,12 @@ mod tests {
 
     #[test]
     fn any_failure_after_a_change_is_never_exit_2() {
+        use crate::change::Kind;
         let denied = AwsError::new("s3:PutEncryptionConfiguration", "b", ErrorKind::Service(ErrorCode::AccessDenied));
-        let error = after_changes(anyhow::Error::new(denied), vec!["bucket `b` created".into()]);
+        let error =
+            after_changes(anyhow::Error::new(denied), vec![Change::created(Kind::Bucket, "bucket `b` created")]);
         assert_eq!(status_of(&error), ExitStatus::FailedAfterChanges);
-        let bad = after_changes(Failure::bad_input("x").into(), vec!["key created".into()]);
+        let bad = after_changes(Failure::bad_input("x").into(), vec![Change::created(Kind::AccessKey, "key created")]);
         assert_eq!(status_of(&bad), ExitStatus::FailedAfterChanges);
         let nothing = after_changes(Failure::bad_input("x").into(), Vec::new());
         assert_eq!(status_of(&nothing), ExitStatus::BadInput);

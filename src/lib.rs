@@ -9,10 +9,17 @@
 //!    a report that implements `ui::Render`. No operation calls the SDK.
 //! 3. `bucket`, `iam`, `sts`, `budgets`: the only modules that send requests (the SDK's, and
 //!    `bucket::fetch_presigned`'s plain GET of a presigned URL, as a browser would send it); each failed call becomes one
-//!    `aws_error::AwsError`. `diagnose` explains those errors; `exit` maps them to codes.
+//!    `aws_error::AwsError`. `diagnose` explains those errors.
 //! 4. `aws` (the one place clients are built), `backend` (the backend's Python), `settings`, `envfile`, `fsio` (atomic writes, the lock, private files), `git`, `policy`,
 //!    `bucket_name`, `project` (`[tool.t3s3]` in pyproject.toml), `runtime_trust` (who may assume the deployed backend's role), `guard` (the commit guard's scanner), `prompt`, `cli`, `ui` (the printer; it knows no command).
-//! 5. `aws_error`, `keys`, `mask` (the secrets t3s3 knows, hidden in any text), `region`, `suggest`, `blocking`: plain types and functions, no crate imports besides each other.
+//! 5. `exit` (`Failure`, `ExitStatus`, the changes an error happened after: every layer
+//!    fails through it), `change` (what a run changed, typed), `aws_error`, `keys`, `mask`
+//!    (the secrets t3s3 knows, hidden in any text), `region`, `suggest`, `blocking`,
+//!    `dotenv` (python-dotenv's grammar), `join`: plain types and functions, no crate imports
+//!    besides each other.
+//!
+//! `scripts/check-shape.py` reads this list and fails a module that imports one above its
+//! layer; `tests/it/shape.rs` runs it with the tests.
 
 pub mod aws;
 pub mod aws_error;
@@ -21,6 +28,7 @@ pub mod blocking;
 pub mod bucket;
 pub mod bucket_name;
 pub mod budgets;
+pub mod change;
 pub mod cli;
 pub mod commands;
 pub mod diagnose;

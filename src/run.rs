@@ -171,7 +171,7 @@ pub fn error_report(error: &anyhow::Error) -> ErrorReport {
         Some(message) => format!("{}: {message}", context.join(": ")),
         None => context.join(": "),
     };
-    let changed = exit::changes_of(error).map(<[String]>::to_vec);
+    let changed = exit::changes_of(error).map(|changes| changes.iter().map(ToString::to_string).collect::<Vec<_>>());
     let fix = match (&changed, fix) {
         (Some(_), Some(fix)) => {
             Some(format!("{fix}; then run the same command again: it converges from where it stopped"))

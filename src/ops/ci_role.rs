@@ -6,9 +6,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::ActingClients;
+use crate::change::Kind;
 use crate::exit::{Failure, after_changes};
 use crate::iam;
-use crate::ops::converge::{Record, Resource, Status};
+use crate::ops::record::{Record, Requests, Resource, Status};
 use crate::outln;
 use crate::policy;
 use crate::sts;
@@ -47,8 +48,7 @@ pub struct CiRoleReport {
     pub resources: Vec<Resource>,
     /// The GitHub Actions workflow to paste.
     pub workflow: String,
-    pub requests: usize,
-    pub changes: usize,
+    pub requests: Requests,
 }
 
 impl Render for CiRoleReport {
@@ -57,7 +57,7 @@ impl Render for CiRoleReport {
             outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
         }
         Resource::rows(out, &self.resources);
-        outln!(out, "{}", style::note(&format!("  {} AWS requests, {} of them changes", self.requests, self.changes)));
+        outln!(out, "{}", style::note(&self.requests.line()));
         outln!(out, "\nOnly `{}` can assume {}, for at most one hour.", self.subject, self.role_arn);
         outln!(
             out,
@@ -112,13 +112,8 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<CiRoleRep
     let trust = policy::github_trust(&provider_arn, &options.subject());
     let role_arn = format!("arn:{partition}:iam::{}:role/{}", caller.account, options.role_name);
     let applied = work.apply(&provider_arn, provider, &policy_arn, policy.is_some(), (role, &role_arn), &trust).await;
-    let (mut resources, changes) = work.record.into_parts();
-    let role_arn = applied.map_err(|error| after_changes(error, changes.clone()))?;
-    resources.sort_by_key(|row| {
-        ["oidc_provider", "policy", "role", "trust_policy", "session_limit", "attachment"]
-            .iter()
-            .position(|r| *r == row.resource)
-    });
+    let (resources, changes) = work.record.into_parts();
+    let role_arn = applied.map_err(|error| after_changes(error, changes))?;
     Ok(CiRoleReport {
         ok: true,
         dry_run: options.dry_run,
@@ -128,8 +123,7 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<CiRoleRep
         role_arn,
         provider_arn,
         resources,
-        requests: clients.log.operations().len(),
-        changes: clients.log.mutating().len(),
+        requests: Requests::of(&clients.log),
     })
 }
 
@@ -186,19 +180,19 @@ impl Work<'_> {
                 let new_role =
                     iam::NewRole { trust, seconds: MAX_SESSION_SECONDS, description: &description, made_by: "ci-role" };
                 let arn = iam::create_role(iam_client, name, new_role).await?;
-                record.changed(format!("role {name} created"));
+                record.created(Kind::Role, format!("role {name} created"));
                 iam::attach_to_role(iam_client, name, policy_arn).await?;
-                record.changed(format!("{} attached to role {name}", policy_name));
+                record.created(Kind::Attachment, format!("{} attached to role {name}", policy_name));
                 arn
             };
-            record.row("role", name, record.status(true, true), format!("assumable only by {subject}"));
-            record.row("attachment", name, record.status(true, true), format!("{} → {name}", policy_name));
+            record.row(Kind::Role, name, record.status(true, true), format!("assumable only by {subject}"));
+            record.row(Kind::Attachment, name, record.status(true, true), format!("{} → {name}", policy_name));
             return Ok(arn);
         };
         let adopt = !state.ours && !state.adopted;
         if adopt && !dry_run {
             iam::tag_adopted(iam_client, name).await?;
-            record.changed(format!("role {name} adopted (tagged {})", iam::ADOPTED_TAG));
+            record.updated(Kind::Role, format!("role {name} adopted (tagged {})", iam::ADOPTED_TAG));
         }
         let trust_differs = !policy::same_document(&state.trust, trust);
         let session_differs = state.max_session_seconds != MAX_SESSION_SECONDS;
@@ -207,21 +201,21 @@ impl Work<'_> {
             let update_trust = async {
                 if trust_differs {
                     iam::update_trust(iam_client, name, trust).await?;
-                    record.changed(format!("trust policy of role {name} replaced"));
+                    record.updated(Kind::TrustPolicy, format!("trust policy of role {name} replaced"));
                 }
                 Ok::<_, anyhow::Error>(())
             };
             let limit = async {
                 if session_differs {
                     iam::set_max_session(iam_client, name, MAX_SESSION_SECONDS).await?;
-                    record.changed(format!("session limit of role {name} set to one hour"));
+                    record.updated(Kind::SessionLimit, format!("session limit of role {name} set to one hour"));
                 }
                 Ok::<_, anyhow::Error>(())
             };
             let attached = async {
                 if attach {
                     iam::attach_to_role(iam_client, name, policy_arn).await?;
-                    record.changed(format!("{} attached to role {name}", policy_name));
+                    record.created(Kind::Attachment, format!("{} attached to role {name}", policy_name));
                 }
                 Ok::<_, anyhow::Error>(())
             };
@@ -231,18 +225,20 @@ impl Work<'_> {
             c?;
         }
         match adopt {
-            true => record.row("role", name, record.status(true, false), format!("{} adopted (--adopt)", state.arn)),
-            false => record.row("role", name, Status::Unchanged, &state.arn),
+            true => {
+                record.row(Kind::Role, name, record.status(true, false), format!("{} adopted (--adopt)", state.arn))
+            }
+            false => record.row(Kind::Role, name, Status::Unchanged, &state.arn),
         }
-        record.row("trust_policy", name, record.status(trust_differs, false), format!("only {subject}"));
+        record.row(Kind::TrustPolicy, name, record.status(trust_differs, false), format!("only {subject}"));
         let was = if session_differs { format!(" (was {} s)", state.max_session_seconds) } else { String::new() };
         record.row(
-            "session_limit",
+            Kind::SessionLimit,
             name,
             record.status(session_differs, false),
             format!("{MAX_SESSION_SECONDS} s{was}"),
         );
-        record.row("attachment", name, record.status(attach, true), format!("{} → {name}", policy_name));
+        record.row(Kind::Attachment, name, record.status(attach, true), format!("{} → {name}", policy_name));
         Ok(state.arn)
     }
 }

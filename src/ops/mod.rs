@@ -7,6 +7,7 @@ pub mod backend_run;
 pub mod ci_role;
 pub mod converge;
 pub mod listing;
+pub mod record;
 pub mod rotate;
 pub mod runtime_role;
 pub mod selftest;
@@ -49,7 +50,7 @@ pub fn acting_target(explicit: &Target, settings: &AppSettings) -> Target {
 /// its row. Nothing is sent in a dry run.
 pub async fn ensure_provider<F>(
     clients: &crate::aws::ActingClients,
-    record: &converge::Record,
+    record: &crate::ops::record::Record,
     arn: &str,
     found: Option<crate::iam::OidcProvider>,
     create: F,
@@ -62,23 +63,23 @@ where
         None => {
             if !record.dry_run() {
                 create.await?;
-                record.changed(format!("OIDC provider {arn} created"));
+                record.created(crate::change::Kind::OidcProvider, format!("OIDC provider {arn} created"));
             }
             (record.status(true, true), format!("audience {audience}"))
         }
         Some(provider) if !provider.audiences.iter().any(|a| a == audience) => {
             if !record.dry_run() {
                 crate::iam::add_audience(&clients.iam, arn).await?;
-                record.changed(format!("audience {audience} added to {arn}"));
+                record.updated(crate::change::Kind::OidcProvider, format!("audience {audience} added to {arn}"));
             }
             (record.status(true, false), format!("audience {audience} added"))
         }
         Some(provider) => {
             let whose = if provider.ours { "made by t3s3" } else { "already there; kept as it is" };
-            (converge::Status::Unchanged, format!("audience {audience}; {whose}"))
+            (crate::ops::record::Status::Unchanged, format!("audience {audience}; {whose}"))
         }
     };
-    record.row("oidc_provider", arn, status, detail);
+    record.row(crate::change::Kind::OidcProvider, arn, status, detail);
     Ok(())
 }
 
@@ -86,7 +87,7 @@ where
 /// (not in a dry run), and its row.
 pub async fn ensure_policy(
     clients: &crate::aws::ActingClients,
-    record: &converge::Record,
+    record: &crate::ops::record::Record,
     arn: &str,
     exists: bool,
     name: &str,
@@ -97,10 +98,10 @@ pub async fn ensure_policy(
         let document =
             serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&crate::policy::render(bucket)?)?)?;
         crate::iam::create_policy(&clients.iam, name, &document, crate::policy::DESCRIPTION).await?;
-        record.changed(format!("policy {name} created"));
+        record.created(crate::change::Kind::Policy, format!("policy {name} created"));
     }
     let detail = format!("{name}: the backend's least privilege on `{bucket}`");
-    record.row("policy", arn, record.status(needed, true), detail);
+    record.row(crate::change::Kind::Policy, arn, record.status(needed, true), detail);
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::ActingClients;
+use crate::change::{Change, Kind};
 use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
 use crate::fsio;
@@ -178,14 +179,14 @@ async fn rotate(
     retire: Retire,
     timeout: Duration,
     printer: &Printer,
-    changes: &mut Vec<String>,
+    changes: &mut Vec<Change>,
 ) -> Result<RotateReport> {
     let Prepared { env_path, user, old_key, other_key, .. } = prepared;
     let shown = env_path.display().to_string();
     let mut freed_slot = None;
     if let Some(other) = other_key {
         iam::delete_key(&clients.iam, user, &other.id).await?;
-        changes.push(format!("access key {} deleted to free a slot", other.id));
+        changes.push(Change::deleted(Kind::AccessKey, format!("access key {} deleted to free a slot", other.id)));
         printer.note(&format!("Deleted {} (not in {shown}) to free a slot", other.id));
         freed_slot = Some(other.id.clone());
     }
@@ -206,7 +207,7 @@ async fn rotate(
             error.context(format!("cannot write {shown} (the new key was deleted again; the old key is untouched)"))
         );
     }
-    changes.push(format!("access key {} created and written to {shown}", new_key.id));
+    changes.push(Change::created(Kind::AccessKey, format!("access key {} created and written to {shown}", new_key.id)));
     tokio::join!(iam::describe_key(&clients.iam, user, &new_key.id), iam::mark_written(&clients.iam, user));
     printer.note(&format!("Wrote the new key to {shown}"));
 
@@ -384,9 +385,12 @@ pub async fn retire(
         let (old_key, old_key_action) = (Some(old_key), Some(action));
         return Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action });
     }
-    let action = retire_key(clients, &user, &old_key, keep_old)
-        .await
-        .map_err(|error| after_changes(error, vec![format!("retiring {old_key}: it may be deactivated already")]))?;
+    let action = retire_key(clients, &user, &old_key, keep_old).await.map_err(|error| {
+        after_changes(
+            error,
+            vec![Change::updated(Kind::AccessKey, format!("retiring {old_key}: it may be deactivated already"))],
+        )
+    })?;
     iam::unmark_retiring(&clients.iam, &user).await;
     let (old_key, old_key_action) = (Some(old_key), Some(action));
     Ok(RetireReport { ok: true, dry_run, user, env_file: shown, key, old_key, old_key_action })

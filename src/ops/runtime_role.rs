@@ -8,9 +8,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::ActingClients;
+use crate::change::Kind;
 use crate::exit::{Failure, after_changes};
 use crate::iam;
-use crate::ops::converge::{Record, Resource, Status};
+use crate::ops::record::{Record, Requests, Resource, Status};
 use crate::outln;
 use crate::policy;
 use crate::runtime_trust::{self, FlyApp, Platform};
@@ -52,8 +53,7 @@ pub struct RuntimeRoleReport {
     pub resources: Vec<Resource>,
     /// What to do on the platform, each a line to paste.
     pub next_steps: Vec<String>,
-    pub requests: usize,
-    pub changes: usize,
+    pub requests: Requests,
 }
 
 impl Render for RuntimeRoleReport {
@@ -62,7 +62,7 @@ impl Render for RuntimeRoleReport {
             outln!(out, "{}", style::warn("Dry run: read-only calls only; nothing was changed."));
         }
         Resource::rows(out, &self.resources);
-        outln!(out, "{}", style::note(&format!("  {} AWS requests, {} of them changes", self.requests, self.changes)));
+        outln!(out, "{}", style::note(&self.requests.line()));
         outln!(
             out,
             "\nOnly {} can assume {}; it holds nothing but the bucket's least-privilege policy.",
@@ -155,8 +155,7 @@ pub async fn run(clients: &ActingClients, options: &Options) -> Result<RuntimeRo
         provider_arn,
         trust_policy: serde_json::from_str(&trust).unwrap_or_default(),
         resources,
-        requests: clients.log.operations().len(),
-        changes: clients.log.mutating().len(),
+        requests: Requests::of(&clients.log),
     })
 }
 
@@ -275,14 +274,19 @@ impl Work<'_> {
                 let new_role =
                     iam::NewRole { trust, seconds: MAX_SESSION_SECONDS, description: &description, made_by: &made_by };
                 let arn = iam::create_role(iam_client, name, new_role).await?;
-                self.record.changed(format!("role {name} created"));
+                self.record.created(Kind::Role, format!("role {name} created"));
                 iam::attach_to_role(iam_client, name, policy_arn).await?;
-                self.record.changed(format!("{} attached to role {name}", self.options.policy_name));
+                self.record.created(Kind::Attachment, format!("{} attached to role {name}", self.options.policy_name));
                 arn
             };
-            self.record.row("role", name, self.record.status(true, true), format!("trusted only by {}", who(platform)));
             self.record.row(
-                "attachment",
+                Kind::Role,
+                name,
+                self.record.status(true, true),
+                format!("trusted only by {}", who(platform)),
+            );
+            self.record.row(
+                Kind::Attachment,
                 name,
                 self.record.status(true, true),
                 format!("{} → {name}", self.options.policy_name),
@@ -293,21 +297,21 @@ impl Work<'_> {
         let attach = !state.policies.iter().any(|arn| arn == policy_arn);
         if trust_differs && !dry_run {
             iam::update_trust(iam_client, name, trust).await?;
-            self.record.changed(format!("trust policy of role {name} replaced"));
+            self.record.updated(Kind::TrustPolicy, format!("trust policy of role {name} replaced"));
         }
         if attach && !dry_run {
             iam::attach_to_role(iam_client, name, policy_arn).await?;
-            self.record.changed(format!("{} attached to role {name}", self.options.policy_name));
+            self.record.created(Kind::Attachment, format!("{} attached to role {name}", self.options.policy_name));
         }
-        self.record.row("role", name, Status::Unchanged, &state.arn);
+        self.record.row(Kind::Role, name, Status::Unchanged, &state.arn);
         self.record.row(
-            "trust_policy",
+            Kind::TrustPolicy,
             name,
             self.record.status(trust_differs, false),
             format!("only {}", who(platform)),
         );
         self.record.row(
-            "attachment",
+            Kind::Attachment,
             name,
             self.record.status(attach, true),
             format!("{} → {name}", self.options.policy_name),
@@ -329,17 +333,17 @@ impl Work<'_> {
             None if dry_run => (format!("arn:{partition}:iam::{account}:instance-profile/{name}"), true),
             None => {
                 let arn = iam::create_instance_profile(iam_client, name).await?;
-                self.record.changed(format!("instance profile {name} created"));
+                self.record.created(Kind::InstanceProfile, format!("instance profile {name} created"));
                 (arn, true)
             }
         };
         let holds = found.is_some_and(|p| p.roles.iter().any(|r| r == name));
         if !holds && !dry_run {
             iam::add_role_to_instance_profile(iam_client, name, name).await?;
-            self.record.changed(format!("role {name} added to instance profile {name}"));
+            self.record.updated(Kind::InstanceProfile, format!("role {name} added to instance profile {name}"));
         }
         let status = if created { self.record.status(true, true) } else { self.record.status(!holds, false) };
-        self.record.row("instance_profile", name, status, format!("holds role {name}"));
+        self.record.row(Kind::InstanceProfile, name, status, format!("holds role {name}"));
         Ok(arn)
     }
 }

@@ -8,6 +8,7 @@ use crate::aws::ActingClients;
 use crate::aws_error::AwsError;
 use crate::bucket::{self, Presence};
 use crate::budgets;
+use crate::change::{Change, Kind};
 use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
 use crate::iam;
@@ -69,7 +70,7 @@ impl DestroyStatus {
 /// One resource and what happens to it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DestroyStep {
-    pub resource: &'static str,
+    pub resource: Kind,
     pub name: String,
     pub status: DestroyStatus,
 }
@@ -92,7 +93,7 @@ fn rows(out: &mut String, steps: &[DestroyStep]) {
             style::warn(label)
         };
         // Labelled as init labels its rows ("access key", not "access_key").
-        outln!(out, "  {:<20} {:<13} {}", step.resource.replace('_', " "), status, step.name);
+        outln!(out, "  {:<20} {:<13} {}", step.resource.label(), status, step.name);
     }
 }
 
@@ -161,7 +162,7 @@ impl Render for Plan {
     }
 }
 
-fn step(resource: &'static str, name: impl Into<String>, status: DestroyStatus) -> DestroyStep {
+fn step(resource: Kind, name: impl Into<String>, status: DestroyStatus) -> DestroyStep {
     DestroyStep { resource, name: name.into(), status }
 }
 
@@ -213,10 +214,10 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
             let attachments = attachments
                 .chain(holders.groups.iter().map(|g| format!("{policy_name} → group {g}")))
                 .chain(holders.roles.iter().map(|r| format!("{policy_name} → role {r}")));
-            steps.extend(attachments.map(|name| step("attachment", name, DestroyStatus::Detach)));
-            steps.push(step("policy", &policy_arn, DestroyStatus::Delete));
+            steps.extend(attachments.map(|name| step(Kind::Attachment, name, DestroyStatus::Detach)));
+            steps.push(step(Kind::Policy, &policy_arn, DestroyStatus::Delete));
         }
-        None => steps.push(step("policy", &policy_arn, DestroyStatus::Absent)),
+        None => steps.push(step(Kind::Policy, &policy_arn, DestroyStatus::Absent)),
     }
     let (group_step, group) = plan_group(group, contents, &policy_arn);
     steps.push(group_step);
@@ -229,7 +230,7 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
     });
     if let Some((user, old)) = &retiring {
         let name = format!("{old} of `{user}` (replaced by rotate-key, never retired)");
-        steps.push(step("access_key", name, DestroyStatus::Delete));
+        steps.push(step(Kind::AccessKey, name, DestroyStatus::Delete));
     }
     let shown = env_path.display().to_string();
     let mut names: Vec<&str> = Key::ALL.map(Key::name).to_vec();
@@ -237,14 +238,14 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
     let removed = env.remove(&names);
     let env_removes = !removed.is_empty();
     steps.push(match (env_removes, env.exists()) {
-        (true, _) => step("env_file", format!("{shown}: {}", removed.join(", ")), DestroyStatus::Remove),
-        (false, true) => step("env_file", format!("{shown} (holds none of t3s3's settings)"), DestroyStatus::Kept),
-        (false, false) => step("env_file", shown, DestroyStatus::Absent),
+        (true, _) => step(Kind::EnvFile, format!("{shown}: {}", removed.join(", ")), DestroyStatus::Remove),
+        (false, true) => step(Kind::EnvFile, format!("{shown} (holds none of t3s3's settings)"), DestroyStatus::Kept),
+        (false, false) => step(Kind::EnvFile, shown, DestroyStatus::Absent),
     });
     let (budget_step, budget) = plan_budget(clients, &caller.account).await;
     steps.extend(budget_step);
     let user = key.as_ref().map_or_else(|| "the backend's user".into(), |(u, _): &(String, String)| u.clone());
-    steps.push(step("user", user, DestroyStatus::Kept));
+    steps.push(step(Kind::User, user, DestroyStatus::Kept));
     Ok(Plan { caller, steps, bucket, policy, group, ci, runtime, key, retiring, budget, env, env_removes, needs_force })
 }
 
@@ -253,11 +254,12 @@ pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &N
 async fn plan_budget(clients: &ActingClients, account: &str) -> (Option<DestroyStep>, bool) {
     let name = budgets::BUDGET_NAME;
     match budgets::find(&clients.budgets(), account, name).await {
-        Ok(Some(_)) => (Some(step("budget", name, DestroyStatus::Delete)), true),
+        Ok(Some(_)) => (Some(step(Kind::Budget, name, DestroyStatus::Delete)), true),
         Ok(None) => (None, false),
-        Err(error) => {
-            (Some(step("budget", format!("{name} (cannot read: {})", error.code_name()), DestroyStatus::Kept)), false)
-        }
+        Err(error) => (
+            Some(step(Kind::Budget, format!("{name} (cannot read: {})", error.code_name()), DestroyStatus::Kept)),
+            false,
+        ),
     }
 }
 
@@ -290,13 +292,13 @@ async fn plan_ci(
         trusting?.into_iter().filter(|r| role_plan.as_ref().is_none_or(|(ours, _)| r != ours)).collect();
     let provider_plan = match provider? {
         Some(provider) if provider.ours && others.is_empty() => {
-            steps.push(step("oidc_provider", provider_arn, DestroyStatus::Delete));
+            steps.push(step(Kind::OidcProvider, provider_arn, DestroyStatus::Delete));
             Some(provider_arn.to_string())
         }
         Some(provider) => {
             let why =
                 if provider.ours { format!("trusted by {}", others.join(", ")) } else { "not made by t3s3".into() };
-            steps.push(step("oidc_provider", format!("{provider_arn} ({why})"), DestroyStatus::Kept));
+            steps.push(step(Kind::OidcProvider, format!("{provider_arn} ({why})"), DestroyStatus::Kept));
             None
         }
         None => None,
@@ -323,13 +325,13 @@ async fn plan_runtime(clients: &ActingClients) -> Result<(Vec<DestroyStep>, Runt
     for (name, found) in names.iter().zip(found) {
         let Some(state) = found? else { continue };
         let Some(platform) = state.made_by.as_deref().and_then(Platform::of_tag_value) else {
-            steps.push(step("runtime_role", format!("{name} (not made by t3s3 runtime-role)"), DestroyStatus::Kept));
+            steps.push(step(Kind::RuntimeRole, format!("{name} (not made by t3s3 runtime-role)"), DestroyStatus::Kept));
             continue;
         };
-        steps.push(step("runtime_role", *name, DestroyStatus::Delete));
+        steps.push(step(Kind::RuntimeRole, *name, DestroyStatus::Delete));
         if platform == Platform::Ec2 {
             if let Some(profile) = iam::instance_profile(&clients.iam, name).await?.filter(|p| p.ours) {
-                steps.push(step("instance_profile", *name, DestroyStatus::Delete));
+                steps.push(step(Kind::InstanceProfile, *name, DestroyStatus::Delete));
                 plan.profiles.push((name.to_string(), profile.roles));
             }
         }
@@ -338,11 +340,11 @@ async fn plan_runtime(clients: &ActingClients) -> Result<(Vec<DestroyStep>, Runt
                 iam::roles_trusting(&clients.iam, &provider).await?.into_iter().filter(|r| r != name).collect();
             match iam::oidc_provider(&clients.iam, &provider).await? {
                 Some(found) if found.ours && others.is_empty() => {
-                    steps.push(step("oidc_provider", &provider, DestroyStatus::Delete));
+                    steps.push(step(Kind::OidcProvider, &provider, DestroyStatus::Delete));
                     plan.providers.push(provider);
                 }
                 Some(_) => steps.push(step(
-                    "oidc_provider",
+                    Kind::OidcProvider,
                     format!("{provider} (kept: not t3s3's, or trusted by {})", others.join(", ")),
                     DestroyStatus::Kept,
                 )),
@@ -388,11 +390,11 @@ async fn plan_keys(
 fn plan_role(role: &str, found: Option<iam::RoleState>) -> (Option<DestroyStep>, Option<(String, Vec<String>)>) {
     match found {
         Some(state) if state.ours => {
-            (Some(step("ci_role", role, DestroyStatus::Delete)), Some((role.to_string(), state.policies)))
+            (Some(step(Kind::CiRole, role, DestroyStatus::Delete)), Some((role.to_string(), state.policies)))
         }
         Some(state) => {
             let why = if state.adopted { "adopted, not made by t3s3" } else { "not made by t3s3" };
-            (Some(step("ci_role", format!("{role} ({why})"), DestroyStatus::Kept)), None)
+            (Some(step(Kind::CiRole, format!("{role} ({why})"), DestroyStatus::Kept)), None)
         }
         None => (None, None),
     }
@@ -401,8 +403,8 @@ fn plan_role(role: &str, found: Option<iam::RoleState>) -> (Option<DestroyStep>,
 /// The key's row: deleted from its user, or already gone.
 fn plan_key(id: String, user: Option<String>) -> (DestroyStep, Option<(String, String)>) {
     match user {
-        Some(user) => (step("access_key", format!("{id} of `{user}`"), DestroyStatus::Delete), Some((user, id))),
-        None => (step("access_key", id, DestroyStatus::Absent), None),
+        Some(user) => (step(Kind::AccessKey, format!("{id} of `{user}`"), DestroyStatus::Delete), Some((user, id))),
+        None => (step(Kind::AccessKey, id, DestroyStatus::Absent), None),
     }
 }
 
@@ -413,16 +415,16 @@ fn plan_group(
     contents: Option<iam::GroupContents>,
     policy_arn: &str,
 ) -> (DestroyStep, Option<(String, Vec<String>)>) {
-    let Some(contents) = contents else { return (step("group", group, DestroyStatus::Absent), None) };
+    let Some(contents) = contents else { return (step(Kind::Group, group, DestroyStatus::Absent), None) };
     let others = contents.policies.iter().filter(|arn| *arn != policy_arn).count() + contents.inline.len();
     if others > 0 {
-        return (step("group", format!("{group} (holds {others} other policies)"), DestroyStatus::Kept), None);
+        return (step(Kind::Group, format!("{group} (holds {others} other policies)"), DestroyStatus::Kept), None);
     }
     let name = match contents.members.as_slice() {
         [] => group.to_string(),
         members => format!("{group} (members removed first: {})", members.join(", ")),
     };
-    (step("group", name, DestroyStatus::Delete), Some((group.to_string(), contents.members)))
+    (step(Kind::Group, name, DestroyStatus::Delete), Some((group.to_string(), contents.members)))
 }
 
 /// The bucket's row of the plan, and what deleting it takes.
@@ -440,7 +442,7 @@ async fn plan_bucket(clients: &ActingClients, name: &str, force: bool) -> Result
                         "run again with --force to delete them (every version) with the bucket, or empty it yourself",
                     );
                 let kept = format!("{name} (holds {count}: kept, needs --force)");
-                return Ok((step("bucket", kept, DestroyStatus::Kept), None, Some(refusal)));
+                return Ok((step(Kind::Bucket, kept, DestroyStatus::Kept), None, Some(refusal)));
             }
             let detail = if versions.is_empty() {
                 name.to_string()
@@ -448,14 +450,14 @@ async fn plan_bucket(clients: &ActingClients, name: &str, force: bool) -> Result
                 format!("{name} and its {}", plural(versions.len(), "object version"))
             };
             Ok((
-                step("bucket", detail, DestroyStatus::Delete),
+                step(Kind::Bucket, detail, DestroyStatus::Delete),
                 Some(BucketPlan { s3, name: name.to_string(), versions }),
                 None,
             ))
         }
-        Presence::Missing => Ok((step("bucket", name, DestroyStatus::Absent), None, None)),
+        Presence::Missing => Ok((step(Kind::Bucket, name, DestroyStatus::Absent), None, None)),
         Presence::OtherOwner => {
-            Ok((step("bucket", format!("{name} (another account's)"), DestroyStatus::Kept), None, None))
+            Ok((step(Kind::Bucket, format!("{name} (another account's)"), DestroyStatus::Kept), None, None))
         }
     }
 }
@@ -475,16 +477,22 @@ pub async fn apply(clients: &ActingClients, mut plan: Plan) -> Result<DestroyRep
     }
 }
 
-async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec<String>) -> Result<()> {
-    let mut done = |steps: &mut Vec<DestroyStep>, resource: &str| {
-        for step in steps.iter_mut().filter(|s| s.resource == resource) {
-            step.status = step.status.done();
-            changes.push(format!("{} {} {}", step.resource, step.name, step.status.label()));
-        }
-    };
+/// Marks the planned steps of `kind` done; each is a change (a kept or absent resource was
+/// not changed).
+fn mark_done(steps: &mut [DestroyStep], kind: Kind) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for step in steps.iter_mut().filter(|s| s.resource == kind && !s.status.is_nothing()) {
+        step.status = step.status.done();
+        changes.push(Change::deleted(kind, format!("{} {} {}", kind.label(), step.name, step.status.label())));
+    }
+    changes
+}
+
+async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec<Change>) -> Result<()> {
+    let mut done = |steps: &mut Vec<DestroyStep>, kind: Kind| changes.extend(mark_done(steps, kind));
     if plan.env_removes {
         plan.env.write()?;
-        done(&mut plan.steps, "env_file");
+        done(&mut plan.steps, Kind::EnvFile);
     }
     // The key, the policy and the bucket do not depend on each other: all at once.
     let key = async {
@@ -528,14 +536,22 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
         }
     };
     let (key, policy, bucket) = tokio::join!(key, policy, bucket);
-    for (result, resources) in [
-        (&key, &["access_key"][..]),
-        (&policy, &["attachment", "policy", "group", "ci_role", "oidc_provider", "runtime_role", "instance_profile"]),
-        (&bucket, &["bucket"]),
-    ] {
-        if matches!(result, Ok(true)) {
-            for resource in resources {
-                done(&mut plan.steps, resource);
+    // A side that succeeded carried out every step planned for it.
+    let policy_side = [
+        Kind::Attachment,
+        Kind::Policy,
+        Kind::Group,
+        Kind::CiRole,
+        Kind::OidcProvider,
+        Kind::RuntimeRole,
+        Kind::InstanceProfile,
+    ];
+    for (succeeded, kinds) in
+        [(key.is_ok(), &[Kind::AccessKey][..]), (policy.is_ok(), &policy_side), (bucket.is_ok(), &[Kind::Bucket])]
+    {
+        if succeeded {
+            for kind in kinds {
+                done(&mut plan.steps, *kind);
             }
         }
     }
@@ -544,7 +560,7 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
     bucket?;
     if plan.budget {
         budgets::delete(&clients.budgets(), &plan.caller.account, budgets::BUDGET_NAME).await?;
-        done(&mut plan.steps, "budget");
+        done(&mut plan.steps, Kind::Budget);
     }
     Ok(())
 }
@@ -590,6 +606,23 @@ async fn delete_runtime(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_steps_carried_out_are_changes() {
+        let mut steps = vec![
+            step(Kind::Group, "t3-chat-s3 (another member)", DestroyStatus::Kept),
+            step(Kind::Policy, "T3ChatS3Policy", DestroyStatus::Delete),
+            step(Kind::Attachment, "T3ChatS3Policy → t3-chat-s3", DestroyStatus::Detach),
+        ];
+        let changes: Vec<Change> = [Kind::Group, Kind::Policy, Kind::Attachment]
+            .into_iter()
+            .flat_map(|kind| mark_done(&mut steps, kind))
+            .collect();
+        let said: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        assert_eq!(said, ["policy T3ChatS3Policy deleted", "attachment T3ChatS3Policy → t3-chat-s3 detached"]);
+        assert_eq!(steps[0].status, DestroyStatus::Kept);
+        assert!(changes.iter().all(|c| c.action == crate::change::Action::Deleted));
+    }
 
     fn role(ours: bool, adopted: bool) -> iam::RoleState {
         iam::RoleState {

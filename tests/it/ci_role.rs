@@ -78,7 +78,7 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert_eq!(snapshot(&server).await, account, "the dry run changed the account");
     let report = plan.json();
-    assert_eq!(report["changes"], 0);
+    assert_eq!(report["requests"]["mutating"], 0);
     assert_eq!(resource_statuses(&report)["role"], "would_create");
     assert!(root_iam(&server).get_role().role_name("T3ChatCI").send().await.is_err(), "the dry run made the role");
 
@@ -140,7 +140,7 @@ async fn ci_role_looks_first_creates_once_and_trusts_one_repository_branch() {
 
     let again = ci_role(&ws, &server, &[]);
     assert_eq!(again.code, 0, "{}", again.all());
-    assert_eq!(again.json()["changes"], 0, "a second run changes nothing: {}", again.stdout);
+    assert_eq!(again.json()["requests"]["mutating"], 0, "a second run changes nothing: {}", again.stdout);
     assert_eq!(doctor_check(&ws, &server, "ci_role_trust")["status"], "PASS");
 
     for (repo, branch) in [("acme", "main"), ("acme/*", "main"), ("acme/t3-chat", "feature/*"), ("acme/t3-chat", "")] {
@@ -297,7 +297,12 @@ async fn a_role_t3s3_did_not_create_is_refused_and_one_holding_more_is_never_ado
     assert_eq!(resource_statuses(&out.json())["trust_policy"], "updated");
     assert_eq!(doctor_check(&ws, &server, "ci_role_trust")["status"], "PASS");
     let again = ci_role(&ws, &server, &[]);
-    assert_eq!((again.code, again.json()["changes"].clone()), (0, serde_json::json!(0)), "{}", again.all());
+    assert_eq!(
+        (again.code, again.json()["requests"]["mutating"].clone()),
+        (0, serde_json::json!(0)),
+        "{}",
+        again.all()
+    );
     let out = run(ws.acting(&server).args(["destroy", "--yes"]));
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(iam.get_role().role_name("T3ChatCI").send().await.is_ok(), "destroy deleted a role it did not create");

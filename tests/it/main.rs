@@ -22,6 +22,7 @@ mod readme;
 mod replay;
 mod runtime_role;
 mod security;
+mod shape;
 #[cfg(feature = "shell-tests")]
 mod shells;
 mod untrusted;

@@ -88,7 +88,7 @@ async fn each_platform_gets_one_role_trusted_by_it_alone_holding_only_the_policy
         let plan = runtime_role(&ws, &server, &[args, &["--dry-run"]].concat());
         assert_eq!(plan.code, 0, "{args:?}: {}", plan.all());
         assert_eq!(snapshot(&server).await, account, "{args:?}: the dry run changed the account");
-        assert_eq!(plan.json()["changes"], 0, "{args:?}");
+        assert_eq!(plan.json()["requests"]["mutating"], 0, "{args:?}");
         assert_eq!(resource_statuses(&plan.json())["role"], "would_create", "{args:?}");
         assert!(root_iam(&server).get_role().role_name(role).send().await.is_err(), "the dry run made {role}");
 
@@ -108,7 +108,12 @@ async fn each_platform_gets_one_role_trusted_by_it_alone_holding_only_the_policy
 
         let again = runtime_role(&ws, &server, args);
         assert_eq!(again.code, 0, "{}", again.all());
-        assert_eq!(again.json()["changes"], 0, "a second run of {role} changed something: {}", again.stdout);
+        assert_eq!(
+            again.json()["requests"]["mutating"],
+            0,
+            "a second run of {role} changed something: {}",
+            again.stdout
+        );
     }
     // EC2 reaches its role through an instance profile of the same name.
     let profile =

@@ -1,7 +1,6 @@
 //! init's changes: one step per resource (or, with --dry-run, only the record of it), the
 //! S3 side and the IAM side together, with the summary rows in a fixed order.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -19,32 +18,9 @@ use crate::keys::Key;
 use crate::policy;
 
 use super::discover::{Discovery, KeyPlan};
-use super::{Local, NamespaceRefused, Options, Resource, Status, Tls};
-
-/// The order rows and changes are reported in, whatever order the work finished in.
-const ROW_ORDER: [&str; 17] = [
-    "bucket",
-    "object_ownership",
-    "public_access_block",
-    "encryption",
-    "versioning",
-    "tls_only",
-    "lifecycle",
-    "user",
-    "policy",
-    "group",
-    "attachment",
-    "membership",
-    "direct_attachment",
-    "access_key",
-    "env_file",
-    "gitignore",
-    "budget",
-];
-
-fn rank(resource: &str) -> usize {
-    ROW_ORDER.iter().position(|r| *r == resource).unwrap_or(ROW_ORDER.len())
-}
+use super::{Local, NamespaceRefused, Options, Tls};
+use crate::change::{Change, Kind};
+use crate::ops::record::{Record, Resource, Status};
 
 /// Makes each change (or, with --dry-run, only records it), keeps the summary rows and
 /// a list of what was changed, for the summary of a failure. The S3 work and the IAM work
@@ -53,9 +29,7 @@ pub(super) struct Apply<'a> {
     pub(super) clients: &'a ActingClients,
     pub(super) options: &'a Options,
     pub(super) account: &'a str,
-    pub(super) rows: RefCell<Vec<Resource>>,
-    /// (resource, what changed)
-    pub(super) changes: RefCell<Vec<(&'static str, String)>>,
+    pub(super) record: Record,
 }
 
 impl Apply<'_> {
@@ -110,33 +84,29 @@ impl Apply<'_> {
     async fn take_back(&self, key: Option<iam::NewKey>, error: anyhow::Error) -> anyhow::Error {
         let Some(key) = key else { return error };
         if iam::delete_key(&self.clients.iam, &self.options.user, &key.id).await.is_ok() {
-            self.changes.borrow_mut().retain(|(_, change)| !change.contains(&key.id));
+            self.record.forget(|change| change.what.contains(&key.id));
             error.context(format!("the new access key {} was deleted again", key.id))
         } else {
             error
         }
     }
 
-    /// The rows and the changes, in [`ROW_ORDER`].
-    pub(super) fn finish(self) -> (Vec<Resource>, Vec<String>) {
-        let mut rows = self.rows.into_inner();
-        rows.sort_by_key(|row| rank(row.resource));
-        let mut changes = self.changes.into_inner();
-        changes.sort_by_key(|(resource, _)| rank(resource));
-        (rows, changes.into_iter().map(|(_, change)| change).collect())
+    /// The rows and the changes, in [`Kind`]'s order.
+    pub(super) fn finish(self) -> (Vec<Resource>, Vec<Change>) {
+        self.record.into_parts()
     }
 
-    fn row(&self, resource: &'static str, name: impl Into<String>, status: Status, detail: impl Into<String>) {
-        self.rows.borrow_mut().push(Resource { resource, name: name.into(), status, detail: detail.into() });
+    fn row(&self, resource: Kind, name: impl Into<String>, status: Status, detail: impl Into<String>) {
+        self.record.row(resource, name, status, detail);
     }
 
     /// `unchanged` when nothing is needed, else created / updated (or would be).
     fn status(&self, needed: bool, create: bool) -> Status {
-        if needed { Status::changed(self.options.dry_run, create) } else { Status::Unchanged }
+        self.record.status(needed, create)
     }
 
-    fn changed(&self, resource: &'static str, what: String) {
-        self.changes.borrow_mut().push((resource, what));
+    fn changed(&self, change: Change) {
+        self.record.changed(change);
     }
 
     /// The billing alert (`--budget-email`): a monthly cost budget named
@@ -163,12 +133,12 @@ impl Apply<'_> {
         let Some(state) = found else {
             if !dry_run {
                 match budgets::create(&client, account, name, wish.usd, &wish.email).await {
-                    Ok(()) => self.changed("budget", format!("budget {name} created")),
+                    Ok(()) => self.changed(Change::created(Kind::Budget, format!("budget {name} created"))),
                     Err(error) if budgets::is_denied(&error) => return Ok(Some(denied(&error))),
                     Err(error) => return Err(error.into()),
                 }
             }
-            self.row("budget", name, self.status(true, true), detail);
+            self.row(Kind::Budget, name, self.status(true, true), detail);
             return Ok(None);
         };
         let limit_differs = state.limit_usd.is_none_or(|limit| (limit - wish.usd).abs() > 0.005);
@@ -176,11 +146,14 @@ impl Apply<'_> {
         if !dry_run {
             if limit_differs {
                 budgets::update_limit(&client, account, name, wish.usd).await?;
-                self.changed("budget", format!("budget {name} set to {} USD", wish.usd));
+                self.changed(Change::updated(Kind::Budget, format!("budget {name} set to {} USD", wish.usd)));
             }
             for alert in &missing {
                 budgets::add_alert(&client, account, name, alert, &wish.email).await?;
-                self.changed("budget", format!("{} alert added to {name}", budgets::describe_alert(alert)));
+                self.changed(Change::updated(
+                    Kind::Budget,
+                    format!("{} alert added to {name}", budgets::describe_alert(alert)),
+                ));
             }
         }
         let mut what = Vec::new();
@@ -189,7 +162,7 @@ impl Apply<'_> {
         }
         what.extend(missing.iter().map(|alert| format!("{} alert added", budgets::describe_alert(alert))));
         let detail = if what.is_empty() { detail } else { format!("{detail} ({})", what.join("; ")) };
-        self.row("budget", name, self.status(limit_differs || !missing.is_empty(), false), detail);
+        self.row(Kind::Budget, name, self.status(limit_differs || !missing.is_empty(), false), detail);
         Ok(None)
     }
 
@@ -213,7 +186,10 @@ impl Apply<'_> {
         }
         let added = git::ensure_ignored(&gitignore, dry_run)?;
         if !added.is_empty() && !dry_run {
-            self.changed("gitignore", format!("{} gained {}", gitignore.display(), added.join(", ")));
+            self.changed(Change::updated(
+                Kind::Gitignore,
+                format!("{} gained {}", gitignore.display(), added.join(", ")),
+            ));
         }
         if repo.is_some() && !dry_run && !git::is_ignored(env_path) {
             return Err(Failure::bad_input(format!(
@@ -235,7 +211,7 @@ impl Apply<'_> {
             (None, true) => format!("has {} (not a git repository)", git::IGNORE_PATTERNS.join(", ")),
             (None, false) => format!("added {} (not a git repository)", added.join(", ")),
         };
-        self.row("gitignore", gitignore.display().to_string(), self.status(!added.is_empty(), !existed), detail);
+        self.row(Kind::Gitignore, gitignore.display().to_string(), self.status(!added.is_empty(), !existed), detail);
         Ok(())
     }
 
@@ -261,13 +237,13 @@ impl Apply<'_> {
                 .hint("bucket names are global; run again with another --bucket")
                 .into());
             }
-            self.changed("bucket", format!("bucket `{name}` created in {region}"));
+            self.changed(Change::created(Kind::Bucket, format!("bucket `{name}` created in {region}")));
         }
         let namespace = match bucket_name::account_regional_parts(name) {
             Some(_) => "; account regional namespace (only this account can create the name)".to_string(),
             None => String::new(),
         };
-        self.row("bucket", name, self.status(create, true), format!("in {region}{namespace}"));
+        self.row(Kind::Bucket, name, self.status(create, true), format!("in {region}{namespace}"));
 
         let before = current.cloned().unwrap_or_default();
         let needed = self.bucket_needs(name, create, &before);
@@ -279,7 +255,7 @@ impl Apply<'_> {
                 async move {
                     let result = self.write_setting(s3, name, resource, before).await;
                     if result.is_ok() {
-                        self.changed(resource, what.clone());
+                        self.changed(Change::updated(*resource, what.clone()));
                     }
                     result
                 }
@@ -304,28 +280,28 @@ impl Apply<'_> {
     }
 
     /// Each bucket setting: whether it needs writing, and the change it makes.
-    fn bucket_needs(&self, name: &str, create: bool, before: &bucket::Settings) -> Vec<(&'static str, bool, String)> {
+    fn bucket_needs(&self, name: &str, create: bool, before: &bucket::Settings) -> Vec<(Kind, bool, String)> {
         // A new bucket already has ACLs disabled (ObjectOwnership on CreateBucket).
         vec![
-            ("object_ownership", !before.acls_disabled() && !create, format!("ACLs disabled on `{name}`")),
+            (Kind::ObjectOwnership, !before.acls_disabled() && !create, format!("ACLs disabled on `{name}`")),
             (
-                "public_access_block",
+                Kind::PublicAccessBlock,
                 !before.all_public_access_blocked(),
                 format!("Block Public Access turned on for `{name}`"),
             ),
-            ("encryption", !before.encrypted(), format!("SSE-S3 default encryption set on `{name}`")),
+            (Kind::Encryption, !before.encrypted(), format!("SSE-S3 default encryption set on `{name}`")),
             (
-                "versioning",
+                Kind::Versioning,
                 self.options.versioning && !before.versioning_enabled(),
                 format!("versioning turned on for `{name}`"),
             ),
             (
-                "tls_only",
+                Kind::TlsOnly,
                 self.options.tls.required() && !policy::has_tls_statement(before.policy.as_deref(), name),
                 format!("statement {} added to the bucket policy of `{name}`", policy::TLS_SID),
             ),
             (
-                "lifecycle",
+                Kind::Lifecycle,
                 !before.has_abort_rule(),
                 format!("lifecycle rule {} set on `{name}`", bucket::ABORT_RULE_ID),
             ),
@@ -338,22 +314,23 @@ impl Apply<'_> {
         &self,
         s3: &aws_sdk_s3::Client,
         name: &str,
-        resource: &str,
+        resource: &Kind,
         before: &bucket::Settings,
     ) -> Result<()> {
         match resource {
-            "object_ownership" => bucket::disable_acls(s3, name).await?,
-            "public_access_block" => bucket::block_public_access(s3, name).await?,
-            "encryption" => bucket::encrypt_sse_s3(s3, name).await?,
-            "versioning" => bucket::enable_versioning(s3, name).await?,
-            "tls_only" => {
+            Kind::ObjectOwnership => bucket::disable_acls(s3, name).await?,
+            Kind::PublicAccessBlock => bucket::block_public_access(s3, name).await?,
+            Kind::Encryption => bucket::encrypt_sse_s3(s3, name).await?,
+            Kind::Versioning => bucket::enable_versioning(s3, name).await?,
+            Kind::TlsOnly => {
                 let document = policy::with_tls_statement(before.policy.as_deref(), name).map_err(|error| {
                     Failure::check_failed(format!("the bucket policy of `{name}` cannot be merged: {error:#}"))
                         .hint("fix or delete the bucket policy, or pass --allow-http to leave it alone")
                 })?;
                 bucket::put_policy(s3, name, &document).await?
             }
-            _ => bucket::put_lifecycle(s3, name, before.lifecycle_with_abort_rule()).await?,
+            Kind::Lifecycle => bucket::put_lifecycle(s3, name, before.lifecycle_with_abort_rule()).await?,
+            other => return Err(Failure::unexpected(format!("{} is not a bucket setting", other.name())).into()),
         }
         Ok(())
     }
@@ -361,9 +338,9 @@ impl Apply<'_> {
     fn bucket_rows(&self, name: &str, create: bool, before: &bucket::Settings, after: &bucket::Settings) {
         let fix_versioning = self.options.versioning && !before.versioning_enabled();
         let status = |needed: bool| self.status(needed, create);
-        self.row("object_ownership", name, status(!before.acls_disabled()), "BucketOwnerEnforced (ACLs disabled)");
+        self.row(Kind::ObjectOwnership, name, status(!before.acls_disabled()), "BucketOwnerEnforced (ACLs disabled)");
         self.row(
-            "public_access_block",
+            Kind::PublicAccessBlock,
             name,
             status(!before.all_public_access_blocked()),
             "all four Block Public Access flags on",
@@ -372,14 +349,14 @@ impl Apply<'_> {
             Some("AES256") | None => "SSE-S3 (AES256)".to_string(),
             Some(other) => format!("{other} (already stronger than SSE-S3; left as it is)"),
         };
-        self.row("encryption", name, status(!before.encrypted()), encryption);
+        self.row(Kind::Encryption, name, status(!before.encrypted()), encryption);
         let versioning_detail =
             match (self.options.versioning || before.versioning_enabled(), before.versioning.as_deref()) {
                 (true, _) => "on",
                 (false, Some("Suspended")) => "suspended",
                 (false, _) => "off (pass --versioning to keep object history)",
             };
-        self.row("versioning", name, status(fix_versioning), versioning_detail);
+        self.row(Kind::Versioning, name, status(fix_versioning), versioning_detail);
         let has_tls = policy::has_tls_statement(before.policy.as_deref(), name);
         let (tls_status, tls_detail) = match (&self.options.tls, has_tls) {
             (Tls::NotRequired(why), false) => (Status::Unchanged, format!("off ({why})")),
@@ -396,11 +373,11 @@ impl Apply<'_> {
                 (status(!has_tls), format!("bucket policy denies every request without TLS{kept}"))
             }
         };
-        self.row("tls_only", name, tls_status, tls_detail);
+        self.row(Kind::TlsOnly, name, tls_status, tls_detail);
         let others = after.lifecycle.iter().filter(|r| r.id() != Some(bucket::ABORT_RULE_ID)).count();
         let kept = if others > 0 { format!("; {others} other rule(s) kept") } else { String::new() };
         let detail = format!("incomplete multipart uploads aborted after {} days{kept}", bucket::ABORT_AFTER_DAYS);
-        self.row("lifecycle", name, status(!before.has_abort_rule()), detail);
+        self.row(Kind::Lifecycle, name, status(!before.has_abort_rule()), detail);
     }
 
     /// The settings that read back wrong after the changes.
@@ -431,9 +408,9 @@ impl Apply<'_> {
         let user = self.options.user.clone();
         if !exists && !self.options.dry_run {
             iam::create_user(&self.clients.iam, &user).await?;
-            self.changed("user", format!("IAM user `{user}` created"));
+            self.changed(Change::created(Kind::User, format!("IAM user `{user}` created")));
         }
-        self.row("user", user, self.status(!exists, true), format!("account {}", self.account));
+        self.row(Kind::User, user, self.status(!exists, true), format!("account {}", self.account));
         Ok(())
     }
 
@@ -447,14 +424,14 @@ impl Apply<'_> {
                     found.policy_arn.clone()
                 } else {
                     let arn = iam::create_policy(iam_client, &name, &found.document, policy::DESCRIPTION).await?;
-                    self.changed("policy", format!("policy {name} created"));
+                    self.changed(Change::created(Kind::Policy, format!("policy {name} created")));
                     arn
                 };
-                self.row("policy", arn, self.status(true, true), format!("{name} v1"));
+                self.row(Kind::Policy, arn, self.status(true, true), format!("{name} v1"));
             }
             Some(state) if policy::same_document(&state.document, &found.document) => {
                 let detail = format!("{name} {} (default)", state.default_version);
-                self.row("policy", state.arn.clone(), Status::Unchanged, detail);
+                self.row(Kind::Policy, state.arn.clone(), Status::Unchanged, detail);
             }
             Some(state) if dry_run => {
                 let pruned = match (state.version_count >= 5, state.older_versions.first()) {
@@ -463,16 +440,16 @@ impl Apply<'_> {
                 };
                 let detail =
                     format!("new default version{pruned}: its document differs from `t3s3 policy --bucket {bucket}`");
-                self.row("policy", state.arn.clone(), Status::WouldUpdate, detail);
+                self.row(Kind::Policy, state.arn.clone(), Status::WouldUpdate, detail);
             }
             Some(state) => {
                 let (version, deleted) = iam::new_default_version(iam_client, state, &found.document).await?;
-                self.changed("policy", format!("policy {name} {version} made the default"));
+                self.changed(Change::updated(Kind::Policy, format!("policy {name} {version} made the default")));
                 let detail = match deleted {
                     Some(old) => format!("{name} {version} (default; drifted, deleted oldest version {old})"),
                     None => format!("{name} {version} (default; the old document had drifted)"),
                 };
-                self.row("policy", state.arn.clone(), Status::Updated, detail);
+                self.row(Kind::Policy, state.arn.clone(), Status::Updated, detail);
             }
         }
         self.through_group(found, bucket).await
@@ -487,10 +464,10 @@ impl Apply<'_> {
         let facts = &found.group;
         if !facts.exists && !dry_run {
             iam::create_group(iam_client, group).await?;
-            self.changed("group", format!("IAM group `{group}` created"));
+            self.changed(Change::created(Kind::Group, format!("IAM group `{group}` created")));
         }
         self.row(
-            "group",
+            Kind::Group,
             group,
             self.status(!facts.exists, true),
             format!("holds {name}; the user gets it as a member"),
@@ -498,32 +475,35 @@ impl Apply<'_> {
         let attach = async {
             if !facts.holds_policy && !dry_run {
                 iam::attach_to_group(iam_client, group, arn).await?;
-                self.changed("attachment", format!("{name} attached to group `{group}`"));
+                self.changed(Change::created(Kind::Attachment, format!("{name} attached to group `{group}`")));
             }
             Ok::<_, anyhow::Error>(())
         };
         let member = async {
             if !facts.has_member && !dry_run {
                 iam::add_to_group(iam_client, group, user).await?;
-                self.changed("membership", format!("`{user}` added to group `{group}`"));
+                self.changed(Change::created(Kind::Membership, format!("`{user}` added to group `{group}`")));
             }
             Ok::<_, anyhow::Error>(())
         };
         let (attach, member) = tokio::join!(attach, member);
         attach?;
         member?;
-        self.row("attachment", format!("{name} → group {group}"), self.status(!facts.holds_policy, true), "");
-        self.row("membership", format!("{user} ∈ {group}"), self.status(!facts.has_member, true), "");
+        self.row(Kind::Attachment, format!("{name} → group {group}"), self.status(!facts.holds_policy, true), "");
+        self.row(Kind::Membership, format!("{user} ∈ {group}"), self.status(!facts.has_member, true), "");
         if !found.attached {
             return Ok(());
         }
         if !dry_run {
             self.key_still_works(found, bucket).await?;
             iam::detach_from_user(iam_client, user, arn).await?;
-            self.changed("direct_attachment", format!("{name} detached from `{user}` (held through `{group}`)"));
+            self.changed(Change::deleted(
+                Kind::DirectAttachment,
+                format!("{name} detached from `{user}` (held through `{group}`)"),
+            ));
         }
         let detail = format!("detached: `{user}` holds it through group {group} (the key was checked first)");
-        self.row("direct_attachment", format!("{name} → {user}"), Status::changed(dry_run, false), detail);
+        self.row(Kind::DirectAttachment, format!("{name} → {user}"), Status::changed(dry_run, false), detail);
         Ok(())
     }
 
@@ -559,19 +539,24 @@ impl Apply<'_> {
         for orphan in &plan.orphans {
             if !self.options.dry_run {
                 iam::delete_key(&self.clients.iam, &user, orphan).await?;
-                self.changed("access_key", format!("access key {orphan} (never written) deleted"));
+                self.changed(Change::deleted(Kind::AccessKey, format!("access key {orphan} (never written) deleted")));
             }
             let status = if self.options.dry_run { Status::WouldUpdate } else { Status::Updated };
-            self.row("access_key", orphan.clone(), status, "deleted: an interrupted run created it and never wrote it");
+            self.row(
+                Kind::AccessKey,
+                orphan.clone(),
+                status,
+                "deleted: an interrupted run created it and never wrote it",
+            );
         }
         match plan.kept.as_deref() {
             Some(id) => {
                 let detail = format!("Active key of `{user}` already in {}", env_path.display());
-                self.row("access_key", id, Status::Unchanged, detail);
+                self.row(Kind::AccessKey, id, Status::Unchanged, detail);
                 Ok(None)
             }
             None if self.options.dry_run => {
-                self.row("access_key", format!("new key of `{user}`"), Status::WouldCreate, "");
+                self.row(Kind::AccessKey, format!("new key of `{user}`"), Status::WouldCreate, "");
                 Ok(None)
             }
             None => {
@@ -583,8 +568,8 @@ impl Apply<'_> {
                         return Err(super::super::lost_key_error(self.clients, error, &user, &remaining).await);
                     }
                 };
-                self.changed("access_key", format!("access key {} created", key.id));
-                self.row("access_key", key.id.clone(), Status::Created, "the secret goes only into the env file");
+                self.changed(Change::created(Kind::AccessKey, format!("access key {} created", key.id)));
+                self.row(Kind::AccessKey, key.id.clone(), Status::Created, "the secret goes only into the env file");
                 Ok(Some(key))
             }
         }
@@ -623,7 +608,7 @@ impl Apply<'_> {
         let needed = merged.changed() || loose_mode || !existed;
         if needed && !self.options.dry_run {
             local.env.write()?;
-            self.changed("env_file", format!("{} written", path.display()));
+            self.changed(Change::created(Kind::EnvFile, format!("{} written", path.display())));
         }
         let mut parts = Vec::new();
         if !merged.added.is_empty() {
@@ -637,7 +622,7 @@ impl Apply<'_> {
             (true, false) => format!("already up to date ({})", fsio::PRIVATE),
             (false, _) => format!("{}; other lines kept; {}", parts.join("; "), fsio::PRIVATE),
         };
-        self.row("env_file", path.display().to_string(), self.status(needed, !existed), detail);
+        self.row(Kind::EnvFile, path.display().to_string(), self.status(needed, !existed), detail);
         Ok(())
     }
 }

@@ -2,7 +2,6 @@
 //! calls (every reason to stop is found there), then apply one step per resource, each
 //! recording created / updated / unchanged (or would be, in a dry run).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,11 +11,13 @@ use serde::Serialize;
 
 use crate::aws::ActingClients;
 use crate::bucket_name::{self, BucketName};
+use crate::change::Change;
 use crate::envfile::EnvFile;
 use crate::exit::{Failure, after_changes};
 use crate::git;
 use crate::iam;
 use crate::keys::Key;
+use crate::ops::record::{Record, Requests, Resource};
 use crate::ops::selftest::VerifyReport;
 use crate::outln;
 use crate::sts::{self, Caller};
@@ -27,108 +28,6 @@ mod discover;
 
 use apply::Apply;
 use discover::discover;
-
-/// What happened (or, with --dry-run, would happen) to one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Created,
-    Updated,
-    Unchanged,
-    WouldCreate,
-    WouldUpdate,
-}
-
-/// The rows of a summary and the changes made, recorded as they happen (ci-role,
-/// runtime-role): what a failure part way lists, and what the report shows.
-pub struct Record {
-    dry_run: bool,
-    rows: std::cell::RefCell<Vec<Resource>>,
-    changes: std::cell::RefCell<Vec<String>>,
-}
-
-impl Record {
-    pub fn new(dry_run: bool) -> Record {
-        Record { dry_run, rows: Default::default(), changes: Default::default() }
-    }
-
-    pub fn row(&self, resource: &'static str, name: &str, status: Status, detail: impl Into<String>) {
-        self.rows.borrow_mut().push(Resource { resource, name: name.to_string(), status, detail: detail.into() });
-    }
-
-    /// `unchanged` when nothing is needed, else created / updated (or would be).
-    pub fn status(&self, needed: bool, create: bool) -> Status {
-        if needed { Status::changed(self.dry_run, create) } else { Status::Unchanged }
-    }
-
-    pub fn changed(&self, what: String) {
-        self.changes.borrow_mut().push(what);
-    }
-
-    pub fn dry_run(&self) -> bool {
-        self.dry_run
-    }
-
-    /// The rows, and the changes made.
-    pub fn into_parts(self) -> (Vec<Resource>, Vec<String>) {
-        (self.rows.into_inner(), self.changes.into_inner())
-    }
-}
-
-impl Status {
-    fn changed(dry_run: bool, create: bool) -> Self {
-        match (dry_run, create) {
-            (true, true) => Status::WouldCreate,
-            (true, false) => Status::WouldUpdate,
-            (false, true) => Status::Created,
-            (false, false) => Status::Updated,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Created => "created",
-            Status::Updated => "updated",
-            Status::Unchanged => "unchanged",
-            Status::WouldCreate => "would create",
-            Status::WouldUpdate => "would update",
-        }
-    }
-}
-
-/// One row of the summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct Resource {
-    pub resource: &'static str,
-    pub name: String,
-    pub status: Status,
-    pub detail: String,
-}
-
-impl Resource {
-    /// The summary's rows: resource, status (coloured by what happened), name, detail.
-    pub fn rows(out: &mut String, resources: &[Resource]) {
-        for resource in resources {
-            let status = match resource.status {
-                Status::Created | Status::Updated => style::ok(resource.status.label()),
-                Status::WouldCreate | Status::WouldUpdate => style::warn(resource.status.label()),
-                Status::Unchanged => style::note(resource.status.label()),
-            };
-            let label = resource.resource.replace('_', " ");
-            let detail =
-                if resource.detail.is_empty() { String::new() } else { format!("  {}", style::note(&resource.detail)) };
-            outln!(out, "  {label:<20} {status:<13} {}{detail}", resource.name);
-        }
-    }
-}
-
-/// How many AWS requests the acting credentials sent.
-#[derive(Debug, Clone, Serialize)]
-pub struct Requests {
-    pub total: usize,
-    pub mutating: usize,
-    pub operations: Vec<String>,
-}
 
 /// Everything `init` did or would do.
 #[derive(Debug, Clone, Serialize)]
@@ -171,8 +70,7 @@ impl Render for InitReport {
         for warning in &self.warnings {
             outln!(out, "  {} {warning}", style::warn("warning:"));
         }
-        let requests = format!("  {} AWS requests, {} of them changes", self.requests.total, self.requests.mutating);
-        outln!(out, "{}", style::note(&requests));
+        outln!(out, "{}", style::note(&self.requests.line()));
         outln!(out);
         if self.dry_run {
             outln!(out, "Dry run finished: run without --dry-run to apply.");
@@ -390,22 +288,23 @@ pub async fn run(clients: &ActingClients, options: &Options, local: &mut Local) 
     let Some(refused) = refused else { return first.map(|(report, _)| report) };
     // The endpoint does not know account regional namespaces: a random global name, and the
     // same steps again from what the first attempt left (its key is in the .env now).
-    let earlier =
-        first.err().and_then(|error| crate::exit::changes_of(&error).map(<[String]>::to_vec)).unwrap_or_default();
+    let earlier: Vec<Change> =
+        first.err().and_then(|error| crate::exit::changes_of(&error).map(<[Change]>::to_vec)).unwrap_or_default();
     let why = format!("the endpoint refused the account regional namespace ({})", refused.0);
     let mut fresh = Local::read(&local.env_path, None)?;
     fresh.use_global_name(why.clone())?;
     *local = fresh;
     let (mut report, _) = run_once(clients, options, local, caller).await.map_err(|error| {
         let mut changes = earlier.clone();
-        changes.extend(crate::exit::changes_of(&error).map(<[String]>::to_vec).unwrap_or_default());
+        changes.extend(crate::exit::changes_of(&error).map(<[Change]>::to_vec).unwrap_or_default());
         after_changes(error, changes)
     })?;
     report.warnings.push(format!("{why}; used `{}` in the global namespace", local.bucket()));
     if !earlier.is_empty() {
-        report.warnings.push(format!("the first attempt had already made: {}", earlier.join("; ")));
+        let made: Vec<&str> = earlier.iter().map(|change| change.what.as_str()).collect();
+        report.warnings.push(format!("the first attempt had already made: {}", made.join("; ")));
     }
-    report.key_is_new = report.key_is_new || earlier.iter().any(|change| change.starts_with("access key"));
+    report.key_is_new = report.key_is_new || earlier.iter().any(Change::is_new_key);
     Ok(report)
 }
 
@@ -467,13 +366,7 @@ async fn run_once(
     caller: Option<Caller>,
 ) -> Result<(InitReport, Option<iam::NewKey>)> {
     let found = discover(clients, options, local, caller).await?;
-    let apply = Apply {
-        clients,
-        options,
-        account: &found.caller.account,
-        rows: RefCell::new(Vec::new()),
-        changes: RefCell::new(Vec::new()),
-    };
+    let apply = Apply { clients, options, account: &found.caller.account, record: Record::new(options.dry_run) };
     let mut warnings = found.warnings.clone();
     let result = match apply.all(&found, local).await {
         // The budget is a recommendation, not a prerequisite: a refusal is told, not fatal.
@@ -485,9 +378,7 @@ async fn run_once(
     };
     let (rows, changes) = apply.finish();
     let new_key = result.map_err(|error| after_changes(error, changes))?;
-    let log = &clients.log;
-    let requests =
-        Requests { total: log.operations().len(), mutating: log.mutating().len(), operations: log.operations() };
+    let requests = Requests::of(&clients.log);
     let report = InitReport {
         ok: true,
         dry_run: options.dry_run,
