@@ -9,6 +9,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
@@ -176,7 +177,7 @@ impl Intercept for RequestLog {
         &self,
         context: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _config: &mut ConfigBag,
+        config: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let failure = match context.output_or_error() {
             Some(Err(error)) => error.as_connector_error().filter(|c| c.is_io()).map(|c| {
@@ -190,7 +191,8 @@ impl Intercept for RequestLog {
             }),
             _ => None,
         };
-        crate::aws_error::remember_attempt(failure);
+        let service = config.load::<Metadata>().map(|m| m.service().to_ascii_lowercase()).unwrap_or_default();
+        crate::aws_error::remember_attempt(&service, failure);
         Ok(())
     }
 }
@@ -214,14 +216,6 @@ impl Intercept for Origins {
         crate::aws_error::remember_request(&service, context.request().uri());
         Ok(())
     }
-}
-
-/// `--verbose`: every AWS request is told on stderr as it is answered.
-static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Turns `--verbose` on for every client built from now on.
-pub fn set_verbose(on: bool) {
-    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Tells each request on stderr: action, method and path (no query, no header, no body: never
@@ -278,9 +272,9 @@ impl Intercept for Verbose {
     }
 }
 
-/// The `--verbose` interceptor when it is on.
+/// The `--verbose` interceptor when this run asked for it.
 fn verbose() -> Option<Verbose> {
-    VERBOSE.load(std::sync::atomic::Ordering::Relaxed).then_some(Verbose)
+    crate::aws_error::verbose().then_some(Verbose)
 }
 
 /// Where AWS Budgets lives: one endpoint, in us-east-1, for every account.
@@ -359,6 +353,49 @@ pub struct AppCredentials {
     pub session_token: Option<String>,
 }
 
+/// A new HTTPS connector (one connection pool) as the SDK builds its default: rustls with
+/// aws-lc, tokio's sleep for the connect timeout, the environment's proxy settings.
+fn new_connector(settings: &HttpConnectorSettings) -> SharedHttpConnector {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{ConnectorBuilder, tls};
+    let mut connector =
+        ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+    connector.set_connector_settings(Some(settings.clone()));
+    connector.set_sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep());
+    connector.set_proxy_config(Some(ProxyConfig::from_env()));
+    SharedHttpConnector::new(connector.build())
+}
+
+/// The run's connector for `settings`: one connection pool for every SDK client the run
+/// builds (acting, the .env key's, every region and service) and for the presigned GET, so a
+/// connection opened for one request serves the next to that host, whichever client sends
+/// it. Outside a run (a unit test), a new one.
+pub fn run_connector(settings: &HttpConnectorSettings) -> SharedHttpConnector {
+    let key = (settings.connect_timeout(), settings.read_timeout());
+    crate::aws_error::traced(|trace| {
+        let mut known = trace.connectors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, connector)) = known.iter().find(|(k, _)| *k == key) {
+            return connector.clone();
+        }
+        let connector = new_connector(settings);
+        known.push((key, connector.clone()));
+        connector
+    })
+    .unwrap_or_else(|| new_connector(settings))
+}
+
+/// The SDK clients' HTTP client within a run: [`run_connector`]'s pool. Outside a run the SDK
+/// keeps its own default (the SDK asks for a connector on every attempt).
+fn run_http_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    crate::aws_error::traced(|_| ())?;
+    Some(aws_smithy_runtime_api::client::http::http_client_fn(|settings, _components| run_connector(settings)))
+}
+
+/// The connector settings of `timeouts(limit)`: what the presigned GET uses.
+pub fn connector_settings(limit: Duration) -> HttpConnectorSettings {
+    HttpConnectorSettings::builder().connect_timeout(Duration::from_secs(3).min(limit)).read_timeout(limit).build()
+}
+
 /// `limit` bounds each request, its retries included (a silent endpoint takes `limit`, not
 /// a multiple of it); a connection gets at most 3 s of it.
 fn timeouts(limit: Duration) -> TimeoutConfig {
@@ -384,6 +421,9 @@ pub async fn acting_clients(target: &Target) -> Result<ActingClients, Failure> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts(target.timeout.unwrap_or(DEFAULT_TIMEOUT)))
         .retry_config(RetryConfig::standard());
+    if let Some(http) = run_http_client() {
+        loader = loader.http_client(http);
+    }
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
     }
@@ -498,6 +538,9 @@ pub fn app_config(app: &AppCredentials, timeout: Duration) -> SdkConfig {
         .time_source(aws_smithy_async::time::SystemTimeSource::new());
     if let Some(endpoint) = &app.endpoint_url {
         builder = builder.endpoint_url(endpoint);
+    }
+    if let Some(http) = run_http_client() {
+        builder = builder.http_client(http);
     }
     builder.build()
 }

@@ -242,7 +242,7 @@ impl AwsError {
         found.request_id = found.request_id.take().or_else(|| xml_element(&body, "RequestId"));
         // The operation's time ran out while retrying a connection that was refused each
         // time: that is an unreachable endpoint (exit 2), whatever --timeout is.
-        let refused_each_time = || LAST_CONNECT_FAILURE.lock().ok().and_then(|last| last.clone());
+        let refused_each_time = || connect_failure_of(&found.action);
         found.kind = match error {
             SdkError::TimeoutError(_) => match refused_each_time() {
                 Some(chain) => ErrorKind::Unreachable(unreachable(&chain, &found.action)),
@@ -381,10 +381,58 @@ fn credentials_problem(error: &(dyn StdError + 'static)) -> String {
 
 /// The messages of an error and its causes, in one line: "dispatch failure: io error:
 /// ... Connection refused (os error 111)". Each cause's Display, never a Debug dump.
-/// The origin (scheme, host, port) of the last request to each service (`s3`, `iam`, `sts`,
-/// `budgets`), recorded as every client sends, so "cannot reach" names the host the failing
-/// request went to: requests to two services at once never swap names.
-static LAST_ORIGIN: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+/// What one run's clients saw as they sent, kept for the run's errors and `--verbose`:
+/// whether each request is told on stderr, the origin (scheme, host, port) of the last
+/// request to each service (`s3`, `iam`, `sts`, `budgets`), so "cannot reach" names the host
+/// the failing request went to (requests to two services at once never swap names), and how
+/// the last attempt to each service failed to connect (a timed-out operation's error carries
+/// nothing of its attempts).
+///
+/// `run.rs` makes one per run and runs the command inside [`Trace::scope`]; the SDK polls its
+/// interceptors inside the caller's task, so they find it there. Outside a run (a unit
+/// test) nothing is traced and messages say "the endpoint".
+#[derive(Debug, Default)]
+pub struct Trace {
+    verbose: bool,
+    /// The run's HTTP connectors (one connection pool each), by (connect, read) timeout:
+    /// every SDK client of the run and the presigned GET share them.
+    pub connectors: std::sync::Mutex<Vec<(ConnectorKey, aws_smithy_runtime_api::client::http::SharedHttpConnector)>>,
+    origins: std::sync::Mutex<Vec<(String, String)>>,
+    connect_failures: std::sync::Mutex<Vec<(String, Option<String>)>>,
+}
+
+/// A connector's connect and read timeouts.
+pub type ConnectorKey = (Option<std::time::Duration>, Option<std::time::Duration>);
+
+tokio::task_local! {
+    static RUN: std::sync::Arc<Trace>;
+}
+
+impl Trace {
+    pub fn new(verbose: bool) -> std::sync::Arc<Trace> {
+        std::sync::Arc::new(Trace { verbose, ..Trace::default() })
+    }
+
+    /// Runs `work` as the run this trace belongs to.
+    pub async fn scope<F: std::future::Future>(self: std::sync::Arc<Self>, work: F) -> F::Output {
+        RUN.scope(self, work).await
+    }
+}
+
+/// `read` of this run's trace; `None` outside a run.
+pub fn traced<R>(read: impl FnOnce(&Trace) -> R) -> Option<R> {
+    RUN.try_with(|trace| read(trace)).ok()
+}
+
+/// Whether this run tells each request on stderr (`--verbose`).
+pub fn verbose() -> bool {
+    traced(|trace| trace.verbose).unwrap_or(false)
+}
+
+/// The service of an action or of the SDK's metadata: `s3:ListBucket` -> `s3`.
+fn service_of(action: &str) -> String {
+    action.split(':').next().unwrap_or(action).to_ascii_lowercase()
+}
 
 /// Records where a request to `service` is about to go (its URI; only the origin is kept).
 pub fn remember_request(service: &str, uri: &str) {
@@ -396,27 +444,40 @@ pub fn remember_request(service: &str, uri: &str) {
         }
         None => return,
     };
-    if let Ok(mut last) = LAST_ORIGIN.lock() {
-        last.retain(|(known, _)| known != service);
-        last.push((service.to_string(), origin));
-    }
+    traced(|trace| {
+        if let Ok(mut last) = trace.origins.lock() {
+            last.retain(|(known, _)| *known != service_of(service));
+            last.push((service_of(service), origin));
+        }
+    });
 }
 
 /// Where the last request to the service of `action` (`s3:ListBucket` -> `s3`) went.
 fn origin_of(action: &str) -> Option<String> {
-    let service = action.split(':').next().unwrap_or(action);
-    let last = LAST_ORIGIN.lock().ok()?;
-    last.iter().find(|(known, _)| known == service).map(|(_, origin)| origin.clone())
+    traced(|trace| {
+        let last = trace.origins.lock().ok()?;
+        last.iter().find(|(known, _)| *known == service_of(action)).map(|(_, origin)| origin.clone())
+    })
+    .flatten()
 }
 
-/// How the last finished attempt of an acting client failed to connect, if it did.
-static LAST_CONNECT_FAILURE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+/// Records how an attempt to `service` ended: `Some(chain)` when it could not connect.
+pub fn remember_attempt(service: &str, connect_failure: Option<String>) {
+    traced(|trace| {
+        if let Ok(mut last) = trace.connect_failures.lock() {
+            last.retain(|(known, _)| *known != service_of(service));
+            last.push((service_of(service), connect_failure));
+        }
+    });
+}
 
-/// Records how an attempt ended: `Some(chain)` when it could not connect, else `None`.
-pub fn remember_attempt(connect_failure: Option<String>) {
-    if let Ok(mut last) = LAST_CONNECT_FAILURE.lock() {
-        *last = connect_failure;
-    }
+/// How the last attempt to the service of `action` failed to connect, if it did.
+fn connect_failure_of(action: &str) -> Option<String> {
+    traced(|trace| {
+        let last = trace.connect_failures.lock().ok()?;
+        last.iter().find(|(known, _)| *known == service_of(action)).and_then(|(_, failure)| failure.clone())
+    })
+    .flatten()
 }
 
 /// A connection failure in words: where, and the likely cause, instead of the HTTP stack's
@@ -475,18 +536,27 @@ fn expected_region(message: Option<&str>) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cannot_reach_names_the_host_of_the_failing_service() {
-        remember_request("s3", "http://127.0.0.1:9/t3-chat-documents/key?x-id=PutObject");
-        remember_request("sts", "https://sts.ap-south-1.amazonaws.com/");
-        let s3 = unreachable("dispatch failure: Connection refused (os error 111)", "s3:PutObject");
-        assert_eq!(
-            s3,
-            "http://127.0.0.1:9: connection refused: nothing listens there (is the service or emulator running, and the port right?)"
-        );
-        let sts = unreachable("dns error: failed to lookup address", "sts:GetCallerIdentity");
-        assert!(sts.starts_with("https://sts.ap-south-1.amazonaws.com: "), "{sts}");
-        assert!(unreachable("reset", "iam:GetRole").starts_with("the endpoint: "));
+    #[tokio::test]
+    async fn cannot_reach_names_the_host_of_the_failing_service_within_its_run() {
+        let traced = Trace::new(false).scope(async {
+            remember_request("s3", "http://127.0.0.1:9/t3-chat-documents/key?x-id=PutObject");
+            remember_request("sts", "https://sts.ap-south-1.amazonaws.com/");
+            remember_attempt("s3", Some("connection refused".into()));
+            let s3 = unreachable("dispatch failure: Connection refused (os error 111)", "s3:PutObject");
+            assert_eq!(
+                s3,
+                "http://127.0.0.1:9: connection refused: nothing listens there (is the service or emulator running, and the port right?)"
+            );
+            let sts = unreachable("dns error: failed to lookup address", "sts:GetCallerIdentity");
+            assert!(sts.starts_with("https://sts.ap-south-1.amazonaws.com: "), "{sts}");
+            assert!(unreachable("reset", "iam:GetRole").starts_with("the endpoint: "));
+            assert_eq!(connect_failure_of("s3:PutObject").as_deref(), Some("connection refused"));
+            assert_eq!(connect_failure_of("iam:GetRole"), None, "another service's failure is not this one's");
+        });
+        traced.await;
+        // Another run (or none) knows nothing of that one.
+        assert!(Trace::new(false).scope(async { origin_of("s3:PutObject") }).await.is_none());
+        assert!(origin_of("s3:PutObject").is_none());
     }
 
     #[test]

@@ -636,22 +636,29 @@ pub async fn fetch_presigned(
     headers: &[(String, String)],
     timeout: std::time::Duration,
 ) -> std::result::Result<PresignedAnswer, ErrorKind> {
-    let http = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(std::time::Duration::from_secs(3).min(timeout))
-        .build()
-        .map_err(|error| ErrorKind::Other(error.to_string()))?;
-    let mut request = http.get(url);
-    for (name, value) in headers {
-        request = request.header(name, value);
-    }
-    let response = request.send().await.map_err(|error| {
-        if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unreachable(format!("{error:?}")) }
+    use aws_smithy_runtime_api::client::http::HttpConnector;
+    // The run's connection pool: a connection the SDK's requests left idle serves this one.
+    let connector = crate::aws::run_connector(&crate::aws::connector_settings(timeout));
+    let mut request = aws_smithy_runtime_api::http::Request::new(aws_smithy_types::body::SdkBody::empty());
+    *request.uri_mut() = url.try_into().map_err(|error: aws_smithy_runtime_api::http::HttpError| {
+        ErrorKind::Other(format!("the presigned URL cannot be sent: {error}"))
     })?;
-    let status = response.status().as_u16();
-    let bucket_region = response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-    Ok(PresignedAnswer { status, bucket_region, body })
+    for (name, value) in headers {
+        request.headers_mut().try_insert(name.clone(), value.clone()).map_err(|error| {
+            ErrorKind::Other(format!("the presigned URL's header `{name}` cannot be sent: {error}"))
+        })?;
+    }
+    let answer = async {
+        let response = connector.call(request).await.map_err(|error| {
+            if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Unreachable(format!("{error:?}")) }
+        })?;
+        let status = response.status().as_u16();
+        let bucket_region = response.headers().get("x-amz-bucket-region").map(str::to_string);
+        let body = aws_smithy_types::byte_stream::ByteStream::new(response.into_body()).collect().await;
+        let body = body.map(|b| b.into_bytes().to_vec()).unwrap_or_default();
+        Ok(PresignedAnswer { status, bucket_region, body })
+    };
+    tokio::time::timeout(timeout, answer).await.unwrap_or(Err(ErrorKind::Timeout))
 }
 
 #[cfg(test)]

@@ -120,6 +120,11 @@ impl EnvFile {
         self.existed
     }
 
+    /// The path it was read from (and is written to).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The file's text as it would be written.
     pub fn contents(&self) -> String {
         self.lines.iter().map(|line| format!("{}{}", line.text, line.ending)).collect()

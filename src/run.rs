@@ -38,10 +38,12 @@ pub fn main() -> ExitCode {
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     crate::mask::know_environment();
     let printer = Printer::new(cli.global.json, cli.global.color, cli.global.quiet);
-    crate::aws::set_verbose(cli.global.verbose);
+    // What this run's clients see of their requests (--verbose, where they went, how they
+    // failed to connect): the run's own, not the process's.
+    let trace = crate::aws_error::Trace::new(cli.global.verbose);
     let status = refuse_idle_options(&matches).and_then(|()| project_defaults(&matches, &mut cli)).and_then(|()| {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
-        runtime.context("cannot start the async runtime")?.block_on(dispatch(&cli, &printer))
+        runtime.context("cannot start the async runtime")?.block_on(trace.scope(dispatch(&cli, &printer)))
     });
     let status = status.unwrap_or_else(|error| {
         let mut report = error_report(&error);

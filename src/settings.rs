@@ -91,6 +91,13 @@ impl AppSettings {
         Self::resolve_with(Some(env_file), &Overrides::default(), false)
     }
 
+    /// The settings of a .env already read (the file alone, as [`AppSettings::from_file`]):
+    /// a command that reads the file once builds its settings from that reading.
+    pub fn of(file: &EnvFile) -> Self {
+        let found = file.exists().then(|| file.path().to_path_buf());
+        Self::from_reading(found, vec![file.path().to_path_buf()], Some(file), &Overrides::default(), false)
+    }
+
     fn resolve_with(env_file: Option<&Path>, overrides: &Overrides, use_process_env: bool) -> Result<Self> {
         let tried = match env_file {
             Some(path) => vec![path.to_path_buf()],
@@ -108,8 +115,18 @@ impl AppSettings {
             Some(path) => Some(EnvFile::read(path)?),
             None => None,
         };
-        let mut values = file.as_ref().map(|file| file.values().0).unwrap_or_default();
-        let mut lint = file.as_ref().map(EnvFile::lint).unwrap_or_default();
+        Ok(Self::from_reading(found, tried, file.as_ref(), overrides, use_process_env))
+    }
+
+    fn from_reading(
+        found: Option<PathBuf>,
+        tried: Vec<PathBuf>,
+        file: Option<&EnvFile>,
+        overrides: &Overrides,
+        use_process_env: bool,
+    ) -> Self {
+        let mut values = file.map(|file| file.values().0).unwrap_or_default();
+        let mut lint = file.map(EnvFile::lint).unwrap_or_default();
         drop_placeholders(&mut values, &mut lint);
 
         let setting = |name: Key, flag: Option<&str>| {
@@ -154,7 +171,7 @@ impl AppSettings {
         };
         lint.retain(|issue| issue.key.as_deref().is_none_or(from_file));
 
-        Ok(AppSettings { required, endpoint_url, session_token, ignored_session_token, env_file: found, tried, lint })
+        AppSettings { required, endpoint_url, session_token, ignored_session_token, env_file: found, tried, lint }
     }
 
     pub fn get(&self, name: Key) -> Option<&str> {

@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::aws;
 use crate::cli::{DestroyArgs, GlobalArgs};
+use crate::envfile::EnvFile;
 use crate::exit::{ExitStatus, Failure};
 use crate::ops::{self, teardown};
 use crate::prompt;
@@ -16,14 +17,16 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
     let target = super::target(global)?;
     let env_path = ops::existing_env_file(args.env_file.as_deref())?;
     let _lock = super::lock(&env_path, printer).await?;
-    let settings = AppSettings::from_file(&env_path)?;
+    // Read once, under the lock: the settings and the plan both come from this reading.
+    let env = EnvFile::read(&env_path)?;
+    let settings = AppSettings::of(&env);
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
     let names = teardown::Names {
         policy: args.policy_name.clone(),
         group: args.group.clone(),
         ci_role: args.role_name.clone(),
     };
-    let mut plan = teardown::plan(&clients, &env_path, &names, args.force).await?;
+    let mut plan = teardown::plan(&clients, env, &names, args.force).await?;
     if let Some(refusal) = plan.needs_force.take().filter(|_| !args.dry_run) {
         return Err(refusal.into());
     }

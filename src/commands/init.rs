@@ -1,8 +1,6 @@
 //! `t3s3 init`: create or converge the bucket, policy, access key and .env (guide sections 3-6),
 //! looking before every change, then run the self-test with the result.
 
-use std::time::Duration;
-
 use anyhow::Result;
 
 use crate::aws;
@@ -10,9 +8,9 @@ use crate::cli::{GlobalArgs, InitArgs};
 use crate::exit::{ExitStatus, Failure};
 use crate::keys::Key;
 use crate::ops::converge::{self, Local};
-use crate::ops::selftest::{self, Banner};
+use crate::ops::selftest;
 use crate::prompt;
-use crate::settings::{AppSettings, RegionName, is_region_name};
+use crate::settings::{RegionName, is_region_name};
 use crate::ui::Printer;
 
 /// The guide's four region suggestions, offered when no region is configured.
@@ -22,9 +20,6 @@ pub const SUGGESTED_REGIONS: [(&str, &str); 4] = [
     ("us-west-2", "US West (Oregon)"),
     ("eu-west-1", "Europe (Ireland)"),
 ];
-
-/// How long to wait for a new key to work (AWS takes a few seconds to accept it).
-const NEW_KEY_PROPAGATION: Duration = Duration::from_secs(30);
 
 pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let budget = match &args.budget_email {
@@ -76,12 +71,10 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
     printer.progress(&report);
     let test = selftest::Options {
         timeout: super::timeout(global),
-        wait_for_new_key: report.key_is_new.then_some(NEW_KEY_PROPAGATION),
+        wait_for_new_key: report.key_is_new.then_some(selftest::NEW_KEY_PROPAGATION),
         policy_name: args.policy_name.clone(),
     };
-    printer.progress(&Banner::SelfTest);
-    let result = selftest::run(&AppSettings::from_file(&env_path)?, &test, printer).await;
-    printer.progress(&result);
+    let result = selftest::after_writing(&env_path, &test, printer).await?;
     printer.quiet_verdict(&result);
     report.ok = result.ok;
     report.verify = Some(result);

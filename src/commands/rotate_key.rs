@@ -5,6 +5,7 @@ use anyhow::Result;
 
 use crate::aws;
 use crate::cli::{GlobalArgs, RotateKeyArgs};
+use crate::envfile::EnvFile;
 use crate::exit::{ExitStatus, Failure};
 use crate::ops::{self, rotate};
 use crate::prompt;
@@ -21,15 +22,17 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
     let target = super::target(global)?;
     let env_path = ops::existing_env_file(args.env_file.as_deref())?;
     let _lock = super::lock(&env_path, printer).await?;
-    let settings = AppSettings::from_file(&env_path)?;
+    // Read once, under the lock: the settings, the rotation and its retirement use this reading.
+    let env = EnvFile::read(&env_path)?;
+    let settings = AppSettings::of(&env);
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
     if args.retire {
-        let report = rotate::retire(&clients, &env_path, args.keep_old, args.dry_run, args.yes).await?;
+        let report = rotate::retire(&clients, &settings, &env_path, args.keep_old, args.dry_run, args.yes).await?;
         printer.report(&report);
         return Ok(ExitStatus::Success);
     }
 
-    let prepared = rotate::prepare(&clients, &env_path).await?;
+    let prepared = rotate::prepare(&clients, env).await?;
     let retire = if args.now { rotate::Retire::Now { keep_old: args.keep_old } } else { rotate::Retire::Later };
     if args.dry_run {
         printer.report(&rotate::plan(&prepared, retire));

@@ -15,7 +15,7 @@ use crate::fsio;
 use crate::git;
 use crate::iam::{self, KeyInfo};
 use crate::keys::Key;
-use crate::ops::selftest::{self, Banner, VerifyReport};
+use crate::ops::selftest::{self, VerifyReport};
 use crate::outln;
 use crate::policy;
 use crate::settings::AppSettings;
@@ -95,6 +95,8 @@ pub struct Prepared {
     /// Who is acting.
     pub caller: crate::sts::Caller,
     pub env_path: PathBuf,
+    /// The .env as the command read it (once, under its lock).
+    pub env: EnvFile,
     pub user: String,
     pub old_key: String,
     /// A second key, not in the .env, that must go to make room (only with consent).
@@ -104,7 +106,8 @@ pub struct Prepared {
 }
 
 /// Finds the key and its user; refuses a .env git tracks or one without a key.
-pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepared> {
+pub async fn prepare(clients: &ActingClients, env: EnvFile) -> Result<Prepared> {
+    let env_path = env.path();
     let shown = env_path.display().to_string();
     git::check_answers(env_path).map_err(|unanswered| unanswered.refusal(env_path))?;
     if git::is_tracked(env_path) {
@@ -115,8 +118,8 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
         .hint(format!("run `git rm --cached {shown}` and commit first"))
         .into());
     }
-    EnvFile::read(env_path)?.require_parseable()?;
-    let settings = AppSettings::from_file(env_path)?;
+    env.require_parseable()?;
+    let settings = AppSettings::of(&env);
     let old_key = settings
         .get(Key::AccessKeyId)
         .ok_or_else(|| {
@@ -145,7 +148,8 @@ pub async fn prepare(clients: &ActingClients, env_path: &Path) -> Result<Prepare
     if let Some(other) = other_key.as_mut() {
         iam::add_last_used(&clients.iam, std::slice::from_mut(other)).await;
     }
-    Ok(Prepared { caller, env_path: env_path.to_path_buf(), user, old_key, other_key, existing })
+    let env_path = env_path.to_path_buf();
+    Ok(Prepared { caller, env_path, env, user, old_key, other_key, existing })
 }
 
 /// Rotates: frees a slot if allowed, creates the new key, writes it, runs the self-test,
@@ -198,7 +202,7 @@ async fn rotate(
         Err(error) => return Err(super::lost_key_error(clients, error, user, &remaining).await),
     };
     printer.note(&format!("Created {} for `{user}`", new_key.id));
-    let mut env = EnvFile::read(env_path)?;
+    let mut env = prepared.env.clone();
     let original = env.contents();
     env.merge(&[(Key::AccessKeyId.name(), &new_key.id), (Key::SecretAccessKey.name(), &new_key.secret)]);
     if let Err(error) = env.write() {
@@ -213,12 +217,10 @@ async fn rotate(
 
     let options = selftest::Options {
         timeout,
-        wait_for_new_key: Some(Duration::from_secs(30)),
+        wait_for_new_key: Some(selftest::NEW_KEY_PROPAGATION),
         policy_name: policy::DEFAULT_NAME.to_string(),
     };
-    printer.progress(&Banner::SelfTest);
-    let result = selftest::run(&AppSettings::from_file(env_path)?, &options, printer).await;
-    printer.progress(&result);
+    let result = selftest::after_writing(env_path, &options, printer).await?;
     let mut report = RotateReport {
         ok: result.ok,
         user: user.clone(),
@@ -347,13 +349,13 @@ impl Render for RetireReport {
 /// mark names it), never the key the .env holds.
 pub async fn retire(
     clients: &ActingClients,
+    settings: &AppSettings,
     env_path: &Path,
     keep_old: bool,
     dry_run: bool,
     yes: bool,
 ) -> Result<RetireReport> {
     let shown = env_path.display().to_string();
-    let settings = AppSettings::from_file(env_path)?;
     let key = settings
         .get(Key::AccessKeyId)
         .ok_or_else(|| {

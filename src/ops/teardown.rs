@@ -166,12 +166,13 @@ fn step(resource: Kind, name: impl Into<String>, status: DestroyStatus) -> Destr
     DestroyStep { resource, name: name.into(), status }
 }
 
-/// Looks at everything first, the caller and policy, the bucket and the key at once. A
-/// bucket with objects is kept without `force`, and the plan says it needs it.
-pub async fn plan(clients: &ActingClients, env_path: &std::path::Path, names: &Names, force: bool) -> Result<Plan> {
+/// Looks at everything first, the caller and policy, the bucket and the key at once, from
+/// the .env the command read (once). A bucket with objects is kept without `force`, and
+/// the plan says it needs it.
+pub async fn plan(clients: &ActingClients, mut env: EnvFile, names: &Names, force: bool) -> Result<Plan> {
     let (policy_name, group) = (names.policy.as_str(), names.group.as_str());
-    let settings = AppSettings::from_file(env_path)?;
-    let mut env = EnvFile::read(env_path)?;
+    let env_path = &env.path().to_path_buf();
+    let settings = AppSettings::of(&env);
     env.require_parseable()?;
     let policy_side = async {
         let caller = sts::acting_caller(clients).await?;

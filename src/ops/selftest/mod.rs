@@ -99,6 +99,24 @@ fn empty_report(settings: &AppSettings) -> VerifyReport {
     }
 }
 
+/// How long a key created moments ago may be refused (InvalidAccessKeyId) before AWS has
+/// accepted it everywhere: the self-test after init or rotate-key retries that long.
+pub const NEW_KEY_PROPAGATION: Duration = Duration::from_secs(30);
+
+/// The self-test a command runs right after writing `env_path` (init, rotate-key): its
+/// banner, each step as it ends, and the verdict, on the settings exactly as the backend
+/// will read them from that file.
+pub async fn after_writing(
+    env_path: &std::path::Path,
+    options: &Options,
+    printer: &Printer,
+) -> anyhow::Result<VerifyReport> {
+    printer.progress(&Banner::SelfTest);
+    let result = run(&AppSettings::from_file(env_path)?, options, printer).await;
+    printer.progress(&result);
+    Ok(result)
+}
+
 /// Runs the seven steps with `settings`, telling `progress` as each ends.
 pub async fn run(settings: &AppSettings, options: &Options, progress: &dyn Progress) -> VerifyReport {
     let mut run = Run { report: empty_report(settings), progress, started: Instant::now() };

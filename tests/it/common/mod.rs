@@ -474,6 +474,7 @@ pub fn silent_server() -> u16 {
 /// presigned request passing through (a URL "changed on its way"). Returns its port
 /// and a flag that is set once it has tampered with a request.
 pub fn tampering_proxy(upstream: u16) -> (u16, Arc<AtomicBool>) {
+    const MARK: &[u8] = b"X-Amz-Signature=";
     let (listener, port) = listen();
     let tampered = Arc::new(AtomicBool::new(false));
     let flag = tampered.clone();
@@ -482,26 +483,31 @@ pub fn tampering_proxy(upstream: u16) -> (u16, Arc<AtomicBool>) {
             let flag = flag.clone();
             thread::spawn(move || {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
-                let mut first_line = Vec::new();
-                let mut byte = [0u8; 1];
-                while !first_line.ends_with(b"\r\n") {
-                    match (&client).read(&mut byte) {
-                        Ok(1) => first_line.push(byte[0]),
-                        _ => return,
+                let (mut client_reader, mut server_writer) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                // Every request of the connection (it is kept alive and reused), byte by byte:
+                // the first character of each presigned signature is changed on its way.
+                let forward = thread::spawn(move || {
+                    let mut seen: Vec<u8> = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while let Ok(1) = client_reader.read(&mut byte) {
+                        if seen.ends_with(MARK) {
+                            byte[0] = if byte[0] == b'0' { b'1' } else { b'0' };
+                            flag.store(true, Ordering::SeqCst);
+                        }
+                        seen.push(byte[0]);
+                        if seen.len() > MARK.len() {
+                            seen.remove(0);
+                        }
+                        if server_writer.write_all(&byte).is_err() {
+                            break;
+                        }
                     }
-                }
-                let mut line = String::from_utf8_lossy(&first_line).into_owned();
-                if let Some(at) = line.find("X-Amz-Signature=") {
-                    let position = at + "X-Amz-Signature=".len();
-                    let old = line.as_bytes()[position];
-                    let new = if old == b'0' { "1" } else { "0" };
-                    line.replace_range(position..position + 1, new);
-                    flag.store(true, Ordering::SeqCst);
-                }
-                if (&server).write_all(line.as_bytes()).is_err() {
-                    return;
-                }
-                pipe(client, server);
+                    let _ = server_writer.shutdown(std::net::Shutdown::Write);
+                });
+                let (mut server_reader, mut client_writer) = (server, client);
+                let _ = std::io::copy(&mut server_reader, &mut client_writer);
+                let _ = client_writer.shutdown(std::net::Shutdown::Write);
+                let _ = forward.join();
             });
         }
     });
