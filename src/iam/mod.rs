@@ -619,20 +619,37 @@ pub async fn broad_s3_grants(
     attached: &[(String, String)],
     except_arn: &str,
 ) -> Result<Vec<String>> {
-    let others: Vec<&(String, String)> = attached.iter().filter(|(_, arn)| arn != except_arn).collect();
+    let (managed, inline) = tokio::join!(broad_managed(iam, attached, except_arn), broad_inline(iam, user));
+    let mut found = managed?;
+    found.extend(inline?);
+    Ok(found)
+}
+
+/// The managed policies of `held` (name, ARN), other than `except_arn`, that grant all of S3
+/// or every bucket.
+pub async fn broad_managed(iam: &Client, held: &[(String, String)], except_arn: &str) -> Result<Vec<String>> {
+    let others: Vec<&(String, String)> = held.iter().filter(|(_, arn)| arn != except_arn).collect();
     let managed = join_all(others.iter().map(|(name, arn)| async move {
         if name == "AmazonS3FullAccess" {
             return Ok(Some(format!("managed policy AmazonS3FullAccess ({arn})")));
         }
         let Some(state) = find_policy(iam, arn).await? else { return Ok(None) };
         Ok(crate::policy::broad_s3_grant(&state.document).map(|what| format!("managed policy {name}, which {what}")))
-    }));
-    let (managed, inline) = tokio::join!(managed, inline_policies(iam, user));
-    let mut found: Vec<String> = managed.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
-    found.extend(inline?.into_iter().filter_map(|(name, document)| {
-        crate::policy::broad_s3_grant(&document).map(|what| format!("inline policy {name}, which {what}"))
-    }));
-    Ok(found)
+    }))
+    .await;
+    Ok(managed.into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect())
+}
+
+/// The user's inline policies that grant all of S3 or every bucket: they need only the
+/// user's name, so they are read alongside everything else.
+pub async fn broad_inline(iam: &Client, user: &str) -> Result<Vec<String>> {
+    Ok(inline_policies(iam, user)
+        .await?
+        .into_iter()
+        .filter_map(|(name, document)| {
+            crate::policy::broad_s3_grant(&document).map(|what| format!("inline policy {name}, which {what}"))
+        })
+        .collect())
 }
 
 /// Whether the account root has MFA (GetAccountSummary's AccountMFAEnabled).

@@ -263,8 +263,12 @@ impl Scope<'_> {
         // while our policy's second request is still out.
         // Its own and its groups' policies count alike: what the user holds either way.
         let others = async {
-            let (attached, via_groups) =
-                tokio::join!(iam::attached_policies(iam_client, user), iam::group_policies_of(iam_client, user));
+            // The inline policies need only the user: read alongside the lists.
+            let (attached, via_groups, inline) = tokio::join!(
+                iam::attached_policies(iam_client, user),
+                iam::group_policies_of(iam_client, user),
+                iam::broad_inline(iam_client, user)
+            );
             let (attached, via_groups) = (attached?, via_groups?);
             let held: Vec<(String, String)> = attached
                 .iter()
@@ -275,7 +279,11 @@ impl Scope<'_> {
                         .map(|(name, arn, group)| (format!("{name} (through group {group})"), arn.clone())),
                 )
                 .collect();
-            let found = iam::broad_s3_grants(iam_client, user, &held, policy_arn).await;
+            // An inline policy that cannot be read fails the broad check, as a managed one does.
+            let found = iam::broad_managed(iam_client, &held, policy_arn).await.and_then(|mut found| {
+                found.extend(inline?);
+                Ok(found)
+            });
             Ok::<_, AwsError>((attached, held, found))
         };
         let (others, state) = tokio::join!(others, iam::find_policy(iam_client, policy_arn));
