@@ -497,11 +497,19 @@ pub struct DriverStep {
     pub number: u8,
     pub ok: bool,
     #[serde(default)]
-    pub lines: Vec<String>,
+    pub lines: Vec<DriverLine>,
     /// An exception the backend's code raised.
     pub error: Option<PythonError>,
     /// A wrong answer from the backend's code (no exception).
     pub problem: Option<Problem>,
+}
+
+/// A line a step printed, and whether it says the step did what it should ("Upload
+/// successful!") or only tells something ("S3 Key: …"): the driver says which.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DriverLine {
+    pub ok: bool,
+    pub text: String,
 }
 
 /// A wrong answer from the backend's code, as the driver names it (`"kind"` on the wire).
@@ -615,6 +623,15 @@ pub async fn drive(
         .env("T3S3_CLIENT", &backend.client)
         .env("T3S3_TEST_ID", test_id)
         .env("T3S3_TIMEOUT", request_timeout.as_secs().to_string())
+        // The protocol's one table (crate::guide): the steps to run, the bytes, the settings.
+        .env("T3S3_STEPS", crate::guide::STEPS.map(|step| step.name).join(","))
+        .env("T3S3_TEST_CONTENT", String::from_utf8_lossy(crate::guide::TEST_CONTENT).as_ref())
+        .env(
+            "T3S3_FIELDS",
+            crate::guide::FIELDS
+                .map(|(field, secret)| if secret { format!("{field}!") } else { field.to_string() })
+                .join(","),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

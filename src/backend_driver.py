@@ -6,7 +6,10 @@ them as MODULE:ATTR, docs/backend-interface.md).
 t3s3 runs this with the backend's interpreter, from the backend's folder, as
 `python -c <this file>`; it is never written into the project. Each event is one JSON
 line on stdout; the backend's own prints go to stderr. Never prints a secret.
-Arguments (environment): T3S3_BACKEND_DIR, T3S3_TEST_ID.
+Arguments (environment): T3S3_BACKEND_DIR, T3S3_TEST_ID, and the protocol's one table, kept
+in t3s3 (src/guide.rs): T3S3_STEPS (the step names, in order: each is a method of Run),
+T3S3_TEST_CONTENT (the bytes uploaded) and T3S3_FIELDS (the settings step 1 checks; a
+trailing `!` marks a secret, whose value is never shown).
 """
 
 import json
@@ -20,9 +23,10 @@ sys.stdout = sys.stderr  # whatever the backend prints must not break the JSON l
 
 BACKEND = os.path.abspath(os.environ.get("T3S3_BACKEND_DIR", "."))
 TEST_ID = os.environ["T3S3_TEST_ID"]  # unique to this run; the test object's key holds it
-CONTENT = b"Hello, this is a test file for T3 Chat S3 setup!"
-FIELDS = ["aws_access_key_id", "aws_secret_access_key", "aws_region", "s3_bucket_name"]
-SECRET_FIELDS = {"aws_secret_access_key"}
+STEPS = os.environ["T3S3_STEPS"].split(",")
+CONTENT = os.environ["T3S3_TEST_CONTENT"].encode()
+FIELDS = [f.rstrip("!") for f in os.environ["T3S3_FIELDS"].split(",")]
+SECRET_FIELDS = {f.rstrip("!") for f in os.environ["T3S3_FIELDS"].split(",") if f.endswith("!")}
 
 
 # Secret values this run knows of; every line it prints has them masked. t3s3 masks the
@@ -34,6 +38,16 @@ for _name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         SECRETS.add(os.environ[_name])
 # pydantic's errors repeat the rejected value: `input_value='...'` (any field may be a secret).
 INPUT_VALUE = re.compile(r"input_value=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,\]\s]+)")
+
+
+def ok(text):
+    """A line saying the step did what it should."""
+    return {"ok": True, "text": text}
+
+
+def info(text):
+    """A line that only tells something."""
+    return {"ok": False, "text": text}
 
 
 def redact(text):
@@ -57,23 +71,25 @@ def where(tb):
     for frame in traceback.extract_tb(tb):
         path = os.path.abspath(frame.filename)
         parts = path.split(os.sep)
-        installed = "site-packages" in parts or "dist-packages" in parts or any(
-            os.path.isfile(os.sep.join(parts[:i] + ["pyvenv.cfg"])) for i in range(1, len(parts))
+        installed = (
+            "site-packages" in parts
+            or "dist-packages" in parts
+            or any(os.path.isfile(os.sep.join(parts[:i] + ["pyvenv.cfg"])) for i in range(1, len(parts)))
         )
         if path.startswith(BACKEND + os.sep) and not installed:
-            found = "%s line %d in %s" % (os.path.relpath(path, BACKEND), frame.lineno, frame.name)
+            found = f"{os.path.relpath(path, BACKEND)} line {frame.lineno} in {frame.name}"
     return found
 
 
 def describe(error):
     """An exception as t3s3 reads it; botocore's ClientError with AWS's own fields."""
-    info = {"type": type(error).__name__, "message": str(error)[:2000], "where": where(error.__traceback__)}
+    found = {"type": type(error).__name__, "message": str(error)[:2000], "where": where(error.__traceback__)}
     response = getattr(error, "response", None)
     if isinstance(response, dict):
         meta = response.get("ResponseMetadata", {}) or {}
         headers = meta.get("HTTPHeaders", {}) or {}
         err = response.get("Error", {}) or {}
-        info.update(
+        found.update(
             code=err.get("Code"),
             aws_message=err.get("Message"),
             status=meta.get("HTTPStatusCode"),
@@ -82,8 +98,8 @@ def describe(error):
             operation=getattr(error, "operation_name", None),
         )
     if isinstance(error, ModuleNotFoundError):
-        info["module"] = error.name
-    return info
+        found["module"] = error.name
+    return found
 
 
 def versions():
@@ -92,7 +108,7 @@ def versions():
         try:
             module = __import__(name)
             found[name] = getattr(module, "__version__", "?")
-        except Exception:
+        except Exception:  # noqa: BLE001 - a broken package is reported as missing
             found[name] = None
     return found
 
@@ -126,13 +142,13 @@ def file_values(paths):
     found = {}
     try:
         from dotenv import dotenv_values
-    except Exception:
+    except Exception:  # noqa: BLE001 - without python-dotenv no file is read
         return found
     for path in paths:
         try:
             for name, value in dotenv_values(path).items():
                 found.setdefault(name.lower(), (value, path))
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - an unreadable file holds no value
             pass
     return found
 
@@ -179,7 +195,7 @@ def has_token(client):
         if credentials is None:
             return None
         return bool(credentials.get_frozen_credentials().token)
-    except Exception:
+    except Exception:  # noqa: BLE001 - botocore internals: None means "cannot tell"
         return None
 
 
@@ -209,7 +225,7 @@ class Run:
         except StepFailed as failed:
             emit("step", number=number, ok=False, lines=failed.lines, problem=failed.problem)
             return False
-        except BaseException as error:  # the backend's code may raise anything
+        except BaseException as error:  # noqa: BLE001 - the backend's code may raise anything
             emit("step", number=number, ok=False, lines=[], error=describe(error))
             return False
         emit("step", number=number, ok=True, lines=lines)
@@ -235,7 +251,7 @@ class Run:
             if "endpoint" in name.lower() and not name.startswith("_"):
                 value = getattr(self.settings, name, None)
                 if value is None or isinstance(value, str):
-                    endpoint["settings.%s" % name] = value
+                    endpoint[f"settings.{name}"] = value
         emit(
             "settings",
             fields=shown,
@@ -248,8 +264,8 @@ class Run:
         if missing:
             raise StepFailed([], {"kind": "missing", "missing": missing})
         return [
-            "Region: %s" % self.settings.aws_region,
-            "Bucket: %s" % self.settings.s3_bucket_name,
+            info(f"Region: {self.settings.aws_region}"),
+            info(f"Bucket: {self.settings.s3_bucket_name}"),
         ]
 
     def connection(self):
@@ -258,7 +274,7 @@ class Run:
         if clients:
             meta = clients[0].meta
             emit("client", endpoint_url=meta.endpoint_url, region=meta.region_name, session_token=has_token(clients[0]))
-        return ["S3 client created successfully"]
+        return [ok("S3 client created successfully")]
 
     def upload(self):
         result = self.client.upload_file(
@@ -276,13 +292,13 @@ class Run:
         emit("object", key=self.key, owned=self.owned)
         if not self.owned:
             raise StepFailed([], {"kind": "foreign_key", "key": self.key, "test_id": TEST_ID})
-        return ["Upload successful!", "S3 Key: %s" % self.key]
+        return [ok("Upload successful!"), info(f"S3 Key: {self.key}")]
 
     def holds_test_content(self, key):
         """Whether `key` holds exactly the bytes this run uploaded (read, never changed)."""
         try:
             return self.client.download_file(key) == CONTENT
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - any failure means "not the test bytes"
             return False
 
     def download(self):
@@ -290,25 +306,27 @@ class Run:
         if downloaded != CONTENT:
             size = len(downloaded) if isinstance(downloaded, (bytes, bytearray)) else None
             raise StepFailed([], {"kind": "mismatch", "got": repr(type(downloaded).__name__), "size": size})
-        return ["Download successful! Content matches."]
+        return [ok("Download successful! Content matches.")]
 
-    def presigned(self):
+    def presigned_url(self):
         import urllib.error
         import urllib.request
 
         url = self.client.get_presigned_url(self.key, expiration=60)
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise StepFailed([], {"kind": "not_a_url", "returned": repr(url)[:200]})
-        lines = ["Presigned URL generated!", "URL (valid for 60 seconds): %s..." % url[:80]]
+        lines = [ok("Presigned URL generated!"), info(f"URL (valid for 60 seconds): {url[:80]}...")]
         try:
             with urllib.request.urlopen(url, timeout=float(os.environ.get("T3S3_TIMEOUT", "20"))) as answer:
                 status, body, headers = answer.status, answer.read(), answer.headers
         except urllib.error.HTTPError as error:
             status, body, headers = error.code, error.read(), error.headers
-        except Exception as error:
-            raise StepFailed(lines, {"kind": "unreachable", "message": str(error)[:500], "host": url.split("/")[2]})
+        except Exception as error:  # noqa: BLE001 - any failure to fetch is reported
+            raise StepFailed(
+                lines, {"kind": "unreachable", "message": str(error)[:500], "host": url.split("/")[2]}
+            ) from error
         if status == 200 and body == CONTENT:
-            return lines + ["Fetched over HTTP: content matches."]
+            return lines + [ok("Fetched over HTTP: content matches.")]
         raise StepFailed(
             lines,
             {
@@ -326,13 +344,13 @@ class Run:
         if not self.owned:  # unreachable: upload() fails first; kept as the rule's second lock
             raise StepFailed([], {"kind": "foreign_key", "key": self.key, "test_id": TEST_ID})
         self.client.delete_file(self.key)
-        return ["File deleted successfully!"]
+        return [ok("File deleted successfully!")]
 
-    def confirm(self):
+    def confirm_deletion(self):
         if self.client.file_exists(self.key):
             raise StepFailed([], {"kind": "still_exists"})
         self.confirmed = True
-        return ["File no longer exists (deletion confirmed)"]
+        return [ok("File no longer exists (deletion confirmed)")]
 
     def clean_up(self):
         """Deletes the test object with the backend's own boto3 client, then checks."""
@@ -349,10 +367,17 @@ class Run:
             try:
                 client.head_object(Bucket=bucket, Key=self.key)
                 emit("cleanup", key=self.key, bucket=bucket, deleted=False, how="boto3", error="still there")
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - HeadObject's 404 is the answer wanted
                 gone = getattr(error, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
-                emit("cleanup", key=self.key, bucket=bucket, deleted=gone, how="boto3", error=None if gone else str(error)[:500])
-        except Exception as error:
+                emit(
+                    "cleanup",
+                    key=self.key,
+                    bucket=bucket,
+                    deleted=gone,
+                    how="boto3",
+                    error=None if gone else str(error)[:500],
+                )
+        except Exception as error:  # noqa: BLE001 - cleanup reports, never raises
             emit("cleanup", key=self.key, bucket=bucket, deleted=False, how="boto3", error=str(error)[:500])
 
 
@@ -368,14 +393,14 @@ def main():
     os.chdir(BACKEND)
     emit("python", **versions())
     run = Run()
-    steps = [run.environment, run.connection, run.upload, run.download, run.presigned, run.delete, run.confirm]
     try:
-        for number, body in enumerate(steps, start=1):
-            if not run.step(number, body):
+        for number, name in enumerate(STEPS, start=1):
+            if not run.step(number, getattr(run, name)):
                 break
     finally:
         run.clean_up()
         emit("done")
 
 
-main()
+if __name__ == "__main__":
+    main()

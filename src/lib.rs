@@ -15,7 +15,8 @@
 //! 5. `exit` (`Failure`, `ExitStatus`, the changes an error happened after: every layer
 //!    fails through it), `change` (what a run changed, typed), `aws_error`, `keys`, `mask`
 //!    (the secrets t3s3 knows, hidden in any text), `region`, `suggest`, `blocking`,
-//!    `dotenv` (python-dotenv's grammar), `join`: plain types and functions, no crate imports
+//!    `dotenv` (python-dotenv's grammar), `guide` (the seven steps, one table for the
+//!    self-test and the backend driver), `join`: plain types and functions, no crate imports
 //!    besides each other.
 //!
 //! `scripts/check-shape.py` reads this list and fails a module that imports one above its
@@ -38,6 +39,7 @@ pub mod exit;
 pub mod fsio;
 pub mod git;
 pub mod guard;
+pub mod guide;
 pub mod iam;
 pub mod join;
 pub mod keys;

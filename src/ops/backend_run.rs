@@ -18,17 +18,6 @@ use crate::outln;
 use crate::settings::AppSettings;
 use crate::ui::{Render, style};
 
-/// The backend method each step calls, named as a developer finds it in the code.
-const METHODS: [&str; 7] = [
-    "config.py: get_settings()",
-    "storage/s3_client.py: get_s3_client()",
-    "storage/s3_client.py: upload_file()",
-    "storage/s3_client.py: download_file()",
-    "storage/s3_client.py: get_presigned_url()",
-    "storage/s3_client.py: delete_file()",
-    "storage/s3_client.py: file_exists()",
-];
-
 /// The backend's S3 client, as the driver found it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ClientFacts {
@@ -388,7 +377,7 @@ impl Seen<'_> {
             },
             Ok(run) if run.timed_out => Diagnosis {
                 code: Subject::Timeout,
-                message: format!("{} gave no answer within {} s", METHODS[usize::from(number - 1)], limit.as_secs()),
+                message: format!("{} gave no answer within {} s", crate::guide::step(number).method, limit.as_secs()),
                 cause: "The backend's code did not return: its S3 client may retry an unreachable endpoint, or wait for input.".into(),
                 fix: vec![
                     "Check the endpoint and region the backend's client uses (AWS_ENDPOINT_URL, AWS_REGION).".into(),
@@ -406,7 +395,7 @@ impl Seen<'_> {
                 code: Subject::PythonStopped,
                 message: format!(
                     "the backend's Python stopped during {} (exit {})",
-                    METHODS[usize::from(number - 1)],
+                    crate::guide::step(number).method,
                     run.exit_code.map_or("by a signal".into(), |c| c.to_string())
                 ),
                 cause: if run.stderr_tail.is_empty() { "It printed nothing on stderr.".into() } else { run.stderr_tail },
@@ -423,14 +412,15 @@ impl Seen<'_> {
 impl Context<'_> {
     /// A driver step as t3s3 shows it: the backend's lines, and the failure explained.
     fn result(&self, step: &DriverStep, loaded: Option<&LoadedSettings>) -> Result<Lines, (Lines, Diagnosis)> {
-        let mut lines: Lines = step.lines.iter().map(|line| (line_mark(line), line.clone())).collect();
+        let mut lines: Lines =
+            step.lines.iter().map(|line| (if line.ok { Mark::Ok } else { Mark::Info }, line.text.clone())).collect();
         if step.number == 1 {
             lines.splice(0..0, loaded_lines(loaded));
         }
         if step.ok {
             return Ok(lines);
         }
-        let method = METHODS[usize::from(step.number.clamp(1, 7) - 1)];
+        let method = crate::guide::step(step.number).method;
         let diagnosis = match (&step.error, &step.problem) {
             (Some(error), _) => self.exception(method, error),
             (None, Some(problem)) => self.problem(step.number, method, problem, loaded),
@@ -640,9 +630,9 @@ impl Context<'_> {
 /// of the secret).
 fn loaded_lines(loaded: Option<&LoadedSettings>) -> Lines {
     let Some(loaded) = loaded else { return Vec::new() };
-    ["aws_access_key_id", "aws_secret_access_key", "aws_region", "s3_bucket_name"]
+    crate::guide::FIELDS
         .iter()
-        .map(|field| {
+        .map(|(field, _)| {
             let set = loaded.fields.get(*field).is_some_and(|f| f.set);
             let origin = loaded.origins.get(*field).map(|o| format!(" ({})", relative(o))).unwrap_or_default();
             let name = field.to_uppercase();
@@ -653,18 +643,6 @@ fn loaded_lines(loaded: Option<&LoadedSettings>) -> Lines {
             }
         })
         .collect()
-}
-
-fn line_mark(line: &str) -> Mark {
-    if line.contains("successful")
-        || line.contains("matches")
-        || line.starts_with("File no longer")
-        || line.ends_with("generated!")
-    {
-        Mark::Ok
-    } else {
-        Mark::Info
-    }
 }
 
 /// The settings the backend loaded against t3s3's: values (never the secret's), the .env
@@ -804,13 +782,6 @@ mod tests {
         assert!(!deletable("t3s3_selftest/18a3f00-1c3/test_document/test_file.txt", id), "another run's id");
         let left = left_alone("users/42/contract.pdf", id);
         assert!(!left.deleted && left.command.is_none(), "no command to delete what is not ours: {left:?}");
-    }
-
-    #[test]
-    fn step_lines_are_marked_by_what_they_say() {
-        assert_eq!(line_mark("Upload successful!"), Mark::Ok);
-        assert_eq!(line_mark("Presigned URL generated!"), Mark::Ok);
-        assert_eq!(line_mark("S3 Key: a/b"), Mark::Info);
     }
 
     #[test]

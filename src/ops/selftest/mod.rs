@@ -17,7 +17,7 @@ mod report;
 pub use report::*;
 
 /// What the test uploads, as in the guide.
-pub const TEST_CONTENT: &[u8] = b"Hello, this is a test file for T3 Chat S3 setup!";
+pub use crate::guide::TEST_CONTENT;
 /// How long the presigned URL is valid, as in the guide.
 pub const PRESIGN_SECONDS: u64 = 60;
 

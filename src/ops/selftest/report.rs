@@ -229,21 +229,13 @@ impl Render for VerifyReport {
     }
 }
 
-/// The seven steps' names and titles, as the guide prints them.
-pub const STEPS: [(&str, &str); 7] = [
-    ("environment", "Checking environment variables..."),
-    ("connection", "Testing S3 connection..."),
-    ("upload", "Testing file upload..."),
-    ("download", "Testing file download..."),
-    ("presigned_url", "Testing presigned URL generation..."),
-    ("delete", "Testing file deletion..."),
-    ("confirm_deletion", "Verifying file was deleted..."),
-];
+/// The seven steps: [`crate::guide::STEPS`].
+pub use crate::guide::STEPS;
 
 impl Step {
     /// Step `number` (1-7), ended with `result` after `took`.
     pub fn ended(number: u8, result: StepResult, took: Duration) -> Step {
-        let (name, title) = STEPS[usize::from(number - 1)];
+        let crate::guide::Step { name, title, .. } = crate::guide::step(number);
         let (lines, diagnosis) = match result {
             Ok(lines) => (lines, None),
             Err((lines, diagnosis)) => (lines, Some(diagnosis)),
@@ -264,7 +256,7 @@ impl Step {
 
     /// Step `number`, not reached because an earlier one failed.
     pub fn skipped(number: u8) -> Step {
-        let (name, title) = STEPS[usize::from(number - 1)];
+        let crate::guide::Step { name, title, .. } = crate::guide::step(number);
         Step {
             number,
             name,
