@@ -324,6 +324,11 @@ fn parse_raw(out: &[u8]) -> Result<Vec<StagedBlob>, String> {
 /// first) that added it and its path there: what `guard --history` scans. `Err` when git
 /// cannot list them.
 pub fn history_blobs(root: &Path) -> Result<Vec<(String, Vec<u8>, String)>, String> {
+    blobs_reachable(root, "HEAD")
+}
+
+/// [`history_blobs`] from `revisions` (`HEAD`, or `--all` for every branch and tag).
+fn blobs_reachable(root: &Path, revisions: &str) -> Result<Vec<(String, Vec<u8>, String)>, String> {
     let listed = git(
         root,
         &[
@@ -335,7 +340,7 @@ pub fn history_blobs(root: &Path) -> Result<Vec<(String, Vec<u8>, String)>, Stri
             "--no-renames",
             "--no-abbrev",
             "--diff-filter=AMT",
-            "HEAD",
+            revisions,
         ],
     )
     .ok_or_else(|| "git could not be run".to_string())?;
@@ -367,6 +372,27 @@ pub fn history_blobs(root: &Path) -> Result<Vec<(String, Vec<u8>, String)>, Stri
         }
     }
     Ok(blobs)
+}
+
+/// Where the history of the repository holding `path` (every branch and tag) holds one of
+/// `needles`, in any file: `COMMIT:path` (short hash), each file version read once, as
+/// `guard --history` reads them. Outside a repository, nothing. `Err` when git cannot list or
+/// read a version: the caller cannot say the secret was never committed.
+pub fn history_holding(path: &Path, needles: &[&str]) -> Result<Vec<String>, String> {
+    let Some(root) = written_file(path).and_then(|real| repo_root(&real)) else { return Ok(Vec::new()) };
+    let needles: Vec<&[u8]> = needles.iter().filter(|n| !n.is_empty()).map(|n| n.as_bytes()).collect();
+    let blobs = blobs_reachable(&root, "--all")?;
+    let mut found = Vec::new();
+    for chunk in blobs.chunks(1000) {
+        let ids: Vec<&str> = chunk.iter().map(|(id, _, _)| id.as_str()).collect();
+        for ((_, name, commit), bytes) in chunk.iter().zip(read_objects(&root, &ids)) {
+            let bytes = bytes?;
+            if needles.iter().any(|needle| bytes.windows(needle.len()).any(|w| w == *needle)) {
+                found.push(format!("{}:{}", &commit[..commit.len().min(12)], String::from_utf8_lossy(name)));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The bytes of each object, read at once by object id with `git cat-file --batch` (no

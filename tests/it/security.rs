@@ -173,6 +173,27 @@ async fn doctor_fails_a_tracked_env_and_one_that_was_ever_committed() {
 }
 
 #[tokio::test]
+async fn the_secret_committed_in_another_file_on_another_branch_fails_env_never_committed() {
+    let server = moto(None);
+    let ws = initialised(&server);
+    git(ws.path(), &["commit", "-q", "--allow-empty", "-m", "start"]);
+    let secret = env_values(&ws.path().join("backend/.env"))["AWS_SECRET_ACCESS_KEY"].clone();
+    assert_eq!(status(&doctor(&ws, &server), "env_never_committed"), "PASS");
+    // A developer pastes the secret (alone, no key id) into settings on a branch of their own.
+    git(ws.path(), &["checkout", "-q", "-b", "try-s3"]);
+    ws.write("backend/settings.py", &format!("SECRET = \"{secret}\"\n"));
+    git(ws.path(), &["add", "backend/settings.py"]);
+    git(ws.path(), &["commit", "-qm", "try it"]);
+    let commit = git(ws.path(), &["log", "-1", "--format=%H"]).trim()[..12].to_string();
+    git(ws.path(), &["checkout", "-q", "-"]);
+    let checks = doctor(&ws, &server);
+    let (status, evidence) = &checks["env_never_committed"];
+    assert_eq!(status, "FAIL", "{evidence}");
+    assert!(evidence.contains(&format!("{commit}:backend/settings.py")), "{evidence}");
+    assert!(!evidence.contains(&secret), "{evidence}");
+}
+
+#[tokio::test]
 async fn a_env_committed_without_any_aws_key_is_a_warning_naming_the_commit() {
     let server = moto(None);
     let ws = Workspace::new();

@@ -149,9 +149,10 @@ fn git_checks(audit: &Audit, env_path: &Path, settings: &AppSettings) {
     never_committed_check(audit, env_path, settings);
 }
 
-/// env_never_committed: FAIL when history holds an AWS key (the .env's own, or any the
-/// guard's scanner finds in a committed version of the file, or a version git cannot read);
-/// WARN when the file was committed without one.
+/// env_never_committed: FAIL when history holds an AWS key (the .env's own key id anywhere,
+/// its secret in any file of any branch, any key the guard's scanner finds in a committed
+/// version of the file, or history git cannot read); WARN when the file was committed
+/// without one.
 fn never_committed_check(audit: &Audit, env_path: &Path, settings: &AppSettings) {
     let shown = env_path.display().to_string();
     let ours: Vec<&str> = [Key::AccessKeyId, Key::SecretAccessKey].iter().filter_map(|k| settings.get(*k)).collect();
@@ -169,6 +170,14 @@ fn never_committed_check(audit: &Audit, env_path: &Path, settings: &AppSettings)
     if let Some(key_id) = settings.get(Key::AccessKeyId) {
         commits.extend(git::commits_mentioning(env_path, key_id));
     }
+    // The secret itself in any file of any branch (a settings.py, a notebook), read as
+    // `guard --history` reads the history; history git cannot read is not called clean.
+    if let Some(secret) = settings.get(Key::SecretAccessKey) {
+        match git::history_holding(env_path, &[secret]) {
+            Ok(places) => commits.extend(places),
+            Err(why) => commits.push(format!("(git could not read the history: {why})")),
+        }
+    }
     commits.sort();
     commits.dedup();
     let committed: Vec<&str> = versions.iter().map(|(commit, _)| commit.as_str()).collect();
@@ -185,7 +194,7 @@ fn never_committed_check(audit: &Audit, env_path: &Path, settings: &AppSettings)
         audit.add(
             CheckId::EnvNeverCommitted,
             CheckStatus::Fail,
-            format!("the file or key ID is in commit(s) {}: the secret is leaked even after removal", commits.join(", ")),
+            format!("the key (its id or secret) is in history: {}; it is leaked even after removal", commits.join(", ")),
             "rotate the key now (`t3s3 rotate-key`); then rewrite history (git filter-repo) if the repository is shared",
         );
     }
