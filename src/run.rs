@@ -92,20 +92,22 @@ fn refuse_idle_options(matches: &clap::ArgMatches) -> anyhow::Result<()> {
 
 async fn dispatch(cli: &Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
     check_global_options(&cli.global)?;
+    // The run's context, built once: every command that acts gets it.
+    let ctx = commands::Context::new(&cli.global, printer);
     match &cli.command {
         Command::Policy(args) => commands::policy::run(args, printer),
         Command::Guard(args) => commands::guard::run(args, printer),
         Command::Completions(args) => commands::completions::completions(args),
         Command::Man(args) => commands::completions::man(args),
         Command::Help(args) => commands::completions::help(args),
-        Command::Verify(args) => commands::verify::run(args, &cli.global, printer).await,
-        Command::Ls(args) => commands::ls::run(args, &cli.global, printer).await,
-        Command::Init(args) => commands::init::run(args, &cli.global, printer).await,
-        Command::Doctor(args) => commands::doctor::run(args, &cli.global, printer).await,
-        Command::RotateKey(args) => commands::rotate_key::run(args, &cli.global, printer).await,
-        Command::Destroy(args) => commands::destroy::run(args, &cli.global, printer).await,
-        Command::CiRole(args) => commands::ci_role::run(args, &cli.global, printer).await,
-        Command::RuntimeRole(args) => commands::runtime_role::run(args, &cli.global, printer).await,
+        Command::Verify(args) => commands::verify::run(args, &ctx).await,
+        Command::Ls(args) => commands::ls::run(args, &ctx).await,
+        Command::Init(args) => commands::init::run(args, &ctx).await,
+        Command::Doctor(args) => commands::doctor::run(args, &ctx).await,
+        Command::RotateKey(args) => commands::rotate_key::run(args, &ctx).await,
+        Command::Destroy(args) => commands::destroy::run(args, &ctx).await,
+        Command::CiRole(args) => commands::ci_role::run(args, &ctx).await,
+        Command::RuntimeRole(args) => commands::runtime_role::run(args, &ctx).await,
     }
 }
 

@@ -3,17 +3,16 @@
 
 use anyhow::Result;
 
-use crate::cli::{CiRoleArgs, GlobalArgs};
+use crate::cli::CiRoleArgs;
 use crate::exit::{ExitStatus, Failure};
 use crate::ops::ci_role;
-use crate::ui::Printer;
 
-pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+pub async fn run(args: &CiRoleArgs, ctx: &super::Context<'_>) -> Result<ExitStatus> {
     // The repository's own default branch (a repository on `master` gets a role for master).
     let here = std::path::Path::new(".");
     let branch = args.branch.clone().or_else(|| crate::git::default_branch(here)).unwrap_or_else(|| "main".into());
     if args.environment.is_none() && crate::git::branch_exists(here, &branch) == Some(false) {
-        printer.warning(&format!(
+        ctx.printer.warning(&format!(
             "branch `{branch}` does not exist in this checkout: the role only works once a workflow runs on it"
         ));
     }
@@ -24,7 +23,7 @@ pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> R
         ci_role::check_environment(environment).map_err(Failure::bad_input)?;
     }
     let (bucket, clients, region) =
-        super::bucket_and_clients(global, args.bucket.as_deref(), args.env_file.as_deref()).await?;
+        super::bucket_and_clients(ctx, args.bucket.as_deref(), args.env_file.as_deref()).await?;
     let options = ci_role::Options {
         repo: args.repo.clone(),
         branch,
@@ -37,6 +36,6 @@ pub async fn run(args: &CiRoleArgs, global: &GlobalArgs, printer: &Printer) -> R
         dry_run: args.dry_run,
     };
     let report = ci_role::run(&clients, &options).await?;
-    printer.report(&report);
+    ctx.printer.report(&report);
     Ok(ExitStatus::Success)
 }

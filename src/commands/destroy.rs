@@ -5,18 +5,17 @@
 use anyhow::Result;
 
 use crate::aws;
-use crate::cli::{DestroyArgs, GlobalArgs};
+use crate::cli::DestroyArgs;
 use crate::envfile::EnvFile;
 use crate::exit::{ExitStatus, Failure};
 use crate::ops::{self, teardown};
 use crate::prompt;
 use crate::settings::AppSettings;
-use crate::ui::Printer;
 
-pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    let target = super::target(global)?;
+pub async fn run(args: &DestroyArgs, ctx: &super::Context<'_>) -> Result<ExitStatus> {
+    let target = ctx.target()?;
     let env_path = ops::existing_env_file(args.env_file.as_deref())?;
-    let _lock = super::lock(&env_path, printer).await?;
+    let _lock = super::lock(&env_path, ctx.printer).await?;
     // Read once, under the lock: the settings and the plan both come from this reading.
     let env = EnvFile::read(&env_path)?;
     let settings = AppSettings::of(&env);
@@ -45,18 +44,18 @@ pub async fn run(args: &DestroyArgs, global: &GlobalArgs, printer: &Printer) -> 
                 .hint("to leave the team's setup in place, delete only your own key (`aws iam delete-access-key --user-name USER --access-key-id ID`) and its .env lines; --include-others tears everything down for the whole team")
                 .into());
         }
-        printer.warning(&format!("{message}: destroy will refuse without --include-others"));
+        ctx.printer.warning(&format!("{message}: destroy will refuse without --include-others"));
     }
-    printer.note(&format!("Acting as {} (account {})", plan.caller.arn, plan.caller.account));
+    ctx.printer.note(&format!("Acting as {} (account {})", plan.caller.arn, plan.caller.account));
     if args.dry_run || plan.is_empty() {
-        printer.report(&teardown::DestroyReport { ok: true, dry_run: args.dry_run, steps: plan.steps });
+        ctx.printer.report(&teardown::DestroyReport { ok: true, dry_run: args.dry_run, steps: plan.steps });
         return Ok(ExitStatus::Success);
     }
-    printer.progress(&plan);
+    ctx.printer.progress(&plan);
     if !crate::blocking::off_the_runtime(|| prompt::confirm("Delete the resources above?", args.yes))? {
         return Err(Failure::bad_input("nothing was deleted").hint("run again and answer y, or pass --yes").into());
     }
     let report = teardown::apply(&clients, plan).await?;
-    printer.report(&report);
+    ctx.printer.report(&report);
     Ok(ExitStatus::Success)
 }

@@ -2,14 +2,13 @@
 
 use anyhow::Result;
 
-use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::cli::DoctorArgs;
 use crate::exit::ExitStatus;
 use crate::ops::audit;
 use crate::settings;
-use crate::ui::Printer;
 
 /// Exit 1 when any check FAILs.
-pub async fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+pub async fn run(args: &DoctorArgs, ctx: &super::Context<'_>) -> Result<ExitStatus> {
     let options = audit::Options {
         env_candidates: args.env_file.clone().map_or_else(settings::default_env_candidates, |path| vec![path]),
         policy_name: args.policy_name.clone(),
@@ -19,10 +18,10 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> R
         backend_dir: args.backend.clone().map(Option::unwrap_or_default),
         python: args.python.clone(),
     };
-    let mut report = audit::run(&options, &super::target(global)?).await?;
+    let mut report = audit::run(&options, &ctx.target()?).await?;
     for check in &mut report.checks {
-        check.fix = super::pasteable(&check.fix, global, args.env_file.as_deref());
+        check.fix = ctx.pasteable(&check.fix, args.env_file.as_deref());
     }
-    printer.report(&report);
+    ctx.printer.report(&report);
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }

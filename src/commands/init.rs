@@ -4,14 +4,13 @@
 use anyhow::Result;
 
 use crate::aws;
-use crate::cli::{GlobalArgs, InitArgs};
+use crate::cli::InitArgs;
 use crate::exit::{ExitStatus, Failure};
 use crate::keys::Key;
 use crate::ops::converge::{self, Local};
 use crate::ops::selftest;
 use crate::prompt;
 use crate::settings::{RegionName, is_region_name};
-use crate::ui::Printer;
 
 /// The guide's four region suggestions, offered when no region is configured.
 pub const SUGGESTED_REGIONS: [(&str, &str); 4] = [
@@ -21,7 +20,7 @@ pub const SUGGESTED_REGIONS: [(&str, &str); 4] = [
     ("eu-west-1", "Europe (Ireland)"),
 ];
 
-pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+pub async fn run(args: &InitArgs, ctx: &super::Context<'_>) -> Result<ExitStatus> {
     let budget = match &args.budget_email {
         Some(email) => {
             if let Some(problem) = crate::budgets::check_email(email) {
@@ -36,9 +35,9 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         }
         None => None,
     };
-    let target = super::target(global)?;
+    let target = ctx.target()?;
     let env_path = args.env_file.clone().unwrap_or_else(converge::default_env_path);
-    let _lock = super::lock(&env_path, printer).await?;
+    let _lock = super::lock(&env_path, ctx.printer).await?;
     let mut local = Local::read(&env_path, args.bucket.as_deref())?;
     let chain = aws::acting_clients(&target).await?;
     // No credentials is said before a region is asked for.
@@ -61,24 +60,24 @@ pub async fn run(args: &InitArgs, global: &GlobalArgs, printer: &Printer) -> Res
         budget,
     };
     let mut report = converge_asking(&clients, &mut options, &mut local, args.yes).await?;
-    report.verify_command = super::again(global, "verify", args.env_file.as_deref(), "");
+    report.verify_command = ctx.again("verify", args.env_file.as_deref(), "");
     if args.dry_run || args.no_verify {
-        printer.report(&report);
+        ctx.printer.report(&report);
         return Ok(ExitStatus::Success);
     }
     // Verify with what was written, exactly as the backend will read it.
     report.self_test_follows = true;
-    printer.progress(&report);
+    ctx.printer.progress(&report);
     let test = selftest::Options {
-        timeout: super::timeout(global),
+        timeout: ctx.timeout(),
         wait_for_new_key: report.key_is_new.then_some(selftest::NEW_KEY_PROPAGATION),
         policy_name: args.policy_name.clone(),
     };
-    let result = selftest::after_writing(&env_path, &test, printer).await?;
-    printer.quiet_verdict(&result);
+    let result = selftest::after_writing(&env_path, &test, ctx.printer).await?;
+    ctx.printer.quiet_verdict(&result);
     report.ok = result.ok;
     report.verify = Some(result);
-    printer.print_json(&report);
+    ctx.printer.print_json(&report);
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::CheckFailed })
 }
 

@@ -7,16 +7,14 @@ use anyhow::Result;
 use crate::aws;
 use crate::aws_error::{AwsError, ErrorKind};
 use crate::bucket;
-use crate::cli::{GlobalArgs, LsArgs};
+use crate::cli::LsArgs;
 use crate::diagnose;
 use crate::exit::{self, ExitStatus, Failure};
 use crate::ops::listing;
-use crate::settings::{AppSettings, Overrides};
-use crate::ui::Printer;
+use crate::settings::AppSettings;
 
-pub async fn run(args: &LsArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    let region = global.region.as_deref().map(|r| crate::settings::check_region(r, "--region")).transpose()?;
-    let overrides = Overrides { region, endpoint_url: global.endpoint_url.clone() };
+pub async fn run(args: &LsArgs, ctx: &super::Context<'_>) -> Result<ExitStatus> {
+    let overrides = ctx.overrides()?;
     let settings = AppSettings::resolve(args.env_file.as_deref(), &overrides)?;
     let Some(app) = settings.app_credentials() else {
         return Err(Failure::bad_input(format!(
@@ -27,7 +25,7 @@ pub async fn run(args: &LsArgs, global: &GlobalArgs, printer: &Printer) -> Resul
         .hint("run `t3s3 init` to write them, or pass --env-file PATH")
         .into());
     };
-    let s3 = aws::app_s3_client(&app, super::timeout(global));
+    let s3 = aws::app_s3_client(&app, ctx.timeout());
     let objects = match bucket::list_objects(&s3, settings.bucket(), args.prefix.as_deref()).await {
         Ok(objects) => objects,
         // S3 refused the backend's own key: explained as verify does, with a fix for the key
@@ -48,6 +46,6 @@ pub async fn run(args: &LsArgs, global: &GlobalArgs, printer: &Printer) -> Resul
         }
         Err(error) => return Err(error.into()),
     };
-    printer.report(&listing::report(settings.bucket(), args.prefix.as_deref(), objects, args.summary));
+    ctx.printer.report(&listing::report(settings.bucket(), args.prefix.as_deref(), objects, args.summary));
     Ok(ExitStatus::Success)
 }

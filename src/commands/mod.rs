@@ -26,6 +26,53 @@ use crate::ui::Printer;
 pub const LOCK_WAIT: Duration = Duration::from_secs(90);
 use crate::cli::GlobalArgs;
 
+/// What every command of a run shares, built once in `run.rs` (as cargo builds its
+/// `GlobalContext` once and hands it to each command): the global options, checked there,
+/// the printer, and what the options mean: the acting target (read once, on first use), the
+/// timeout, the settings overrides, and t3s3 command lines that repeat them.
+pub struct Context<'a> {
+    pub global: &'a GlobalArgs,
+    pub printer: &'a Printer,
+    target: std::sync::OnceLock<Target>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(global: &'a GlobalArgs, printer: &'a Printer) -> Self {
+        Context { global, printer, target: std::sync::OnceLock::new() }
+    }
+
+    /// Where the acting credentials come from and where requests go; a profile that does
+    /// not exist, or a region AWS does not have, is bad input before anything else happens.
+    pub fn target(&self) -> Result<Target> {
+        if let Some(target) = self.target.get() {
+            return Ok(target.clone());
+        }
+        let target = target(self.global)?;
+        Ok(self.target.get_or_init(|| target).clone())
+    }
+
+    /// `--timeout`, else the default.
+    pub fn timeout(&self) -> Duration {
+        self.global.timeout.map_or(aws::DEFAULT_TIMEOUT, Duration::from_secs)
+    }
+
+    /// What the flags override of the .env's settings (`--region`, `--endpoint-url`).
+    pub fn overrides(&self) -> Result<crate::settings::Overrides> {
+        let region = self.global.region.as_deref().map(|r| crate::settings::check_region(r, "--region")).transpose()?;
+        Ok(crate::settings::Overrides { region, endpoint_url: self.global.endpoint_url.clone() })
+    }
+
+    /// [`again`] with this run's options.
+    pub fn again(&self, command: &str, env_file: Option<&std::path::Path>, rest: &str) -> String {
+        again(self.global, command, env_file, rest)
+    }
+
+    /// [`pasteable`] with this run's options.
+    pub fn pasteable(&self, text: &str, env_file: Option<&std::path::Path>) -> String {
+        pasteable(text, self.global, env_file)
+    }
+}
+
 /// Where the acting credentials come from and where requests go, as the flags say; a
 /// profile that does not exist is bad input before anything else happens.
 fn target(global: &GlobalArgs) -> Result<Target> {
@@ -57,13 +104,13 @@ fn target(global: &GlobalArgs) -> Result<Target> {
 /// unless the flags say otherwise, and the region. A .env named with --env-file must exist
 /// and read; without one, a missing .env just means the flags must say it all.
 async fn bucket_and_clients(
-    global: &GlobalArgs,
+    ctx: &Context<'_>,
     bucket: Option<&str>,
     env_file: Option<&std::path::Path>,
 ) -> Result<(crate::bucket_name::BucketName, aws::ActingClients, String)> {
     use crate::keys::Key;
     use crate::settings::{AppSettings, Overrides};
-    let target = target(global)?;
+    let target = ctx.target()?;
     let settings = match (env_file, AppSettings::resolve(env_file, &Overrides::default())) {
         (_, Ok(settings)) => Some(settings),
         (Some(_), Err(error)) => return Err(error),
@@ -149,11 +196,6 @@ pub fn pasteable(text: &str, global: &GlobalArgs, env_file: Option<&std::path::P
     }
     out.push_str(rest);
     out
-}
-
-/// `--timeout`, else the default.
-fn timeout(global: &GlobalArgs) -> Duration {
-    global.timeout.map_or(aws::DEFAULT_TIMEOUT, Duration::from_secs)
 }
 
 /// Takes the .env's lock (another run on it is waited for) and says what stale temporary

@@ -4,41 +4,40 @@
 use anyhow::Result;
 
 use crate::aws;
-use crate::cli::{GlobalArgs, RotateKeyArgs};
+use crate::cli::RotateKeyArgs;
 use crate::envfile::EnvFile;
 use crate::exit::{ExitStatus, Failure};
 use crate::ops::{self, rotate};
 use crate::prompt;
 use crate::settings::AppSettings;
-use crate::ui::Printer;
 
 /// Exit 1 when the new key failed the self-test and the rotation was rolled back.
-pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+pub async fn run(args: &RotateKeyArgs, ctx: &super::Context<'_>) -> Result<ExitStatus> {
     if args.keep_old && !args.now && !args.retire {
         return Err(Failure::bad_input("--keep-old says how the old key is retired: use it with --now or --retire")
             .hint("`t3s3 rotate-key` leaves the old key working; retire it later with `t3s3 rotate-key --retire --keep-old`")
             .into());
     }
-    let target = super::target(global)?;
+    let target = ctx.target()?;
     let env_path = ops::existing_env_file(args.env_file.as_deref())?;
-    let _lock = super::lock(&env_path, printer).await?;
+    let _lock = super::lock(&env_path, ctx.printer).await?;
     // Read once, under the lock: the settings, the rotation and its retirement use this reading.
     let env = EnvFile::read(&env_path)?;
     let settings = AppSettings::of(&env);
     let clients = aws::acting_clients(&ops::acting_target(&target, &settings)).await?;
     if args.retire {
         let report = rotate::retire(&clients, &settings, &env_path, args.keep_old, args.dry_run, args.yes).await?;
-        printer.report(&report);
+        ctx.printer.report(&report);
         return Ok(ExitStatus::Success);
     }
 
     let prepared = rotate::prepare(&clients, env).await?;
     let retire = if args.now { rotate::Retire::Now { keep_old: args.keep_old } } else { rotate::Retire::Later };
     if args.dry_run {
-        printer.report(&rotate::plan(&prepared, retire));
+        ctx.printer.report(&rotate::plan(&prepared, retire));
         return Ok(ExitStatus::Success);
     }
-    printer.note(&format!("Acting as {} (account {})", prepared.caller.arn, prepared.caller.account));
+    ctx.printer.note(&format!("Acting as {} (account {})", prepared.caller.arn, prepared.caller.account));
     if let Some(other) = &prepared.other_key {
         let (user, shown) = (&prepared.user, env_path.display());
         let question = format!(
@@ -54,8 +53,8 @@ pub async fn run(args: &RotateKeyArgs, global: &GlobalArgs, printer: &Printer) -
             .into());
         }
     }
-    let mut report = rotate::run(&clients, &prepared, retire, super::timeout(global), printer).await?;
-    report.retire_command = super::again(global, "rotate-key", args.env_file.as_deref(), "--retire");
-    printer.report(&report);
+    let mut report = rotate::run(&clients, &prepared, retire, ctx.timeout(), ctx.printer).await?;
+    report.retire_command = ctx.again("rotate-key", args.env_file.as_deref(), "--retire");
+    ctx.printer.report(&report);
     Ok(if report.rolled_back { ExitStatus::CheckFailed } else { ExitStatus::Success })
 }

@@ -4,18 +4,17 @@
 
 use anyhow::Result;
 
-use crate::cli::{GlobalArgs, RuntimeRoleArgs};
+use crate::cli::RuntimeRoleArgs;
 use crate::exit::{ExitStatus, Failure};
 use crate::ops::{self, runtime_role};
 use crate::runtime_trust::{FlyApp, Platform};
-use crate::ui::Printer;
 
-pub async fn run(args: &RuntimeRoleArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
+pub async fn run(args: &RuntimeRoleArgs, ctx: &super::Context<'_>) -> Result<ExitStatus> {
     let role_name = args.role_name.clone().unwrap_or_else(|| args.platform.default_role_name().to_string());
     ops::ci_role::check_role_name(&role_name).map_err(Failure::bad_input)?;
     let fly = fly_app(args)?;
     let (bucket, clients, region) =
-        super::bucket_and_clients(global, args.bucket.as_deref(), args.env_file.as_deref()).await?;
+        super::bucket_and_clients(ctx, args.bucket.as_deref(), args.env_file.as_deref()).await?;
     let options = runtime_role::Options {
         platform: args.platform,
         role_name,
@@ -26,7 +25,7 @@ pub async fn run(args: &RuntimeRoleArgs, global: &GlobalArgs, printer: &Printer)
         dry_run: args.dry_run,
     };
     let report = runtime_role::run(&clients, &options).await?;
-    printer.report(&report);
+    ctx.printer.report(&report);
     Ok(ExitStatus::Success)
 }
 

@@ -4,24 +4,19 @@
 use anyhow::Result;
 
 use crate::backend;
-use crate::cli::{GlobalArgs, VerifyArgs};
+use crate::cli::VerifyArgs;
 use crate::exit::ExitStatus;
 use crate::ops::backend_run;
 use crate::ops::selftest::{self, Banner};
-use crate::settings::{AppSettings, Overrides};
-use crate::ui::Printer;
+use crate::settings::AppSettings;
 
 /// Exit 1 when a step fails, 2 when the settings (or the backend's layout or interpreter)
 /// are unusable.
-pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    let region = global.region.as_deref().map(|r| crate::settings::check_region(r, "--region")).transpose()?;
-    let overrides = Overrides { region, endpoint_url: global.endpoint_url.clone() };
+pub async fn run(args: &VerifyArgs, ctx: &super::Context<'_>) -> Result<ExitStatus> {
+    let overrides = ctx.overrides()?;
     let settings = AppSettings::resolve(args.env_file.as_deref(), &overrides)?;
-    let options = selftest::Options {
-        timeout: super::timeout(global),
-        wait_for_new_key: None,
-        policy_name: args.policy_name.clone(),
-    };
+    let options =
+        selftest::Options { timeout: ctx.timeout(), wait_for_new_key: None, policy_name: args.policy_name.clone() };
     // The backend's layout and interpreter are checked before anything is sent.
     let backend = match &args.backend {
         Some(dir) => {
@@ -33,13 +28,13 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
         }
         None => None,
     };
-    printer.progress(&Banner::SelfTest);
-    let report = selftest::run(&settings, &options, printer).await;
+    ctx.printer.progress(&Banner::SelfTest);
+    let report = selftest::run(&settings, &options, ctx.printer).await;
     let Some((located, facts)) = backend else {
-        printer.report(&report);
+        ctx.printer.report(&report);
         return Ok(report.exit_status());
     };
-    printer.progress(&report);
+    ctx.printer.progress(&report);
     let backend_report = match report.failed_step() {
         Some(step) => backend_run::skipped(
             &located,
@@ -47,17 +42,17 @@ pub async fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> R
             format!("t3s3's own run failed at step {} ({}); fix that first", step.number, step.name),
         ),
         None => {
-            printer.progress(&selftest::Banner::Backend { backend: &located, facts: &facts });
+            ctx.printer.progress(&selftest::Banner::Backend { backend: &located, facts: &facts });
             let options = backend_run::Options { selftest: options };
-            backend_run::run(&located, &facts, &settings, &options, printer).await
+            backend_run::run(&located, &facts, &settings, &options, ctx.printer).await
         }
     };
     let mut both = backend_run::VerifyWithBackend { own: report, backend: backend_report };
     both.own.ok = both.own.ok && both.backend.ok;
-    if printer.json() {
-        printer.print_json(&both);
+    if ctx.printer.json() {
+        ctx.printer.print_json(&both);
     } else {
-        printer.report(&both.backend);
+        ctx.printer.report(&both.backend);
     }
     Ok(both.exit_status())
 }
