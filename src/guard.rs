@@ -210,12 +210,15 @@ fn masked(secret: &str) -> String {
     format!("{}…", secret.chars().take(4).collect::<String>())
 }
 
+/// Words a stand-in says of itself (upper case).
+const STAND_IN_WORDS: [&str; 6] = ["EXAMPLE", "SAMPLE", "TEST", "FAKE", "DUMMY", "PLACEHOLDER"];
+
 /// Stand-ins, not secrets: AWS's documentation examples (`AKIAIOSFODNN7EXAMPLE`,
 /// `…EXAMPLEKEY`), values that say what they are (SAMPLE, TEST, FAKE, DUMMY), and runs of one
 /// character (`xxxx…`, `0000…`).
 fn is_documentation_example(value: &str) -> bool {
     let upper = value.to_ascii_uppercase();
-    let says = ["EXAMPLE", "SAMPLE", "TEST", "FAKE", "DUMMY", "PLACEHOLDER"].iter().any(|w| upper.contains(w));
+    let says = STAND_IN_WORDS.iter().any(|w| upper.contains(w));
     let mut chars: Vec<char> = value.chars().filter(char::is_ascii_alphanumeric).collect();
     chars.sort_unstable();
     chars.dedup();
@@ -282,10 +285,12 @@ fn access_key_ids(line: &str) -> Vec<&str> {
         let bounded = (start == 0 || !word(bytes[start - 1])) && bytes.get(start + 20).is_none_or(|b| !word(*b));
         if prefixed && shaped && bounded {
             let id = &line[start..start + 20];
-            // AWS's example (`…EXAMPLE`) and a run of one character after the prefix
-            // (`AKIAXXXXXXXXXXXXXXXX`) are stand-ins.
+            // Stand-ins: AWS's example (`…EXAMPLE`), an id that says what it is (`…FAKE…`,
+            // `…TEST…`; a real id's 16 random characters spell a word by chance about once
+            // in 20,000 keys) and a run of one character (`AKIAXXXXXXXXXXXXXXXX`).
             let run = id[4..].chars().all(|c| id[4..].starts_with(c));
-            if !id.contains("EXAMPLE") && !run {
+            let says = STAND_IN_WORDS.iter().any(|word| id[4..].contains(word));
+            if !says && !run {
                 found.push(id);
             }
             start += 20;
@@ -432,6 +437,15 @@ mod tests {
             assert_eq!(found.len(), 1, "{line}: {found:?}");
             assert!(!found[0].what.contains(SECRET));
         }
+    }
+
+    #[test]
+    fn a_key_id_that_says_it_is_a_stand_in_is_passed() {
+        for id in ["AKIAHI38FAKE1IWUQEEN", "AKIAGIREOGIAEXAMPLE7", "ASIATESTQ2OGYBAH6TQ4", "AKIAZZZZZZZZZZZZZZZZ"] {
+            assert!(scan("a.txt", format!("id: {id}").as_bytes()).is_empty(), "{id}");
+        }
+        // A misspelt example is a key id like any other.
+        assert_eq!(scan("a.txt", b"id: AKIAIOSFODNN7EAXMPLE").len(), 1);
     }
 
     #[test]

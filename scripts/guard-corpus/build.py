@@ -46,15 +46,15 @@ def line_of(text, needle):
 
 def stand_in(text):
     """A stand-in by the rule t3s3 follows (issue 25, "what not to catch"): every key-shaped
-    token in it is a placeholder. A key id is one when it holds AWS's EXAMPLE or is a prefix
-    and a run of one character; a 40-character secret when it says what it is (EXAMPLE,
-    SAMPLE, TEST, FAKE, DUMMY) or is made of three characters or fewer (`aaaa…`)."""
+    token in it is a placeholder: it says what it is (EXAMPLE, SAMPLE, TEST, FAKE, DUMMY), or it
+    is a run (a key id's 16 characters one repeated; a 40-character secret of three characters
+    or fewer, `aaaa…`)."""
     ids = re.findall(r"(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])([A-Z0-9]{16})", text)
     secrets = re.findall(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])", text)
     if not ids and not secrets:
         return False
     words = ("EXAMPLE", "SAMPLE", "TEST", "FAKE", "DUMMY")
-    id_stand_in = all(len(set(suffix)) == 1 or "EXAMPLE" in suffix for suffix in ids)
+    id_stand_in = all(len(set(suffix)) == 1 or any(w in suffix for w in words) for suffix in ids)
     secret_stand_in = all(any(w in s.upper() for w in words) or len(set(s)) <= 3 for s in secrets)
     return id_stand_in and secret_stand_in
 
