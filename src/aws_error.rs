@@ -397,8 +397,32 @@ pub struct Trace {
     /// The run's HTTP connectors (one connection pool each), by (connect, read) timeout:
     /// every SDK client of the run and the presigned GET share them.
     pub connectors: std::sync::Mutex<Vec<(ConnectorKey, aws_smithy_runtime_api::client::http::SharedHttpConnector)>>,
-    origins: std::sync::Mutex<Vec<(String, String)>>,
-    connect_failures: std::sync::Mutex<Vec<(String, Option<String>)>>,
+    origins: PerService<String>,
+    connect_failures: PerService<Option<String>>,
+}
+
+/// The last value seen for each service (`s3`, `iam`, ...).
+#[derive(Debug)]
+struct PerService<T>(std::sync::Mutex<Vec<(String, T)>>);
+
+impl<T> Default for PerService<T> {
+    fn default() -> Self {
+        PerService(std::sync::Mutex::new(Vec::new()))
+    }
+}
+
+impl<T: Clone> PerService<T> {
+    fn set(&self, service: &str, value: T) {
+        let mut last = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.retain(|(known, _)| *known != service_of(service));
+        last.push((service_of(service), value));
+    }
+
+    /// The value for the service of `action` (`s3:ListBucket` -> `s3`).
+    fn get(&self, action: &str) -> Option<T> {
+        let last = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.iter().find(|(known, _)| *known == service_of(action)).map(|(_, value)| value.clone())
+    }
 }
 
 /// A connector's connect and read timeouts.
@@ -444,40 +468,22 @@ pub fn remember_request(service: &str, uri: &str) {
         }
         None => return,
     };
-    traced(|trace| {
-        if let Ok(mut last) = trace.origins.lock() {
-            last.retain(|(known, _)| *known != service_of(service));
-            last.push((service_of(service), origin));
-        }
-    });
+    traced(|trace| trace.origins.set(service, origin));
 }
 
 /// Where the last request to the service of `action` (`s3:ListBucket` -> `s3`) went.
 fn origin_of(action: &str) -> Option<String> {
-    traced(|trace| {
-        let last = trace.origins.lock().ok()?;
-        last.iter().find(|(known, _)| *known == service_of(action)).map(|(_, origin)| origin.clone())
-    })
-    .flatten()
+    traced(|trace| trace.origins.get(action)).flatten()
 }
 
 /// Records how an attempt to `service` ended: `Some(chain)` when it could not connect.
 pub fn remember_attempt(service: &str, connect_failure: Option<String>) {
-    traced(|trace| {
-        if let Ok(mut last) = trace.connect_failures.lock() {
-            last.retain(|(known, _)| *known != service_of(service));
-            last.push((service_of(service), connect_failure));
-        }
-    });
+    traced(|trace| trace.connect_failures.set(service, connect_failure));
 }
 
 /// How the last attempt to the service of `action` failed to connect, if it did.
 fn connect_failure_of(action: &str) -> Option<String> {
-    traced(|trace| {
-        let last = trace.connect_failures.lock().ok()?;
-        last.iter().find(|(known, _)| *known == service_of(action)).and_then(|(_, failure)| failure.clone())
-    })
-    .flatten()
+    traced(|trace| trace.connect_failures.get(action)).flatten().flatten()
 }
 
 /// A connection failure in words: where, and the likely cause, instead of the HTTP stack's
