@@ -111,22 +111,43 @@ pub struct RoleState {
 pub async fn role(iam: &Client, name: &str) -> Result<Option<RoleState>> {
     let get = iam.get_role().role_name(name).send();
     let (got, policies, inline) = tokio::join!(get, attached_role_policies(iam, name), inline_role_policies(iam, name));
-    let got = match got.during("iam:GetRole", role_named(name)) {
-        Ok(out) => out,
-        Err(error) if error.is(&ErrorCode::NoSuchEntity) => return Ok(None),
-        Err(error) => return Err(error),
-    };
-    let Some(role) = got.role() else { return Ok(None) };
-    Ok(Some(RoleState {
+    let Some(role) = got_role(got, name)? else { return Ok(None) };
+    Ok(Some(state_of(&role, policies?, inline?)))
+}
+
+/// [`role`], its policies read only once it is known to exist: one request for a role that
+/// is not there (what doctor mostly finds), one round trip more for one that is.
+pub async fn role_if_present(iam: &Client, name: &str) -> Result<Option<RoleState>> {
+    let Some(role) = got_role(iam.get_role().role_name(name).send().await, name)? else { return Ok(None) };
+    let (policies, inline) = tokio::join!(attached_role_policies(iam, name), inline_role_policies(iam, name));
+    Ok(Some(state_of(&role, policies?, inline?)))
+}
+
+type GetRoleAnswer = std::result::Result<
+    aws_sdk_iam::operation::get_role::GetRoleOutput,
+    aws_sdk_iam::error::SdkError<aws_sdk_iam::operation::get_role::GetRoleError>,
+>;
+
+/// GetRole's role; `None` when there is none of that name.
+fn got_role(got: GetRoleAnswer, name: &str) -> Result<Option<aws_sdk_iam::types::Role>> {
+    match got.during("iam:GetRole", role_named(name)) {
+        Ok(out) => Ok(out.role().cloned()),
+        Err(error) if error.is(&ErrorCode::NoSuchEntity) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+fn state_of(role: &aws_sdk_iam::types::Role, policies: Vec<String>, inline: Vec<String>) -> RoleState {
+    RoleState {
         arn: role.arn().to_string(),
         ours: role.tags().iter().any(|t| t.key() == CREATED_TAG),
         adopted: role.tags().iter().any(|t| t.key() == ADOPTED_TAG),
         made_by: role.tags().iter().find(|t| t.key() == CREATED_TAG).map(|t| t.value().to_string()),
         trust: decode_document(role.assume_role_policy_document().unwrap_or_default()),
         max_session_seconds: role.max_session_duration().unwrap_or(3600),
-        policies: policies?,
-        inline: inline?,
-    }))
+        policies,
+        inline,
+    }
 }
 
 async fn inline_role_policies(iam: &Client, name: &str) -> Result<Vec<String>> {

@@ -409,7 +409,7 @@ impl Scope<'_> {
     /// would run on that key.
     async fn runtime_roles(&self, audit: &Audit) {
         let names = Platform::ALL.map(Platform::default_role_name);
-        let found = join_all(names.iter().map(|name| iam::role(&self.clients.iam, name))).await;
+        let found = join_all(names.iter().map(|name| iam::role_if_present(&self.clients.iam, name))).await;
         let mut ours = Vec::new();
         for (name, found) in names.iter().zip(found) {
             match found {
@@ -481,7 +481,7 @@ impl Scope<'_> {
 
     pub(super) async fn ci_role_trust(&self, audit: &Audit, role: &str) {
         let id = CheckId::CiRoleTrust;
-        match iam::role(&self.clients.iam, role).await {
+        match iam::role_if_present(&self.clients.iam, role).await {
             Ok(None) => audit.skip(&[id], &format!("no role `{role}` (`t3s3 ci-role` makes one for keyless CI)")),
             Ok(Some(state)) => {
                 let mut problems = policy::trust_too_wide(&state.trust);
