@@ -502,16 +502,15 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
             iam::unmark_retiring(&clients.iam, user).await;
         }
         match &plan.key {
-            Some((user, id)) => iam::delete_key(&clients.iam, user, id).await.map(|()| true),
-            None => Ok(false),
+            Some((user, id)) => iam::delete_key(&clients.iam, user, id).await,
+            None => Ok(()),
         }
     };
     // The group goes once the policy (detached from it) is gone.
     let policy = async {
-        let deleted = match &plan.policy {
-            Some((state, holders)) => iam::delete_policy(&clients.iam, state, holders).await.map(|()| true)?,
-            None => false,
-        };
+        if let Some((state, holders)) = &plan.policy {
+            iam::delete_policy(&clients.iam, state, holders).await?;
+        }
         if let Some((group, members)) = &plan.group {
             iam::delete_group(&clients.iam, group, members).await?;
         }
@@ -525,15 +524,15 @@ async fn apply_steps(clients: &ActingClients, plan: &mut Plan, changes: &mut Vec
             iam::delete_oidc_provider(&clients.iam, provider).await?;
         }
         delete_runtime(clients, &plan.runtime, plan.policy.as_ref().map(|(state, _)| state.arn.as_str())).await?;
-        Ok::<_, AwsError>(deleted)
+        Ok::<_, AwsError>(())
     };
     let bucket = async {
         match &plan.bucket {
             Some(BucketPlan { s3, name, versions }) => {
                 bucket::delete_versions(s3, name, versions).await?;
-                bucket::delete_bucket(s3, name).await.map(|()| true)
+                bucket::delete_bucket(s3, name).await
             }
-            None => Ok(false),
+            None => Ok(()),
         }
     };
     let (key, policy, bucket) = tokio::join!(key, policy, bucket);
