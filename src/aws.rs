@@ -147,6 +147,12 @@ impl RequestLog {
 
 /// `service:Operation` of the request at hand, the service name spelled by `service`
 /// (the log keeps the SDK's `S3`, `--verbose` shows IAM's style, `s3`).
+/// The service of the request at hand, in lower case (`s3`, `iam`): what the run's trace
+/// keys origins and connect failures by.
+fn service_of(config: &ConfigBag) -> String {
+    config.load::<Metadata>().map(|m| m.service().to_ascii_lowercase()).unwrap_or_default()
+}
+
 fn operation(config: &ConfigBag, service: impl Fn(&str) -> String) -> String {
     config
         .load::<Metadata>()
@@ -191,7 +197,7 @@ impl Intercept for RequestLog {
             }),
             _ => None,
         };
-        let service = config.load::<Metadata>().map(|m| m.service().to_ascii_lowercase()).unwrap_or_default();
+        let service = service_of(config);
         crate::aws_error::remember_attempt(&service, failure);
         Ok(())
     }
@@ -212,7 +218,7 @@ impl Intercept for Origins {
         _components: &RuntimeComponents,
         config: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let service = config.load::<Metadata>().map(|m| m.service().to_ascii_lowercase()).unwrap_or_default();
+        let service = service_of(config);
         crate::aws_error::remember_request(&service, context.request().uri());
         Ok(())
     }
